@@ -1,0 +1,103 @@
+"""Disciplinary decisions (quyết định kỷ luật): a decision taking effect in the year caps the
+level at KHTNV and rules out every title — counted once, in one year only (Decree 48/2023)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from scoring import hookimpl
+from scoring.policy import Params
+from scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
+
+NAME = "discipline"
+VERSION = "1.0.0"
+
+BASIS = "Nghị định 90/2020/NĐ-CP sửa đổi bởi Nghị định 48/2023/NĐ-CP; Nghị định 112/2020/NĐ-CP"
+RULES = (
+    Rule(f"{NAME}.counted", "Bị kỷ luật trong năm", BASIS, Step.CEILING),
+    Rule(f"{NAME}.not_counted", "Quyết định kỷ luật không tính vào năm đánh giá",
+         "Nghị định 48/2023/NĐ-CP (không tính hai lần một hành vi vi phạm)", Step.INFO),
+)
+
+FORM_VI = {
+    "khien_trach": "khiển trách", "canh_cao": "cảnh cáo", "ha_bac_luong": "hạ bậc lương",
+    "giang_chuc": "giáng chức", "cach_chuc": "cách chức", "buoc_thoi_viec": "buộc thôi việc",
+}
+
+
+class DisciplineParams(Params):
+    ceiling: str
+    blocks_titles: list[str]
+
+
+@hookimpl
+def xeploai_plugin_info() -> PluginInfo:
+    return PluginInfo(NAME, VERSION, RULES, DisciplineParams,
+                      description="Kỷ luật có hiệu lực trong năm (tính một lần cho một hành vi)")
+
+
+@hookimpl
+def xeploai_findings(context: RuleContext) -> pd.DataFrame:
+    p: DisciplineParams = context.params_of(NAME)
+    d = context.tables["discipline"].copy()
+    if d.empty:
+        return findings_frame()
+    y = context.year
+    d["violation_key"] = d["violation_id"].fillna(d["decision_id"])
+    d["year_in_force"] = d["decided_on"].dt.year
+    first = d.groupby(["official_id", "violation_key"])["year_in_force"].transform("min")
+    in_year = d["year_in_force"] == y
+    counted_elsewhere = d["counted_in_year"].notna() & (d["counted_in_year"] != y)
+    counted_earlier = first < y
+    d["counted"] = in_year & ~counted_elsewhere.fillna(False).astype(bool) & ~counted_earlier
+    d = d[in_year].sort_values(["official_id", "decided_on", "decision_id"], kind="mergesort")
+    d["label"] = (d["form"].map(FORM_VI) + " (" + d["authority"].map(
+        {"dang": "Đảng", "chinh_quyen": "chính quyền"}) + ") số " + d["document_no"]
+        + " ngày " + d["decided_on"].dt.strftime("%d/%m/%Y"))
+    frames = []
+    counted = d[d["counted"]]
+    if len(counted):
+        g = counted.groupby("official_id", sort=True)
+        labels = g["label"].agg("; ".join)
+        evidence = g["document_no"].agg(lambda s: json.dumps(list(s), ensure_ascii=False))
+        n_acts = g["violation_key"].nunique()
+        n_dec = g.size()
+        once = (n_dec > n_acts).map({True: " — các quyết định về cùng một hành vi chỉ tính một"
+                                           " lần", False: ""})
+        frames.append(findings_frame(
+            pd.DataFrame({"official_id": labels.index.to_numpy(),
+                          "evidence": evidence.to_numpy()}),
+            rule=f"{NAME}.counted", ceiling=p.ceiling, blocks_titles=";".join(p.blocks_titles),
+            params=json.dumps({"ceiling": p.ceiling, "blocks_titles": p.blocks_titles,
+                               "year": y}, sort_keys=True),
+            note=("Bị kỷ luật " + labels + once + f" → tối đa {p.ceiling}, không xét danh hiệu"
+                  f" năm {y}").to_numpy()))
+    skipped = d[~d["counted"]].copy()
+    if len(skipped):
+        elsewhere = skipped["counted_in_year"].notna() & (skipped["counted_in_year"] != y)
+        earlier = context.tables["discipline"].assign(
+            violation_key=lambda x: x["violation_id"].fillna(x["decision_id"]),
+            year_in_force=lambda x: x["decided_on"].dt.year)
+        earlier = earlier[earlier["year_in_force"] < y].sort_values(
+            ["decided_on", "decision_id"], kind="mergesort")
+        prior = earlier.groupby(["official_id", "violation_key"])["document_no"].first()
+        prior_year = earlier.groupby(["official_id", "violation_key"])["year_in_force"].first()
+        keys = pd.MultiIndex.from_arrays([skipped["official_id"], skipped["violation_key"]])
+        prior_doc = pd.Series(prior.reindex(keys).to_numpy(), index=skipped.index)
+        prior_y = pd.Series(prior_year.reindex(keys).to_numpy(), index=skipped.index)
+        why = pd.Series("", index=skipped.index, dtype=object)
+        why = why.mask(prior_doc.notna(), "cùng hành vi vi phạm với quyết định số "
+                       + prior_doc.fillna("").astype(str) + " đã có hiệu lực năm "
+                       + prior_y.fillna(0).astype(int).astype(str))
+        why = why.mask(elsewhere & (why == ""), "hành vi này đã được dùng để xếp loại KHTNV "
+                       "năm " + skipped["counted_in_year"].astype(str))
+        frames.append(findings_frame(
+            pd.DataFrame({"official_id": skipped["official_id"].to_numpy(),
+                          "evidence": skipped["document_no"].map(
+                              lambda x: json.dumps([x], ensure_ascii=False)).to_numpy()}),
+            rule=f"{NAME}.not_counted", params=json.dumps({"year": y}),
+            note=("Quyết định kỷ luật " + skipped["label"] + " không tính vào năm " + str(y)
+                  + ": " + why).to_numpy()))
+    return pd.concat(frames, ignore_index=True) if frames else findings_frame()

@@ -1,0 +1,89 @@
+"""Recognised initiatives and research (sáng kiến, đề tài): bonus points from the best level
+recognised in the year, and the facts the CSTDCS and CCHC titles need."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from scoring import hookimpl
+from scoring.policy import Params
+from scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
+
+NAME = "innovation"
+VERSION = "1.0.0"
+
+RULES = (
+    Rule(f"{NAME}.points", "Điểm thưởng sáng kiến, đề tài (mức cao nhất, một lần)",
+         "Luật Thi đua, khen thưởng; điểm cộng theo cấp công nhận", Step.SCORE,
+         assumption=True),
+    Rule(f"{NAME}.cstdcs", "Có sáng kiến hoặc đề tài được công nhận trong năm (xét CSTĐCS)",
+         "Luật Thi đua, khen thưởng 06/2022/QH15, Điều 21; Nghị định 91/2017/NĐ-CP, Điều 9",
+         Step.TITLES),
+    Rule(f"{NAME}.cchc", "Sáng kiến phục vụ cải cách hành chính (đề nghị khen thưởng CCHC)",
+         "QĐ 4510/QĐ-UBND ngày 29/12/2022 của UBND tỉnh Bình Định", Step.TITLES),
+)
+LEVEL_VI = {"co_so": "cấp cơ sở", "tinh": "cấp tỉnh", "toan_quoc": "toàn quốc"}
+KIND_VI = {"sang_kien": "sáng kiến", "de_tai": "đề tài"}
+
+
+class InnovationParams(Params):
+    points_by_level: dict[str, float]
+    cstdcs_kinds: list[str]
+
+
+def _evidence(frame: pd.DataFrame) -> pd.Series:
+    return frame.groupby("official_id", sort=True).apply(
+        lambda g: json.dumps([f"{a} ({n})" for a, n in zip(g["award_id"], g["document_no"],
+                                                           strict=True)],
+                             ensure_ascii=False), include_groups=False)
+
+
+@hookimpl
+def xeploai_plugin_info() -> PluginInfo:
+    return PluginInfo(NAME, VERSION, RULES, InnovationParams,
+                      description="Sáng kiến, đề tài được công nhận trong năm")
+
+
+@hookimpl
+def xeploai_findings(context: RuleContext) -> pd.DataFrame:
+    p: InnovationParams = context.params_of(NAME)
+    i = context.tables["innovations"]
+    i = i[i["recognized_on"].dt.year == context.year].sort_values(
+        ["official_id", "recognized_on", "award_id"], kind="mergesort")
+    if i.empty:
+        return findings_frame()
+    i = i.assign(pts=i["level"].map(p.points_by_level).fillna(0.0))
+    frames = []
+    best = i.sort_values(["official_id", "pts", "award_id"], ascending=[True, False, True],
+                         kind="mergesort").groupby("official_id", sort=True).first()
+    best = best[best["pts"] > 0]
+    if len(best):
+        frames.append(findings_frame(
+            pd.DataFrame({"official_id": best.index.to_numpy(), "points": best["pts"].to_numpy(),
+                          "evidence": _evidence(i[i["official_id"].isin(best.index)])
+                          .reindex(best.index).to_numpy()}),
+            rule=f"{NAME}.points",
+            params=json.dumps({"points_by_level": p.points_by_level}, sort_keys=True),
+            note=("Cộng " + best["pts"].map("{:g}".format) + " điểm: "
+                  + best["kind"].map(KIND_VI) + " " + best["level"].map(LEVEL_VI) + " \""
+                  + best["title"] + "\" (chỉ tính mức cao nhất, một lần)").to_numpy()))
+    cst = i[i["kind"].isin(p.cstdcs_kinds)]
+    if len(cst):
+        ev = _evidence(cst)
+        frames.append(findings_frame(
+            pd.DataFrame({"official_id": ev.index.to_numpy(), "evidence": ev.to_numpy()}),
+            rule=f"{NAME}.cstdcs", qualifies_titles="CSTDCS",
+            params=json.dumps({"cstdcs_kinds": p.cstdcs_kinds}),
+            note=f"Có sáng kiến/đề tài được công nhận năm {context.year}: đủ điều kiện "
+                 "xét Chiến sĩ thi đua cơ sở"))
+    cchc = i[i["cchc"].astype(bool)]
+    if len(cchc):
+        ev = _evidence(cchc)
+        frames.append(findings_frame(
+            pd.DataFrame({"official_id": ev.index.to_numpy(), "evidence": ev.to_numpy()}),
+            rule=f"{NAME}.cchc", qualifies_titles="CCHC", params="{}",
+            note="Sáng kiến phục vụ cải cách hành chính: đủ điều kiện đề nghị khen thưởng"
+                 " đổi mới, sáng tạo trong CCHC"))
+    return pd.concat(frames, ignore_index=True) if frames else findings_frame()

@@ -1,0 +1,165 @@
+"""Late administrative-procedure dossiers (hồ sơ TTHC trễ hạn) and the Bình Định repeat rule.
+
+A dossier belongs to the year of its ``due_at``. It is late when returned on a later
+calendar date than due, or still open at the end of the year. Only late dossiers whose
+cause is the handler's (``chu_quan`` or blank) count; software and objective causes are
+shown as excluded. Bình Định's 2023 plan (QĐ 4510/QĐ-UBND of 29/12/2022) bars "good" for
+officials reminded about late dossiers in 2022 who keep being late "many times" in 2023.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from scoring import hookimpl
+from scoring.policy import Params
+from scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
+
+NAME = "late_dossiers"
+VERSION = "1.0.0"
+
+RULES = (
+    Rule(f"{NAME}.late", "Hồ sơ trễ hạn do chủ quan",
+         "Kế hoạch CCHC các tỉnh (Cà Mau 2020, Nghệ An QĐ 4879/QĐ-UBND, Đồng Tháp 2020)",
+         Step.SCORE),
+    Rule(f"{NAME}.no_apology", "Hồ sơ trễ hạn không có phiếu xin lỗi",
+         "Nghị định 61/2018/NĐ-CP, Điều 19 (sửa bởi Nghị định 107/2021/NĐ-CP)", Step.SCORE),
+    Rule(f"{NAME}.excluded", "Hồ sơ trễ hạn không tính (lỗi phần mềm, khách quan)",
+         "Chỉ đạo của Chủ tịch UBND tỉnh Đồng Tháp (2020): lỗi phần mềm chuyển Sở TT&TT",
+         Step.SCORE),
+    Rule(f"{NAME}.repeat_offence",
+         "Đã bị nhắc nhở về trễ hạn năm trước, tiếp tục trễ hạn nhiều lần",
+         "QĐ 4510/QĐ-UBND ngày 29/12/2022 của UBND tỉnh Bình Định (Kế hoạch CCHC 2023)",
+         Step.CEILING),
+)
+
+
+class LateDossiersParams(Params):
+    points_per_late: float = Field(ge=0)
+    points_per_no_apology: float = Field(ge=0)
+    max_deduction: float = Field(ge=0)
+    counted_causes: list[str]
+    repeat_threshold: int = Field(ge=1)
+    repeat_reminder_subject: str
+    repeat_reminder_years_before: int = Field(ge=0)
+    repeat_ceiling: str
+
+
+def _json_lists(ids: pd.Series, by: pd.Series) -> pd.Series:
+    """One sorted JSON list of ids per group (official), ready for the evidence column."""
+    frame = pd.DataFrame({"by": by.to_numpy(), "id": ids.astype(str).to_numpy()})
+    frame = frame.sort_values(["by", "id"], kind="mergesort")
+    return frame.groupby("by", sort=True)["id"].agg(lambda s: json.dumps(list(s),
+                                                                         ensure_ascii=False))
+
+
+def late_dossier_table(context: RuleContext, p: LateDossiersParams) -> pd.DataFrame:
+    """The year's late dossiers, with a ``counted`` flag (the handler's fault)."""
+    d = context.tables["dossiers"]
+    due = d["due_at"].dt.normalize()
+    returned = d["returned_at"].dt.normalize()
+    in_year = due.dt.year == context.year
+    late = in_year & ((returned.notna() & (returned > due))
+                      | (returned.isna() & (due <= context.year_end)))
+    out = d.loc[late, ["dossier_id", "handler_id", "late_cause", "apology_issued"]].copy()
+    cause = out["late_cause"].fillna("")
+    # a blank cause is the handler's until someone records otherwise (SPEC §3)
+    out["counted"] = (cause == "") | cause.isin(p.counted_causes)
+    return out
+
+
+@hookimpl
+def xeploai_plugin_info() -> PluginInfo:
+    return PluginInfo(NAME, VERSION, RULES, LateDossiersParams,
+                      description="Hồ sơ TTHC trễ hạn, phiếu xin lỗi, tái phạm sau nhắc nhở")
+
+
+@hookimpl
+def xeploai_findings(context: RuleContext) -> pd.DataFrame:
+    p: LateDossiersParams = context.params_of(NAME)
+    late = late_dossier_table(context, p)
+    counted = late[late["counted"]]
+    excluded = late[~late["counted"]]
+    frames = []
+
+    # points: −1 per counted late dossier, −1 more without apology; capped together
+    n_late = counted.groupby("handler_id").size()
+    noap = counted[~counted["apology_issued"].astype(bool)]
+    n_noap = noap.groupby("handler_id").size().reindex(n_late.index, fill_value=0)
+    raw_late = -p.points_per_late * n_late
+    raw_noap = -p.points_per_no_apology * n_noap
+    applied_late = np.maximum(raw_late, -p.max_deduction)
+    applied_noap = np.maximum(raw_noap, -p.max_deduction - applied_late)
+    params = {"points_per_late": p.points_per_late,
+              "points_per_no_apology": p.points_per_no_apology,
+              "max_deduction": p.max_deduction, "counted_causes": p.counted_causes}
+    if len(n_late):
+        ev = _json_lists(counted["dossier_id"], counted["handler_id"]).reindex(n_late.index)
+        capped = applied_late != raw_late
+        frames.append(findings_frame(
+            pd.DataFrame({"official_id": n_late.index.to_numpy(),
+                          "points": applied_late.to_numpy(), "evidence": ev.to_numpy()}),
+            rule=f"{NAME}.late", params=json.dumps(params, sort_keys=True),
+            note=(n_late.astype(str) + f" hồ sơ trễ hạn do chủ quan năm {context.year}: "
+                  + applied_late.map("{:g}".format) + " điểm"
+                  + np.where(capped, " (đã áp giới hạn trừ tối đa "
+                             + f"{p.max_deduction:g} điểm)", "")).to_numpy()))
+    has_noap = n_noap > 0
+    if has_noap.any():
+        ev = _json_lists(noap["dossier_id"], noap["handler_id"]).reindex(n_late.index)
+        capped = applied_noap != raw_noap
+        frames.append(findings_frame(
+            pd.DataFrame({"official_id": n_late.index[has_noap].to_numpy(),
+                          "points": applied_noap[has_noap].to_numpy(),
+                          "evidence": ev[has_noap].to_numpy()}),
+            rule=f"{NAME}.no_apology", params=json.dumps(params, sort_keys=True),
+            note=(n_noap[has_noap].astype(str) + " hồ sơ trễ hạn không có phiếu xin lỗi: "
+                  + applied_noap[has_noap].map("{:g}".format) + " điểm"
+                  + np.where(capped[has_noap], " (trừ " + raw_noap[has_noap].map("{:g}".format)
+                             + f", cắt bớt do giới hạn tổng {p.max_deduction:g} điểm)",
+                             "")).to_numpy()))
+    if len(excluded):
+        by_cause = excluded.groupby("handler_id")["late_cause"].agg(
+            lambda s: ", ".join(f"{c}: {n}" for c, n in sorted(s.value_counts().items())))
+        ev = _json_lists(excluded["dossier_id"], excluded["handler_id"]).reindex(by_cause.index)
+        n_ex = excluded.groupby("handler_id").size().reindex(by_cause.index)
+        frames.append(findings_frame(
+            pd.DataFrame({"official_id": by_cause.index.to_numpy(), "evidence": ev.to_numpy()}),
+            rule=f"{NAME}.excluded", params=json.dumps({"counted_causes": p.counted_causes}),
+            note=(n_ex.astype(str) + " hồ sơ trễ hạn không tính vào cán bộ xử lý ("
+                  + by_cause + ")").to_numpy()))
+
+    # repeat offence: a late-dossier reminder issued exactly N years before, and many late
+    rem = context.tables["reminders"]
+    target_year = context.year - p.repeat_reminder_years_before
+    rem = rem[(rem["subject"] == p.repeat_reminder_subject)
+              & (rem["issued_on"].dt.year == target_year)]
+    repeat = n_late[n_late >= p.repeat_threshold]
+    repeat = repeat[repeat.index.isin(rem["official_id"])]
+    if len(repeat):
+        rem = rem[rem["official_id"].isin(repeat.index)].sort_values(
+            ["official_id", "issued_on", "document_no"], kind="mergesort")
+        docs = rem.groupby("official_id")["document_no"].agg(list)
+        dates = rem.groupby("official_id")["issued_on"].agg(
+            lambda s: ", ".join(s.dt.strftime("%d/%m/%Y")))
+        dossier_lists = _json_lists(counted["dossier_id"], counted["handler_id"])
+        evidence = [json.dumps({"reminders": docs[oid], "dossiers": json.loads(dossier_lists[oid])},
+                               ensure_ascii=False) for oid in repeat.index]
+        rparams = json.dumps({"repeat_threshold": p.repeat_threshold,
+                              "repeat_reminder_subject": p.repeat_reminder_subject,
+                              "reminder_year": target_year,
+                              "repeat_ceiling": p.repeat_ceiling}, sort_keys=True)
+        frames.append(findings_frame(
+            pd.DataFrame({"official_id": repeat.index.to_numpy(), "evidence": evidence}),
+            rule=f"{NAME}.repeat_offence", ceiling=p.repeat_ceiling, params=rparams,
+            note=("Đã bị nhắc nhở về trễ hạn năm " + str(target_year) + " (văn bản "
+                  + docs.reindex(repeat.index).map(", ".join) + " ngày "
+                  + dates.reindex(repeat.index) + "), năm " + str(context.year)
+                  + " tiếp tục có " + repeat.astype(str) + " hồ sơ trễ hạn (từ "
+                  + str(p.repeat_threshold) + " trở lên) → không xếp loại Hoàn thành tốt"
+                  " nhiệm vụ trở lên; tối đa " + p.repeat_ceiling).to_numpy()))
+    return pd.concat(frames, ignore_index=True) if frames else findings_frame()

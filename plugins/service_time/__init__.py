@@ -1,0 +1,103 @@
+"""Service time (Decree 90/2020, art. 2): who is not classified, who is capped for leave,
+and the service conditions of the LDTT title under each title regime."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from pydantic import Field
+
+from scoring import hookimpl
+from scoring.policy import Params
+from scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
+
+NAME = "service_time"
+VERSION = "1.0.0"
+
+RULES = (
+    Rule(f"{NAME}.not_classified", "Dưới 6 tháng công tác: không xếp loại",
+         "Nghị định 90/2020/NĐ-CP, khoản 4 Điều 2 (sửa bởi Nghị định 48/2023/NĐ-CP)",
+         Step.SERVICE_TIME),
+    Rule(f"{NAME}.leave_ceiling", "Nghỉ từ 3 đến dưới 6 tháng: tối đa Hoàn thành nhiệm vụ",
+         "Nghị định 90/2020/NĐ-CP, khoản 4 Điều 2 (sửa bởi Nghị định 48/2023/NĐ-CP)",
+         Step.CEILING),
+    Rule(f"{NAME}.maternity", "Nghỉ thai sản: xếp loại theo thời gian làm việc thực tế",
+         "Nghị định 90/2020/NĐ-CP, khoản 4 Điều 2 (sửa bởi Nghị định 48/2023/NĐ-CP)",
+         Step.SERVICE_TIME),
+    Rule(f"{NAME}.leave_no_ldtt", "Nghỉ từ 3 đến dưới 6 tháng: không xét Lao động tiên tiến",
+         "Luật Thi đua, khen thưởng 06/2022/QH15; Nghị định 98/2023/NĐ-CP, Điều 7",
+         Step.TITLES),
+    Rule(f"{NAME}.recruited_late_no_ldtt",
+         "Tuyển dụng chưa đủ 10 tháng trong năm: không xét Lao động tiên tiến",
+         "Nghị định 91/2017/NĐ-CP, Điều 11", Step.TITLES),
+)
+
+
+class ServiceTimeParams(Params):
+    min_months_classified: float = Field(ge=0, le=12)
+    leave_ceiling_min_months: float = Field(ge=0, le=12)
+    leave_ceiling_below_months: float = Field(ge=0, le=12)
+    leave_ceiling_level: str
+    ldtt_min_months_recruited: int = Field(ge=0, le=12)
+
+
+@hookimpl
+def xeploai_plugin_info() -> PluginInfo:
+    return PluginInfo(NAME, VERSION, RULES, ServiceTimeParams,
+                      description="Thời gian công tác trong năm (KXL, nghỉ 3–6 tháng, thai sản)")
+
+
+@hookimpl
+def xeploai_findings(context: RuleContext) -> pd.DataFrame:
+    p: ServiceTimeParams = context.params_of(NAME)
+    o = context.tables["officials"]
+    mat = o["maternity_leave"].astype(bool)
+    worked = o["months_worked"].astype(float)
+    absent = o["months_absent"].astype(float)
+    short = (worked < p.min_months_classified) & ~mat
+    on_leave = (absent >= p.leave_ceiling_min_months) & (absent < p.leave_ceiling_below_months)
+    leave = on_leave & ~mat & ~short
+    maternity_helped = mat & ((worked < p.min_months_classified) | on_leave)
+    frames = []
+
+    def add(mask: pd.Series, rule: str, note: pd.Series | str, params: dict, **kw) -> None:
+        if mask.any():
+            frames.append(findings_frame(
+                pd.DataFrame({"official_id": o.loc[mask, "official_id"].to_numpy()}),
+                rule=f"{NAME}.{rule}", params=json.dumps(params, sort_keys=True),
+                note=note[mask].to_numpy() if isinstance(note, pd.Series) else note, **kw))
+
+    fmt = worked.map("{:g}".format)
+    add(short, "not_classified",
+        "Công tác " + fmt + " tháng trong năm (dưới "
+        + f"{p.min_months_classified:g}" + " tháng, không nghỉ thai sản) → không xếp loại",
+        {"min_months_classified": p.min_months_classified}, exclude=True)
+    add(leave, "leave_ceiling",
+        "Nghỉ " + absent.map("{:g}".format) + " tháng trong năm (từ "
+        + f"{p.leave_ceiling_min_months:g} đến dưới {p.leave_ceiling_below_months:g} tháng)"
+        + f" → tối đa {p.leave_ceiling_level}",
+        {"leave_ceiling_min_months": p.leave_ceiling_min_months,
+         "leave_ceiling_below_months": p.leave_ceiling_below_months,
+         "leave_ceiling_level": p.leave_ceiling_level},
+        ceiling=p.leave_ceiling_level)
+    add(maternity_helped, "maternity",
+        "Nghỉ thai sản: xếp loại theo thời gian làm việc thực tế, không áp mức trần",
+        {"min_months_classified": p.min_months_classified})
+    if context.titles.regime == "luat_2022":
+        add(leave, "leave_no_ldtt",
+            "Nghỉ từ 3 đến dưới 6 tháng (không phải thai sản) → không xét Lao động tiên tiến",
+            {"regime": context.titles.regime}, blocks_titles="LDTT")
+    elif p.ldtt_min_months_recruited > 0:
+        recruited = o["recruited_on"]
+        # months from recruitment to the end of the year must reach the minimum
+        cutoff = context.year_end - pd.DateOffset(months=p.ldtt_min_months_recruited)
+        late = recruited.notna() & (recruited > cutoff) & ~short
+        add(late, "recruited_late_no_ldtt",
+            "Tuyển dụng ngày " + recruited.dt.strftime("%d/%m/%Y").fillna("")
+            + f", chưa đủ {p.ldtt_min_months_recruited} tháng đến cuối năm → không xét"
+            " Lao động tiên tiến",
+            {"ldtt_min_months_recruited": p.ldtt_min_months_recruited,
+             "regime": context.titles.regime}, blocks_titles="LDTT")
+    return pd.concat(frames, ignore_index=True) if frames else findings_frame()
+

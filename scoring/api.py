@@ -1,0 +1,84 @@
+"""The library API the CLI is a thin layer over (and that tests call directly)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from scoring import __version__
+from scoring.engine import Classification, classify
+from scoring.loader import Dataset, load_dataset
+from scoring.plugins import PluginRegistry, build_registry
+from scoring.policy import Policy, load_policy
+from scoring.storage import RunMeta, open_db, save_run
+
+DEFAULT_POLICY = Path("config") / "binh_dinh_2023.toml"
+# when xeploai runs outside its source folder, fall back to the policy shipped beside it
+_SHIPPED_POLICY = Path(__file__).resolve().parent.parent / DEFAULT_POLICY
+
+
+def resolve_policy_path(path: str | Path | None) -> Path:
+    if path is not None:
+        return Path(path)
+    return DEFAULT_POLICY if DEFAULT_POLICY.exists() else _SHIPPED_POLICY
+
+
+@dataclass
+class Session:
+    """A policy with the plugins it names, ready to validate and classify datasets."""
+
+    policy: Policy
+    registry: PluginRegistry
+
+    @classmethod
+    def open(cls, policy: str | Path | Policy | None = None) -> Session:
+        pol = policy if isinstance(policy, Policy) else load_policy(resolve_policy_path(policy))
+        return cls(pol, build_registry(pol.plugin_paths))
+
+    def extra_tables(self) -> list:
+        return [t for p in self.registry.only(self.policy.enabled_plugins)
+                for t in p.info.tables]
+
+    def load(self, data_dir: str | Path) -> Dataset:
+        return load_dataset(data_dir, self.extra_tables(), self.policy.warning_checks)
+
+    def classify(self, dataset: Dataset, year: int,
+                 considered_on: dt.date | None = None) -> Classification:
+        return classify(dataset, self.policy, self.registry, year, considered_on)
+
+
+@dataclass
+class RunOutcome:
+    run_id: int | None
+    classification: Classification
+    dataset: Dataset
+
+
+def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None = None,
+        db: str | Engine | None = None, store: bool = True) -> RunOutcome:
+    """Validate ``data_dir``, classify ``year`` and (unless ``store=False``) store one run."""
+    session = Session.open(policy)
+    dataset = session.load(data_dir)
+    result = session.classify(dataset, year)
+    run_id = None
+    if store:
+        engine = db if isinstance(db, Engine) else open_db(db)
+        meta = RunMeta(
+            policy_name=session.policy.name,
+            policy_path=str(session.policy.path or ""),
+            policy_hash=session.policy.content_hash,
+            data_dir=str(Path(data_dir)),
+            input_hashes=dataset.file_hashes,
+            tool_version=__version__,
+            created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        )
+        run_id = save_run(engine, result, meta)
+    return RunOutcome(run_id, result, dataset)
+
+
+def validate(data_dir: str | Path, *, policy: str | Path | Policy | None = None) -> Dataset:
+    """Load and check ``data_dir``; raises InvalidInputError listing every problem."""
+    return Session.open(policy).load(data_dir)

@@ -1,0 +1,199 @@
+"""The ``xeploai`` command: a thin layer over :mod:`scoring.api` (SPEC §7).
+
+Exit codes: 0 success, 1 a user error (bad input, unknown id) with a message and no
+traceback, 2 wrong usage (click's own).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from scoring import __version__, api
+from scoring.errors import InvalidInputError, XeploaiError
+from scoring.explain import explanation, render_text
+from scoring.export import write_csv, write_json
+from scoring.storage import get_run, load_reasons, load_results, open_db
+
+# a pipe or a test runner has no width: give tables room rather than 80 truncated columns
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+
+db_option = click.option("--db", "db", metavar="URL", envvar="XEPLOAI_DB", default=None,
+                         help="Database URL (default sqlite:///xeploai.db; env XEPLOAI_DB).")
+policy_option = click.option("--policy", type=click.Path(dir_okay=False), default=None,
+                             help="Policy file (default config/binh_dinh_2023.toml).")
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the errors a user can fix into a message and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InvalidInputError as exc:
+            for w in exc.warnings:
+                err.print(f"[yellow]cảnh báo:[/] {w}", markup=True)
+            err.print(exc.render(limit=10_000), markup=False)
+            sys.exit(1)
+        except XeploaiError as exc:
+            err.print(f"Lỗi: {exc}", markup=False)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="xeploai")
+def main() -> None:
+    """xeploai — đánh giá, xếp loại chất lượng cán bộ, công chức, viên chức.
+
+    Classifies every official of a year from the records in a dataset folder, stores the
+    run with every reason, and exports what the commendation council needs.
+
+    \b
+    Example:
+      xeploai run --data examples/binh_dinh_2023 --year 2023
+      xeploai explain BD0001
+    """
+
+
+def summary_table(results: pd.DataFrame, title: str) -> Table:
+    table = Table(title=title)
+    for col in ("Đơn vị", "Số người", "HTXSNV", "HTTNV", "HTNV", "KHTNV", "KXL", "LĐTT",
+                "CSTĐCS", "CCHC"):
+        table.add_column(col, justify="left" if col == "Đơn vị" else "right")
+    for unit, g in results.groupby("unit_id", sort=True):
+        counts = g["level"].value_counts()
+        titles = g["titles"].str.split(";").explode().value_counts()
+        table.add_row(str(unit), str(len(g)),
+                      *(str(counts.get(lv, 0)) for lv in ("HTXSNV", "HTTNV", "HTNV", "KHTNV",
+                                                          "KXL")),
+                      *(str(titles.get(t, 0)) for t in ("LDTT", "CSTDCS", "CCHC")))
+    return table
+
+
+@main.command()
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False),
+              help="Dataset folder (units, officials, dossiers, … as .csv or .xlsx).")
+@click.option("--year", required=True, type=int, help="Evaluation year, e.g. 2023.")
+@policy_option
+@db_option
+@user_errors
+def run(data_dir: str, year: int, policy: str | None, db: str | None) -> None:
+    """Validate the data, classify every official of YEAR and store the run.
+
+    \b
+    Example:
+      xeploai run --data examples/binh_dinh_2023 --year 2023
+    """
+    outcome = api.run(data_dir, year, policy=policy, db=db)
+    for w in outcome.dataset.warnings:
+        err.print(f"cảnh báo: {w}", markup=False)
+    out.print(summary_table(outcome.classification.results,
+                            f"Kết quả xếp loại năm {year} — lần chạy số {outcome.run_id}"))
+    out.print(f"run id: {outcome.run_id}")
+
+
+@main.command()
+@click.argument("official_id")
+@click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@db_option
+@user_errors
+def explain(official_id: str, run_id: int | None, as_json: bool, db: str | None) -> None:
+    """Show every reason behind one official's result: rule, evidence, parameters, basis.
+
+    \b
+    Example:
+      xeploai explain BD0001
+      xeploai explain BD0001 --run 3 --json
+    """
+    exp = explanation(open_db(db), official_id, run_id)
+    if as_json:
+        click.echo(json.dumps(exp, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(render_text(exp))
+
+
+@main.command()
+@click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True,
+              help="csv (UTF-8 with BOM, opens in Excel) or json (full reason objects).")
+@click.option("--out", "out_path", required=True, help="Output file, or - for stdout.")
+@db_option
+@user_errors
+def export(run_id: int | None, fmt: str, out_path: str, db: str | None) -> None:
+    """Write the council file of a run: one row per official with level, titles, reasons.
+
+    \b
+    Example:
+      xeploai export --format csv --out ket_qua_2023.csv
+    """
+    engine = open_db(db)
+    run_rec = get_run(engine, run_id)
+    rid = int(run_rec.id)  # type: ignore[arg-type]
+    results = load_results(engine, rid)
+    target = sys.stdout if out_path == "-" else Path(out_path)
+    if fmt == "csv":
+        write_csv(results, target)  # type: ignore[arg-type]
+    else:
+        write_json(results, load_reasons(engine, rid), target)  # type: ignore[arg-type]
+    if out_path != "-":
+        err.print(f"Đã ghi {len(results)} dòng (lần chạy số {rid}) vào {out_path}")
+
+
+@main.command()
+@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False),
+              help="Dataset folder to check.")
+@policy_option
+@user_errors
+def validate(data_dir: str, policy: str | None) -> None:
+    """Check the input files only and list every problem (nothing is stored).
+
+    \b
+    Example:
+      xeploai validate --data examples/binh_dinh_2023
+    """
+    dataset = api.validate(data_dir, policy=policy)
+    for w in dataset.warnings:
+        err.print(f"cảnh báo: {w}", markup=False)
+    counts = ", ".join(f"{name}: {len(df)}" for name, df in dataset.tables.items())
+    out.print(f"Dữ liệu hợp lệ ({counts})")
+
+
+@main.command()
+@policy_option
+@user_errors
+def plugins(policy: str | None) -> None:
+    """List the rule plugins: name, version, source, hooks and rules.
+
+    \b
+    Example:
+      xeploai plugins
+    """
+    session = api.Session.open(policy)
+    enabled = session.policy.enabled_plugins
+    table = Table(title="Plugin quy tắc")
+    for col in ("Tên", "Phiên bản", "Nguồn", "Bật", "Hooks", "Quy tắc"):
+        table.add_column(col)
+    for name in sorted(session.registry.plugins):
+        p = session.registry.plugins[name]
+        on = enabled is None or name in enabled
+        table.add_row(name, p.info.version, p.source, "có" if on else "không",
+                      "\n".join(p.hooks), "\n".join(r.id for r in p.info.rules))
+    out.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

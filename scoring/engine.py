@@ -1,0 +1,322 @@
+"""Turn the plugins' findings into levels, titles and an ordered trail of reasons (SPEC §5).
+
+The engine knows no rule by name: it sums points, applies the lowest ceiling, honours
+exclusions (KXL) and title blocks/qualifications, then applies the two shares the law puts
+on results — the 20 % excellent quota per unit and peer group, and the 15 % CSTDCS cap per
+unit. Everything is computed over whole tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from scoring.loader import Dataset
+from scoring.plugins import PluginRegistry, plugin_params
+from scoring.policy import (
+    LevelsParams,
+    Policy,
+    QuotaParams,
+    TitlesParams,
+    considered_on,
+    validate_section,
+)
+from scoring.types import (
+    CODE_RANK,
+    FINDING_COLUMNS,
+    LEVEL_RANK,
+    RANK_CODE,
+    STEP_ORDER,
+    Level,
+    Rule,
+    RuleContext,
+    Step,
+    Title,
+    TitleContext,
+)
+
+CORE = "core"
+CORE_RULES: dict[str, Rule] = {
+    r.id: r
+    for r in (
+        Rule("core.not_classified", "Không xếp loại", "Nghị định 90/2020/NĐ-CP, Điều 2",
+             Step.LEVEL),
+        Rule("core.provisional_level", "Mức xếp loại tạm tính theo điểm",
+             "Quy định 366-QĐ/TW (thang 100 điểm); ngưỡng điểm của tỉnh", Step.LEVEL),
+        Rule("core.ceiling", "Áp mức trần thấp nhất",
+             "Nghị định 90/2020/NĐ-CP sửa đổi bởi Nghị định 48/2023/NĐ-CP", Step.CEILING),
+        Rule("core.quota", "Vượt tỷ lệ 20% Hoàn thành xuất sắc nhiệm vụ",
+             "Nghị định 48/2023/NĐ-CP, khoản 6 Điều 1 (sửa Điều 2 NĐ 90/2020)", Step.QUOTA),
+        Rule("core.title_ldtt", "Danh hiệu Lao động tiên tiến",
+             "Luật Thi đua, khen thưởng (theo chế độ tại ngày xét)", Step.TITLES),
+        Rule("core.title_cstdcs", "Danh hiệu Chiến sĩ thi đua cơ sở",
+             "Luật Thi đua, khen thưởng (theo chế độ tại ngày xét)", Step.TITLES),
+        Rule("core.title_cstdcs_cap", "Vượt tỷ lệ 15% Chiến sĩ thi đua cơ sở",
+             "Nghị định 91/2017/NĐ-CP; Nghị định 98/2023/NĐ-CP (tỷ lệ 15%)", Step.TITLES),
+        Rule("core.title_cchc", "Đề nghị khen thưởng đổi mới, sáng tạo trong CCHC",
+             "QĐ 4510/QĐ-UBND ngày 29/12/2022 của UBND tỉnh Bình Định", Step.TITLES),
+    )
+}
+
+# Under the 2022 Law, an HTXSNV level alone qualifies an LDTT holder for CSTDCS; under the
+# 2003 Law only an initiative or research does (SPEC §5 step 6).
+CSTDCS_BY_LEVEL: dict[str, Level | None] = {"luat_2022": Level.HTXSNV, "luat_2003": None}
+
+REASON_COLUMNS: tuple[str, ...] = (
+    "official_id", "seq", "step", "plugin", "rule", "points", "ceiling", "exclude",
+    "blocks_titles", "qualifies_titles", "params", "evidence", "basis", "note",
+)
+RESULT_COLUMNS: tuple[str, ...] = (
+    "official_id", "full_name", "unit_id", "peer_group", "year", "task_score", "points",
+    "deducted", "score", "provisional_level", "level", "titles", "reasons",
+)
+
+
+@dataclass
+class Classification:
+    """The outcome of one classification: one row per official, and their reasons."""
+
+    year: int
+    results: pd.DataFrame  # RESULT_COLUMNS, sorted by official_id
+    reasons: pd.DataFrame  # REASON_COLUMNS, sorted by official_id, seq
+    plugins: dict[str, str]  # name -> version, in run order
+    considered_on: dt.date
+
+
+def _json(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _has_code(col: pd.Series, code: str) -> pd.Series:
+    return col.str.contains(rf"(?:^|;){code}(?:;|$)", regex=True)
+
+
+def _share_floor(share: float, counts: pd.Series) -> pd.Series:
+    """floor(share × count) in exact arithmetic: 0.15 × 20 must be 3, not 2.9999999."""
+    frac = Fraction(str(share))
+    return (counts.astype(np.int64) * frac.numerator) // frac.denominator
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def collect_findings(dataset: Dataset, policy: Policy, registry: PluginRegistry,
+                     year: int, considered: dt.date | None = None
+                     ) -> tuple[pd.DataFrame, RuleContext, dict[str, str], list[str]]:
+    """Run every enabled plugin; returns findings with plugin, step and basis columns."""
+    end = dt.date(year, 12, 31)
+    cons = considered or considered_on(policy, year)
+    titles = validate_section(policy, "titles", TitlesParams, cons)
+    active = registry.only(policy.enabled_plugins)
+    params = plugin_params(registry, active, policy, end)
+    ctx = RuleContext(year, dataset.tables, params,
+                      TitleContext(titles.regime, cons, titles.cstdcs_share))
+    frames = []
+    order = [p.info.name for p in active]
+    for plugin in active:
+        f = registry.findings(plugin, ctx)
+        if f.empty:
+            continue
+        f = f.copy()
+        f["plugin"] = plugin.info.name
+        rules = {r.id: r for r in plugin.info.rules}
+        f["step"] = f["rule"].map(lambda r, rules=rules: rules[r].step.value)
+        f["basis"] = f["rule"].map(lambda r, rules=rules: rules[r].basis_text)
+        frames.append(f)
+    cols = [*FINDING_COLUMNS, "plugin", "step", "basis"]
+    findings = (pd.concat(frames, ignore_index=True) if frames
+                else pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
+    findings["points"] = findings["points"].astype(float)
+    findings["exclude"] = findings["exclude"].astype(bool)
+    versions = {p.info.name: p.info.version for p in active}
+    return findings, ctx, versions, order
+
+
+def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: int,
+             considered: dt.date | None = None) -> Classification:
+    """Classify every official of ``dataset`` for evaluation year ``year`` under ``policy``."""
+    end = dt.date(year, 12, 31)
+    levels = validate_section(policy, "levels", LevelsParams, end)
+    quota = validate_section(policy, "quota", QuotaParams, end)
+    findings, ctx, versions, order = collect_findings(dataset, policy, registry, year,
+                                                      considered)
+    titles = validate_section(policy, "titles", TitlesParams, ctx.titles.considered_on)
+
+    off = dataset.tables["officials"]
+    r = pd.DataFrame({
+        "official_id": off["official_id"].astype(str).to_numpy(),
+        "full_name": off["full_name"].astype(str).to_numpy(),
+        "unit_id": off["unit_id"].astype(str).to_numpy(),
+        "peer_group": off["peer_group"].astype(str).to_numpy(),
+        "task_score": off["task_score"].astype(float).to_numpy(),
+    })
+    r["year"] = year
+    r = r.set_index("official_id", drop=False).rename_axis(None)
+    g = findings.groupby("official_id", sort=False)
+    r["points"] = g["points"].sum().reindex(r.index, fill_value=0.0).astype(float)
+    r["deducted"] = (-findings["points"].clip(upper=0)).groupby(findings["official_id"]).sum() \
+        .reindex(r.index, fill_value=0.0).astype(float)
+    # round away float noise so equal scores tie exactly (84.6 + 1 vs 85.6)
+    r["score"] = (r["task_score"] + r["points"]).round(6)
+    r["deducted"] = r["deducted"].round(6)
+    excluded = g["exclude"].any().reindex(r.index, fill_value=False).astype(bool)
+    caps = findings[findings["ceiling"] != ""]
+    cap_rank = caps["ceiling"].map(CODE_RANK) \
+        .groupby(caps["official_id"]).min().reindex(r.index)
+
+    prov_rank = pd.Series(np.select(
+        [r["score"] >= levels.excellent_min, r["score"] >= levels.good_min,
+         r["score"] >= levels.completed_min], [4, 3, 2], default=1), index=r.index)
+    rank = prov_rank.where(cap_rank.isna() | (prov_rank <= cap_rank), cap_rank).astype(int)
+    prov_rank = prov_rank.where(~excluded, 0)
+    rank = rank.where(~excluded, 0)
+    capped = (rank < prov_rank) & ~excluded
+
+    reasons: list[pd.DataFrame] = [findings]
+    ids = r.index.to_series()
+
+    def core_reasons(mask: pd.Series, rule: str, note: pd.Series | str,
+                     params: pd.Series | str = "{}", evidence: pd.Series | str = "[]",
+                     **effects: object) -> None:
+        if not mask.any():
+            return
+        spec = CORE_RULES[rule]
+        frame = pd.DataFrame({"official_id": ids[mask].to_numpy()})
+        for name, value in (("note", note), ("params", params), ("evidence", evidence)):
+            frame[name] = value[mask].to_numpy() if isinstance(value, pd.Series) else value
+        for name, default in (("points", 0.0), ("ceiling", ""), ("exclude", False),
+                              ("blocks_titles", ""), ("qualifies_titles", "")):
+            frame[name] = effects.get(name, default)
+        frame["rule"], frame["plugin"] = rule, CORE
+        frame["step"], frame["basis"] = spec.step.value, spec.basis_text
+        reasons.append(frame)
+
+    core_reasons(excluded, "core.not_classified",
+                 "Không xếp loại (KXL): không đủ thời gian công tác; vẫn tính điểm nhưng "
+                 "không xếp mức và không xét danh hiệu.")
+    thresholds = _json({"excellent_min": levels.excellent_min, "good_min": levels.good_min,
+                        "completed_min": levels.completed_min})
+    prov_code = prov_rank.map(RANK_CODE)
+    core_reasons(~excluded, "core.provisional_level",
+                 "Điểm " + r["score"].map(_fmt) + " (điểm nhiệm vụ " + r["task_score"].map(_fmt)
+                 + ", cộng/trừ " + r["points"].map(_fmt) + ") → mức tạm tính " + prov_code,
+                 params=thresholds)
+    core_reasons(capped, "core.ceiling",
+                 "Áp mức trần thấp nhất: " + rank.map(RANK_CODE)
+                 + " thay cho " + prov_code,
+                 ceiling=rank.map(RANK_CODE)[capped].to_numpy())
+
+    # --- quota: the excellent share per unit and peer group --------------------------
+    r["rank"] = rank
+    good = (rank >= 3)
+    grp = [r["unit_id"], r["peer_group"]]
+    unit_share = r["unit_id"].map(quota.unit_share).fillna(quota.share).astype(float)
+    n_good = good.groupby(grp).transform("sum")
+    exc = rank == 4
+    n_exc = exc.groupby(grp).transform("sum")
+    allowed = pd.Series(0, index=r.index, dtype=np.int64)
+    for share in sorted(set(unit_share.tolist())):
+        m = unit_share == share
+        if quota.base == "good_or_above":
+            allowed[m] = _share_floor(share, n_good[m])
+        else:  # good_only: largest k with k <= share × (HTTNV count + demoted)
+            frac = Fraction(str(share))
+            num = (n_good[m].astype(np.int64)) * frac.numerator
+            allowed[m] = np.minimum(n_exc[m], num // (frac.numerator + frac.denominator))
+    order_cols = ["unit_id", "peer_group", "score", "deducted", "official_id"]
+    sorted_exc = r.loc[exc, order_cols].sort_values(
+        order_cols, ascending=[True, True, False, True, True], kind="mergesort")
+    position = sorted_exc.groupby(["unit_id", "peer_group"]).cumcount() + 1
+    pos = position.reindex(r.index)
+    demoted = exc & (pos > allowed)
+    r.loc[demoted, "rank"] = 3
+    qparams = ("{\"base\": " + _json(quota.base) + ", \"good_count\": "
+               + n_good.astype(str) + ", \"allowed\": " + allowed.astype(str)
+               + ", \"position\": " + pos.fillna(0).astype(int).astype(str)
+               + ", \"share\": " + unit_share.map(_fmt) + ", \"unit_share\": "
+               + r["unit_id"].isin(list(quota.unit_share)).map(_json) + "}")
+    share_text = np.where(r["unit_id"].isin(list(quota.unit_share)),
+                          "tỷ lệ riêng của đơn vị ", "tỷ lệ ")
+    core_reasons(demoted, "core.quota",
+                 "Vượt " + pd.Series(share_text, index=r.index)
+                 + (unit_share * 100).map(_fmt) + "% HTXSNV của đơn vị/nhóm "
+                 + r["unit_id"] + "/" + r["peer_group"] + ": được giữ " + allowed.astype(str)
+                 + " trên " + n_good.astype(str) + " người đạt tốt trở lên; xếp thứ "
+                 + pos.fillna(0).astype(int).astype(str) + " → HTTNV",
+                 params=qparams, ceiling="HTTNV")
+
+    # --- titles -----------------------------------------------------------------------
+    def flag(col: str, title: Title) -> pd.Series:
+        has = findings.loc[_has_code(findings[col], title.value), "official_id"]
+        return r.index.to_series().isin(has)
+
+    final_good = (r["rank"] >= 3) & ~excluded
+    ldtt = final_good & ~flag("blocks_titles", Title.LDTT)
+    by_level = CSTDCS_BY_LEVEL[titles.regime]
+    qualifies = flag("qualifies_titles", Title.CSTDCS)
+    if by_level is not None:
+        qualifies = qualifies | (r["rank"] == LEVEL_RANK[by_level])
+    cand = ldtt & ~flag("blocks_titles", Title.CSTDCS) & qualifies
+    n_ldtt = ldtt.groupby(r["unit_id"]).transform("sum")
+    cap = _share_floor(titles.cstdcs_share, n_ldtt)
+    sorted_c = r.loc[cand, ["unit_id", "score", "deducted", "official_id"]].sort_values(
+        ["unit_id", "score", "deducted", "official_id"], ascending=[True, False, True, True],
+        kind="mergesort")
+    cpos = (sorted_c.groupby("unit_id").cumcount() + 1).reindex(r.index)
+    cstdcs = cand & (cpos <= cap)
+    over_cap = cand & ~cstdcs
+    cchc = final_good & ~flag("blocks_titles", Title.CCHC) & flag("qualifies_titles", Title.CCHC)
+
+    regime = _json({"regime": titles.regime, "considered_on": ctx.titles.considered_on})
+    core_reasons(ldtt, "core.title_ldtt",
+                 f"Đạt Lao động tiên tiến (chế độ {titles.regime}, xét ngày "
+                 f"{ctx.titles.considered_on:%d/%m/%Y})", params=regime,
+                 qualifies_titles="LDTT")
+    cparams = ("{\"cap\": " + cap.astype(str) + ", \"ldtt_count\": " + n_ldtt.astype(str)
+               + ", \"position\": " + cpos.fillna(0).astype(int).astype(str)
+               + ", \"regime\": " + _json(titles.regime)
+               + ", \"share\": " + _fmt(titles.cstdcs_share) + "}")
+    core_reasons(cstdcs, "core.title_cstdcs",
+                 "Đạt Chiến sĩ thi đua cơ sở (thứ " + cpos.fillna(0).astype(int).astype(str)
+                 + " trong giới hạn " + cap.astype(str) + " của đơn vị)", params=cparams,
+                 qualifies_titles="CSTDCS")
+    core_reasons(over_cap, "core.title_cstdcs_cap",
+                 "Đủ điều kiện Chiến sĩ thi đua cơ sở nhưng vượt tỷ lệ "
+                 + _fmt(titles.cstdcs_share * 100) + "% của đơn vị (được " + cap.astype(str)
+                 + " trên " + n_ldtt.astype(str) + " người đạt LĐTT; xếp thứ "
+                 + cpos.fillna(0).astype(int).astype(str) + ") → giữ Lao động tiên tiến",
+                 params=cparams, blocks_titles="CSTDCS")
+    core_reasons(cchc, "core.title_cchc",
+                 "Đề nghị khen thưởng đổi mới, sáng tạo trong CCHC", params=regime,
+                 qualifies_titles="CCHC")
+
+    # titles in alphabetical order: CCHC;CSTDCS;LDTT
+    joined = (pd.Series(np.where(cchc, "CCHC", ""), index=r.index) + ";"
+              + np.where(cstdcs, "CSTDCS", "") + ";" + np.where(ldtt, "LDTT", ""))
+    title_lists = joined.str.replace(r";{2,}", ";", regex=True).str.strip(";")
+
+    # --- reasons in explanation order --------------------------------------------------
+    all_reasons = pd.concat(reasons, ignore_index=True)
+    plugin_rank = {name: i + 1 for i, name in enumerate(order)} | {CORE: len(order) + 1}
+    all_reasons["_step"] = all_reasons["step"].map(lambda s: STEP_ORDER[Step(s)])
+    all_reasons["_plugin"] = all_reasons["plugin"].map(plugin_rank)
+    all_reasons = all_reasons.sort_values(
+        ["official_id", "_step", "_plugin", "rule", "evidence"], kind="mergesort"
+    ).reset_index(drop=True)
+    all_reasons["seq"] = all_reasons.groupby("official_id").cumcount() + 1
+    all_reasons = all_reasons[list(REASON_COLUMNS)]
+
+    rule_lists = all_reasons.groupby("official_id", sort=False)["rule"].agg(";".join)
+    r["provisional_level"] = prov_rank.map(RANK_CODE)
+    r["level"] = r["rank"].map(RANK_CODE)
+    r["titles"] = title_lists
+    r["reasons"] = rule_lists.reindex(r.index, fill_value="")
+    results = r.reset_index(drop=True)[list(RESULT_COLUMNS)] \
+        .sort_values("official_id", kind="mergesort").reset_index(drop=True)
+    return Classification(year, results, all_reasons, versions, ctx.titles.considered_on)

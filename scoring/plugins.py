@@ -1,0 +1,233 @@
+"""Finding, loading and calling rule plugins.
+
+Plugins come from three places, through one path: the ``xeploai.plugins`` entry-point
+group (the built-in rules are registered there by xeploai's own ``pyproject.toml``, exactly
+as a province's package registers its rules), and module files named in the policy's
+``plugin_paths``. ``XEPLOAI_PLUGINS`` (comma-separated names) limits which installed
+plugins load; ``XEPLOAI_TRACE_HOOKS=1`` prints every hook call and its result to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+import pluggy
+from pydantic import BaseModel
+
+from scoring import hookspecs
+from scoring.errors import PluginError
+from scoring.types import FINDING_COLUMNS, Level, PluginInfo, RuleContext, Title
+
+ENTRY_POINT_GROUP = "xeploai.plugins"
+ALLOW_ENV = "XEPLOAI_PLUGINS"
+TRACE_ENV = "XEPLOAI_TRACE_HOOKS"
+
+
+@dataclass
+class LoadedPlugin:
+    info: PluginInfo
+    source: str  # "built-in", "entry point: dist==version", "path: /x/y.py"
+    module: Any
+    hooks: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _is_builtin(module: ModuleType) -> bool:
+    return module.__name__.split(".")[0] == "plugins"
+
+
+def _load_path_module(path: str) -> ModuleType:
+    file = Path(path)
+    if file.is_dir():
+        file = file / "__init__.py"
+    if not file.exists():
+        raise PluginError(str(path), "không tìm thấy tệp plugin")
+    mod_name = f"xeploai_path_plugin_{file.parent.name}_{file.stem}"
+    spec = importlib.util.spec_from_file_location(mod_name, file)
+    if spec is None or spec.loader is None:
+        raise PluginError(str(path), "không nạp được tệp plugin")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # a province's code can fail in any way; name it
+        sys.modules.pop(mod_name, None)
+        raise PluginError(str(path), f"lỗi khi nạp: {type(exc).__name__}: {exc}") from exc
+    return module
+
+
+class PluginRegistry:
+    """The loaded plugins, in a deterministic order, and the calls into them."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, LoadedPlugin] = {}
+        self.trace = os.environ.get(TRACE_ENV, "") not in ("", "0")
+
+    # -- loading ---------------------------------------------------------------------
+    def register(self, module: Any, source: str) -> LoadedPlugin:
+        label = getattr(module, "__name__", repr(module))
+        try:
+            self.pm.register(module, name=label)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(label, f"hook không hợp lệ: {exc}") from None
+        except ValueError as exc:
+            raise PluginError(label, str(exc)) from None
+        impls = [c for c in (self.pm.get_hookcallers(module) or [])]
+        hooks = tuple(sorted(c.name for c in impls))
+        if "xeploai_plugin_info" not in hooks:
+            self.pm.unregister(module)
+            raise PluginError(label, "thiếu hook xeploai_plugin_info")
+        try:
+            info = module.xeploai_plugin_info()
+        except Exception as exc:
+            self.pm.unregister(module)
+            raise PluginError(label, f"xeploai_plugin_info lỗi: {exc}") from exc
+        if not isinstance(info, PluginInfo):
+            self.pm.unregister(module)
+            raise PluginError(label, "xeploai_plugin_info phải trả về scoring.types.PluginInfo")
+        if info.name in self.plugins:
+            self.pm.unregister(module)
+            raise PluginError(info.name, f"trùng tên với plugin đã nạp từ "
+                              f"{self.plugins[info.name].source}")
+        for rule in info.rules:
+            if not rule.id.startswith(info.name + "."):
+                self.pm.unregister(module)
+                raise PluginError(info.name, "mã quy tắc phải bắt đầu bằng tên plugin",
+                                  rule=rule.id)
+            if not rule.basis.strip():
+                self.pm.unregister(module)
+                raise PluginError(info.name, "quy tắc thiếu căn cứ pháp lý", rule=rule.id)
+        loaded = LoadedPlugin(info, source, module, hooks)
+        self.plugins[info.name] = loaded
+        return loaded
+
+    def load_entry_points(self) -> None:
+        allow = os.environ.get(ALLOW_ENV)
+        allowed = {n.strip() for n in allow.split(",") if n.strip()} if allow else None
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            if allowed is not None and ep.name not in allowed:
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:
+                raise PluginError(ep.name, f"lỗi khi nạp entry point {ep.value}: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+            if isinstance(module, ModuleType) and _is_builtin(module):
+                source = "built-in"
+            else:
+                dist = ep.dist
+                source = f"entry point: {dist.name}=={dist.version}" if dist else "entry point"
+            self.register(module, source)
+
+    def load_paths(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self.register(_load_path_module(path), f"path: {path}")
+
+    def only(self, names: Iterable[str] | None) -> list[LoadedPlugin]:
+        """The plugins to run, in the policy's order (or by name when it gives none)."""
+        if names is None:
+            return [self.plugins[n] for n in sorted(self.plugins)]
+        missing = [n for n in names if n not in self.plugins]
+        if missing:
+            raise PluginError(", ".join(missing), "plugin được bật trong chính sách nhưng "
+                              f"không được cài đặt (có: {', '.join(sorted(self.plugins))})")
+        return [self.plugins[n] for n in names]
+
+    # -- calling ---------------------------------------------------------------------
+    def findings(self, plugin: LoadedPlugin, context: RuleContext) -> pd.DataFrame:
+        """Call one plugin's ``xeploai_findings`` and check what it returned."""
+        name = plugin.info.name
+        if "xeploai_findings" not in plugin.hooks:
+            return pd.DataFrame(columns=list(FINDING_COLUMNS))
+        started = time.perf_counter()
+        try:
+            result = plugin.module.xeploai_findings(context=context)
+        except Exception as exc:
+            raise PluginError(name, f"xeploai_findings lỗi: {type(exc).__name__}: {exc}") from exc
+        if self.trace:
+            n = "None" if result is None else f"{len(result)} findings"
+            print(f"[xeploai hook] {name}.xeploai_findings(year={context.year}) -> {n} "
+                  f"in {time.perf_counter() - started:.3f}s", file=sys.stderr)
+            if isinstance(result, pd.DataFrame) and len(result):
+                print(result.to_string(max_rows=20), file=sys.stderr)
+        if result is None:
+            return pd.DataFrame(columns=list(FINDING_COLUMNS))
+        return check_findings(plugin.info, result, context)
+
+
+def check_findings(info: PluginInfo, df: Any, context: RuleContext) -> pd.DataFrame:
+    """Reject malformed findings with an error naming the plugin and the rule."""
+    name = info.name
+    if not isinstance(df, pd.DataFrame):
+        raise PluginError(name, f"xeploai_findings phải trả về pandas.DataFrame, không phải "
+                          f"{type(df).__name__}")
+    missing = [c for c in FINDING_COLUMNS if c not in df.columns]
+    if missing:
+        raise PluginError(name, "thiếu cột trong kết quả: " + ", ".join(missing)
+                          + " (dùng scoring.types.findings_frame)")
+    if df.empty:
+        return df[list(FINDING_COLUMNS)]
+    declared = {r.id for r in info.rules}
+    bad_rules = sorted(set(df["rule"].astype(str)) - declared)
+    if bad_rules:
+        raise PluginError(name, "trả về quy tắc chưa khai báo trong PluginInfo.rules",
+                          rule=", ".join(bad_rules))
+    known = context.tables["officials"]["official_id"]
+    unknown = ~df["official_id"].isin(known)
+    if unknown.any():
+        row = df[unknown].iloc[0]
+        raise PluginError(name, f"nêu cán bộ không có trong officials: {row['official_id']!r}",
+                          rule=str(row["rule"]))
+    levels = {lv.value for lv in Level} | {""}
+    bad = ~df["ceiling"].isin(levels)
+    if bad.any():
+        row = df[bad].iloc[0]
+        raise PluginError(name, f"mức trần không hợp lệ {row['ceiling']!r} "
+                          f"(cho phép: {', '.join(sorted(levels - {''}))})", rule=str(row["rule"]))
+    titles = {t.value for t in Title}
+    for col in ("blocks_titles", "qualifies_titles"):
+        for value, rule in df.loc[df[col] != "", [col, "rule"]].drop_duplicates(col).values:
+            if not set(str(value).split(";")) <= titles:
+                raise PluginError(name, f"{col} có mã danh hiệu lạ {value!r}", rule=str(rule))
+    points = pd.to_numeric(df["points"], errors="coerce")
+    bad = points.isna() | ~points.map(math.isfinite)
+    if bad.any():
+        row = df[bad].iloc[0]
+        raise PluginError(name, f"điểm không phải số hữu hạn: {row['points']!r}",
+                          rule=str(row["rule"]))
+    return df[list(FINDING_COLUMNS)]
+
+
+def build_registry(plugin_paths: Iterable[str] = ()) -> PluginRegistry:
+    registry = PluginRegistry()
+    registry.load_entry_points()
+    registry.load_paths(plugin_paths)
+    if not registry.plugins:
+        raise PluginError("xeploai", "không tìm thấy plugin nào trong nhóm entry point "
+                          f"{ENTRY_POINT_GROUP!r}: đã cài xeploai chưa (pip install -e .)?")
+    return registry
+
+
+def plugin_params(registry: PluginRegistry, active: list[LoadedPlugin], policy: Any,
+                  date: Any) -> dict[str, BaseModel]:
+    """Each active plugin's policy section, validated by its own model at ``date``."""
+    from scoring.policy import validate_section
+
+    params: dict[str, BaseModel] = {}
+    for plugin in active:
+        model = plugin.info.params_model
+        if model is not None:
+            params[plugin.info.name] = validate_section(policy, plugin.info.name, model, date)
+    return params

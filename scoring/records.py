@@ -1,0 +1,103 @@
+"""Row models of the core input tables (SPEC §3), as pydantic models.
+
+The models are the contract: the loader derives its column-wise (vectorised) checks from
+their fields — type, allowed codes (``Literal``), bounds (``ge``/``le``), optional defaults —
+so a province's 2,000,000 dossiers are validated without building 2,000,000 objects, yet
+the single source of truth stays here, readable and usable for one row
+(``Dossier.model_validate(row)``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Unit(Row):
+    unit_id: str = Field(min_length=1, json_schema_extra={"key": True})
+    name: str = Field(min_length=1)
+    parent_id: str | None = Field(default=None, json_schema_extra={"ref": "units"})
+    tier: Literal["tinh", "huyen", "xa"]
+
+
+class Official(Row):
+    official_id: str = Field(min_length=1, json_schema_extra={"key": True})
+    full_name: str = Field(min_length=1)
+    unit_id: str = Field(json_schema_extra={"ref": "units"})
+    staff_type: Literal["can_bo", "cong_chuc", "vien_chuc"]
+    peer_group: str = Field(min_length=1)
+    is_leader: bool
+    months_worked: float = Field(ge=0, le=12)
+    maternity_leave: bool
+    task_score: float = Field(ge=0, le=100)
+    months_absent: float = Field(default=0.0, ge=0, le=12)
+    recruited_on: dt.date | None = None
+
+
+class Dossier(Row):
+    dossier_id: str = Field(min_length=1, json_schema_extra={"key": True})
+    procedure_code: str = Field(min_length=1)
+    unit_id: str = Field(json_schema_extra={"ref": "units"})
+    handler_id: str = Field(json_schema_extra={"ref": "officials"})
+    received_at: dt.datetime
+    due_at: dt.datetime
+    returned_at: dt.datetime | None = None
+    late_cause: Literal["chu_quan", "phan_mem", "khach_quan"] | None = None
+    apology_issued: bool = False
+
+
+class Reminder(Row):
+    reminder_id: str = Field(min_length=1, json_schema_extra={"key": True})
+    official_id: str = Field(json_schema_extra={"ref": "officials"})
+    issued_on: dt.date
+    kind: Literal["nhac_nho", "chan_chinh"]
+    subject: str = Field(min_length=1)
+    document_no: str = Field(min_length=1)
+
+
+class Discipline(Row):
+    decision_id: str = Field(min_length=1, json_schema_extra={"key": True})
+    official_id: str = Field(json_schema_extra={"ref": "officials"})
+    form: Literal["khien_trach", "canh_cao", "ha_bac_luong", "giang_chuc", "cach_chuc",
+                  "buoc_thoi_viec"]
+    authority: Literal["dang", "chinh_quyen"]
+    decided_on: dt.date
+    violation_on: dt.date
+    document_no: str = Field(min_length=1)
+    violation_id: str | None = None
+    counted_in_year: int | None = Field(default=None, ge=1945, le=2100)
+
+
+class Innovation(Row):
+    award_id: str = Field(min_length=1, json_schema_extra={"key": True})
+    official_id: str = Field(json_schema_extra={"ref": "officials"})
+    title: str = Field(min_length=1)
+    kind: Literal["sang_kien", "de_tai"]
+    level: Literal["co_so", "tinh", "toan_quoc"]
+    recognized_on: dt.date
+    document_no: str = Field(min_length=1)
+    cchc: bool = False
+
+
+class TitleHistory(Row):
+    official_id: str = Field(json_schema_extra={"ref": "officials"})
+    year: int = Field(ge=1945, le=2100)
+    title: str = Field(min_length=1)
+
+
+# file stem -> (row model, required file?)
+CORE_TABLES: dict[str, tuple[type[Row], bool]] = {
+    "units": (Unit, True),
+    "officials": (Official, True),
+    "dossiers": (Dossier, True),
+    "reminders": (Reminder, True),
+    "discipline": (Discipline, True),
+    "innovations": (Innovation, True),
+    "titles_history": (TitleHistory, False),
+}
