@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,7 +105,7 @@ _S_DISCIPLINE, _S_INNOVATIONS, _S_HISTORY, _S_PROCEDURES = 5, 6, 7, 8
 #: Rows per random block of dossiers; part of the output definition (changing it
 #: changes the bytes), unlike ``chunk_rows``.
 _DOSSIER_BLOCK_ROWS = 100_000
-DEFAULT_CHUNK_ROWS = 1_000_000
+DEFAULT_CHUNK_ROWS = 100_000
 
 _MINUTES_PER_DAY = 1440
 _OFFICE_OPEN, _OFFICE_CLOSE = 7 * 60 + 30, 17 * 60  # 07:30 and 17:00
@@ -404,8 +405,9 @@ def _draw_sizes(rng: np.random.Generator, total: int, low: int, high: int) -> np
     return sizes
 
 
-def _place_names(rng: np.random.Generator, prefixes: tuple[str, ...], p: tuple[float, ...],
-                 n: int) -> pa.Array:
+def _place_names(
+    rng: np.random.Generator, prefixes: tuple[str, ...], p: tuple[float, ...], n: int
+) -> pa.Array:
     first = rng.integers(0, len(_PLACE_SYLLABLES), n)
     # Offset by 1..L-1 so a name never repeats its own syllable ("An An").
     second = (first + rng.integers(1, len(_PLACE_SYLLABLES), n)) % len(_PLACE_SYLLABLES)
@@ -446,9 +448,7 @@ def _build_units(seed: int, n_officials: int) -> _Units:
     comm_prov = dist_prov[comm_dist]
     prov = np.concatenate([dept_prov, dist_prov, comm_prov])
     tier = np.concatenate([np.zeros(nd, np.int64), np.ones(nh, np.int64), np.full(nx, 2)])
-    parent = np.concatenate(
-        [np.where(d_idx < n_prov, -1, dept_prov), dist_prov, nd + comm_dist]
-    )
+    parent = np.concatenate([np.where(d_idx < n_prov, -1, dept_prov), dist_prov, nd + comm_dist])
     # Hierarchical reading order: HQ, departments, then each district with its communes.
     major = np.concatenate([np.where(d_idx < n_prov, 0, 1), np.full(nh + nx, 2)])
     sub = np.concatenate([np.zeros(nd, np.int64), h_idx, comm_dist])
@@ -500,10 +500,11 @@ class _Officials:
     score: np.ndarray
     propensity: np.ndarray  # relative tendency to let dossiers run late (mean 1)
     recruited: np.ndarray  # bool: recruited during the year (no earlier history)
-    table: pa.Table
 
 
-def _build_officials(seed: int, year: int, units: _Units) -> _Officials:
+def _build_officials(seed: int, year: int, units: _Units) -> tuple[_Officials, pa.Table]:
+    # The table is returned apart so the caller can drop it once written: at national
+    # scale it is a few hundred MB that the dossier phase does not need.
     rng = _rng(seed, _S_OFFICIALS)
     n = int(units.sizes.sum())
     unit = np.repeat(np.arange(len(units.sizes)), units.sizes)
@@ -591,15 +592,10 @@ def _build_officials(seed: int, year: int, units: _Units) -> _Officials:
             _dates(recruit_day, recruited),
         ],
     )
-    return _Officials(
-        ids=ids,
-        unit=unit,
-        peer=peer,
-        score=score,
-        propensity=propensity,
-        recruited=recruited,
-        table=table,
+    officials = _Officials(
+        ids=ids, unit=unit, peer=peer, score=score, propensity=propensity, recruited=recruited
     )
+    return officials, table
 
 
 # -------------------------------------------------------------------------- dossiers
@@ -660,7 +656,12 @@ def _dossier_block(ctx: _DossierContext, block: int) -> dict[str, np.ndarray]:
     received = received - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
     received_min = received * _MINUTES_PER_DAY + rng.integers(_OFFICE_OPEN, _OFFICE_CLOSE, n)
 
-    late = rng.random(n) < np.minimum(0.04 * ctx.propensity[handler], 0.9)
+    # Data are extracted on 10 January of the next year: a dossier due after that
+    # cannot be late yet, so it gets no late cause or apology.
+    extracted_day = year_end + 9
+    late = (rng.random(n) < np.minimum(0.04 * ctx.propensity[handler], 0.9)) & (
+        due <= extracted_day
+    )
     # On time: returned during office hours between reception and the due day, mostly
     # early; a same-day return comes after the reception time.
     received_tod = received_min - received * _MINUTES_PER_DAY
@@ -676,9 +677,9 @@ def _dossier_block(ctx: _DossierContext, block: int) -> dict[str, np.ndarray]:
     delay = np.minimum(rng.geometric(0.3, n), 60)
     late_ret = (due + delay) * _MINUTES_PER_DAY + rng.integers(_OFFICE_OPEN, _OFFICE_CLOSE, n)
     returned = np.where(late, late_ret, on_time_ret)
-    # Data extracted on 10 January of the next year: later returns are still open, and
-    # ~15 % of late dossiers are simply still pending.
-    extracted = (year_end + 9) * _MINUTES_PER_DAY + _OFFICE_CLOSE
+    # Returns after the extraction are still open; ~15 % of late dossiers are simply
+    # still pending.
+    extracted = extracted_day * _MINUTES_PER_DAY + _OFFICE_CLOSE
     still_open = (late & (rng.random(n) < 0.15)) | (returned > extracted)
 
     cause = np.where(late, _choice(rng, (0.35, 0.35, 0.20, 0.10), n), 0)
@@ -737,9 +738,21 @@ _DOSSIER_SCHEMA = pa.schema(
 def _write_dossiers(path: Path, ctx: _DossierContext, chunk_rows: int) -> None:
     # A streaming writer appends chunk after chunk; with zero dossiers it still writes
     # the header, so the file always exists with the canonical columns.
-    with pacsv.CSVWriter(path, _DOSSIER_SCHEMA, write_options=_WRITE_OPTIONS) as writer:
+    # Arrow formats and writes CSV without the GIL, so one background thread writes
+    # chunk i while chunk i+1 is generated; writes stay in order and at most two chunks
+    # are alive at once.
+    with (
+        pacsv.CSVWriter(path, _DOSSIER_SCHEMA, write_options=_WRITE_OPTIONS) as writer,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        pending: Future[None] | None = None
         for first in range(0, ctx.total, chunk_rows):
-            writer.write_table(_dossier_table(ctx, first, min(ctx.total, first + chunk_rows)))
+            table = _dossier_table(ctx, first, min(ctx.total, first + chunk_rows))
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(writer.write_table, table)
+        if pending is not None:
+            pending.result()
 
 
 # ------------------------------------------------------------------ smaller tables
@@ -775,9 +788,7 @@ def _build_reminders(seed: int, year: int, off: _Officials) -> pa.Table:
     order = np.lexsort((who, issued))
     who, issued, kind = who[order], issued[order], kind[order]
     late_subject, other_subject = late_subject[order], other_subject[order]
-    subject = pc.if_else(
-        pa.array(late_subject), "tre_han", _take(_OTHER_SUBJECTS, other_subject)
-    )
+    subject = pc.if_else(pa.array(late_subject), "tre_han", _take(_OTHER_SUBJECTS, other_subject))
     seq = np.arange(1, m + 1)
     return _table(
         "reminders",
@@ -808,8 +819,10 @@ def _build_discipline(seed: int, year: int, off: _Officials) -> pa.Table:
     # A few acts get both a Party and an administrative decision sharing violation_id;
     # at least one whenever anyone is disciplined, so small datasets exercise the rule.
     n_pairs = max(1, round(0.2 * k)) if k else 0
-    p_decided = np.maximum(decided[:n_pairs] + rng.integers(-90, 181, n_pairs),
-                           violation[:n_pairs] + 1)  # fmt: skip
+    # The second decision follows within months, but never after the data were
+    # extracted (10 January of the next year) nor before the act itself.
+    p_decided = np.clip(decided[:n_pairs] + rng.integers(-90, 181, n_pairs),
+                        violation[:n_pairs] + 1, _day(year + 1, 1, 10))  # fmt: skip
     p_form = _choice(rng, _FORM_P, n_pairs)
     explicit_first = rng.random(n_pairs) < 0.5  # half spell out the first's own id
     all_who = np.concatenate([who, who[:n_pairs]])
@@ -869,7 +882,9 @@ def _build_innovations(seed: int, year: int, off: _Officials) -> pa.Table:
     m = len(who)
     period = _choice(rng, (0.85, 0.10, 0.05), m)  # this year, year before, early next year
     recognized = _days_in_years(rng, year - (period == 1))
-    recognized = np.where(period == 2, _day(year + 1) + rng.integers(0, 90, m), recognized)
+    # Early next-year awards land before the titles' consideration date (15 January):
+    # the case where "recognised in Y" must not be read as "known by consideration".
+    recognized = np.where(period == 2, _day(year + 1) + rng.integers(0, 14, m), recognized)
     kind = _choice(rng, (0.75, 0.25), m)
     level = _choice(rng, (0.70, 0.25, 0.05), m)
     cchc = rng.random(m) < np.where(off.peer[who] == MOT_CUA, 0.6, 0.3)
@@ -959,9 +974,11 @@ def generate_dataset(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     units = _build_units(seed, officials)
-    off = _build_officials(seed, year, units)
+    off, officials_table = _build_officials(seed, year, units)
     _write_csv(out / FILES["units"], units.table)
-    _write_csv(out / FILES["officials"], off.table)
+    _write_csv(out / FILES["officials"], officials_table)
+    n_officials = officials_table.num_rows
+    del officials_table
 
     clerks = np.flatnonzero(off.peer == MOT_CUA)
     others = np.flatnonzero(off.peer != MOT_CUA)
@@ -992,7 +1009,7 @@ def generate_dataset(
     for name, table in tables.items():
         _write_csv(out / FILES[name], table)
 
-    counts = {"units": units.table.num_rows, "officials": off.table.num_rows,
+    counts = {"units": units.table.num_rows, "officials": n_officials,
               "dossiers": dossiers}  # fmt: skip
     counts.update({name: table.num_rows for name, table in tables.items()})
     return {FILES[name]: counts[name] for name in COLUMNS}
