@@ -44,6 +44,18 @@ class Dataset:
     warnings: list[Problem] = field(default_factory=list)
 
 
+@dataclass
+class Source:
+    """Where a table's rows came from, for messages: file name, line numbers, raw cells.
+
+    Kept beside the frames, not in ``DataFrame.attrs``, which pandas deep-copies on every
+    operation."""
+
+    file: str
+    line: pd.Series
+    raw: pd.DataFrame
+
+
 @dataclass(frozen=True)
 class ColumnRule:
     name: str
@@ -186,7 +198,7 @@ def _parse_number(values: pd.Series) -> pd.Series:
 
 
 def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnRule],
-                    problems: list[Problem]) -> pd.DataFrame:
+                    problems: list[Problem]) -> tuple[pd.DataFrame, Source]:
     line = pd.Series(np.arange(len(raw)) + 2, index=raw.index)
     # blank lines are harmless: drop them (after numbering, so row numbers stay true)
     blank = (raw.apply(lambda c: c.str.strip()) == "").all(axis=1) if len(raw.columns) else None
@@ -249,20 +261,18 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
         if str(c).startswith("Unnamed") or str(c).strip() == "":
             continue
         out[c] = raw[c]  # extra columns are kept (plugins may read them) and ignored otherwise
-    out.attrs["line"] = line
-    out.attrs["file"] = file
-    return out
+    return out, Source(file, line, raw)
 
 
-def _cross_checks(tables: dict[str, pd.DataFrame], rules: dict[str, list[ColumnRule]],
-                  problems: list[Problem]) -> None:
+def _cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
+                  rules: dict[str, list[ColumnRule]], problems: list[Problem]) -> None:
     def report(name: str, mask: pd.Series, column: str, expected: str, check: str) -> None:
-        df = tables[name]
+        df, src = tables[name], sources[name]
         if mask.any():
-            line = df.attrs["line"]
             for idx in df.index[mask.to_numpy()]:
-                problems.append(Problem(df.attrs["file"], int(line[idx]), column,
-                                        str(df.at[idx, column]), expected, check))
+                # quote the cell as the user typed it, not as it was parsed
+                problems.append(Problem(src.file, int(src.line[idx]), column,
+                                        str(src.raw.at[idx, column]), expected, check))
 
     keys: dict[str, pd.Series] = {}
     for name, df in tables.items():
@@ -313,6 +323,7 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
     tables: dict[str, pd.DataFrame] = {}
     rules: dict[str, list[ColumnRule]] = {}
     hashes: dict[str, str] = {}
+    sources: dict[str, Source] = {}
     for spec in specs:
         rules[spec.name] = _column_rules(spec.row_model)
         path = find_table_file(folder, spec.name)
@@ -323,9 +334,8 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
                                         "missing_file"))
             else:
                 empty = pd.DataFrame({r.name: pd.Series(dtype=object) for r in rules[spec.name]})
-                empty = _validate_table(spec.name, f"{spec.name}.csv", empty.astype(str),
-                                        rules[spec.name], problems)
-                tables[spec.name] = empty
+                tables[spec.name], sources[spec.name] = _validate_table(
+                    spec.name, f"{spec.name}.csv", empty.astype(str), rules[spec.name], problems)
             continue
         hashes[path.name] = file_hash(path)
         raw = _read_raw(path, problems)
@@ -338,31 +348,26 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
             problems.append(Problem(path.name, 1, c, None, "cột bị lặp lại", "format"))
         if dup_cols:
             continue
-        tables[spec.name] = _validate_table(spec.name, path.name, raw, rules[spec.name],
-                                            problems)
-    _cross_checks(tables, rules, problems)
+        tables[spec.name], sources[spec.name] = _validate_table(
+            spec.name, path.name, raw, rules[spec.name], problems)
+    _cross_checks(tables, sources, rules, problems)
     downgraded = frozenset(warning_checks) & DOWNGRADABLE
     errors = [p for p in problems if p.check not in downgraded]
     warnings = [p for p in problems if p.check in downgraded]
     if errors:
         raise InvalidInputError(errors, warnings)
     if warnings:
-        _drop_warned_rows(tables, warnings)
-    for df in tables.values():
-        df.attrs.clear()  # row numbers are for messages only; rules must not depend on them
+        _drop_warned_rows(tables, sources, warnings)
     return Dataset(folder, tables, dict(sorted(hashes.items())), warnings)
 
 
-def _drop_warned_rows(tables: dict[str, pd.DataFrame], warnings: list[Problem]) -> None:
+def _drop_warned_rows(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
+                      warnings: list[Problem]) -> None:
     by_file: dict[str, set[int]] = {}
     for w in warnings:
         if w.check in ("reference", "duplicate") and w.row is not None:
             by_file.setdefault(w.file, set()).add(w.row)
     for name, df in list(tables.items()):
-        rows = by_file.get(df.attrs.get("file", ""), set())
+        rows = by_file.get(sources[name].file, set())
         if rows:
-            keep = ~df.attrs["line"].isin(rows)
-            line = df.attrs["line"][keep]
-            file = df.attrs["file"]
-            tables[name] = df[keep.to_numpy()].copy()
-            tables[name].attrs.update(line=line, file=file)
+            tables[name] = df[~sources[name].line.isin(rows).to_numpy()].copy()

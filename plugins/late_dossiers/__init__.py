@@ -43,6 +43,7 @@ class LateDossiersParams(Params):
     points_per_no_apology: float = Field(ge=0)
     max_deduction: float = Field(ge=0)
     counted_causes: list[str]
+    repeat_in_force: bool
     repeat_threshold: int = Field(ge=1)
     repeat_reminder_subject: str
     repeat_reminder_years_before: int = Field(ge=0)
@@ -138,7 +139,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
     target_year = context.year - p.repeat_reminder_years_before
     rem = rem[(rem["subject"] == p.repeat_reminder_subject)
               & (rem["issued_on"].dt.year == target_year)]
-    repeat = n_late[n_late >= p.repeat_threshold]
+    repeat = n_late[n_late >= p.repeat_threshold] if p.repeat_in_force else n_late.iloc[:0]
     repeat = repeat[repeat.index.isin(rem["official_id"])]
     if len(repeat):
         rem = rem[rem["official_id"].isin(repeat.index)].sort_values(

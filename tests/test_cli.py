@@ -1,0 +1,145 @@
+"""The command-line contract (SPEC §7), through click's CliRunner and a real SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, inspect, text
+
+from scoring.cli import main
+from scoring.export import EXPORT_COLUMNS
+
+from .conftest import SAMPLE
+
+
+@pytest.fixture
+def cli(db_url):
+    runner = CliRunner()
+
+    def invoke(*args: str, expect: int = 0):
+        result = runner.invoke(main, [*args], env={"XEPLOAI_DB": db_url},
+                               catch_exceptions=False)
+        assert result.exit_code == expect, result.output
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def ran(cli):
+    return cli("run", "--data", str(SAMPLE), "--year", "2023")
+
+
+def count_rows(db_url: str, table: str) -> int:
+    engine = create_engine(db_url)
+    if not inspect(engine).has_table(table):
+        return 0
+    with engine.connect() as conn:
+        return conn.execute(text(f"select count(*) from {table}")).scalar_one()
+
+
+def test_run_prints_summary_and_run_id(ran):
+    assert "run id: 1" in ran.output
+    assert "STP" in ran.output and "HTXSNV" in ran.output
+
+
+def test_explain_repeat_offender_shows_reminder_dossiers_and_basis(cli, ran):
+    out = cli("explain", "BD0029").output
+    assert "125/TB-UBND" in out
+    for dossier in ("000.00.31.H08-230314-0002", "000.00.31.H08-230605-0001"):
+        assert dossier in out
+    assert "QĐ 4510/QĐ-UBND" in out
+    assert "Hoàn thành nhiệm vụ (HTNV)" in out
+
+
+def test_explain_json(cli, ran):
+    data = json.loads(cli("explain", "BD0029", "--json").output)
+    assert data["level"] == "HTNV" and data["provisional_level"] == "HTXSNV"
+    repeat = [r for r in data["reasons"] if r["rule"] == "late_dossiers.repeat_offence"]
+    assert repeat[0]["evidence"]["reminders"] == ["125/TB-UBND"]
+    assert repeat[0]["params"]["repeat_threshold"] == 3
+
+
+def test_explain_unknown_official_is_a_user_error(cli, ran):
+    result = cli("explain", "NOPE", expect=1)
+    assert "NOPE" in result.output and "Traceback" not in result.output
+
+
+def test_export_csv_columns_exactly_as_spec(cli, ran, tmp_path):
+    out = tmp_path / "ket_qua.csv"
+    cli("export", "--format", "csv", "--out", str(out))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM so Excel shows diacritics
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert tuple(df.columns) == EXPORT_COLUMNS
+    assert len(df) == 44
+    row = df.set_index("official_id").loc["BD0029"]
+    assert (row["level"], row["provisional_level"], row["score"]) == ("HTNV", "HTXSNV", "90")
+    assert "late_dossiers.repeat_offence" in row["reasons"].split(";")
+    assert df.set_index("official_id").loc["BD0005", "titles"] == "CSTDCS;LDTT"
+
+
+def test_export_json_to_stdout(cli, ran):
+    data = json.loads(cli("export", "--format", "json", "--out", "-").output)
+    assert [k for k in data[0]][: len(EXPORT_COLUMNS)] == list(EXPORT_COLUMNS)
+    assert isinstance(data[0]["reasons"], list) and data[0]["reasons"][0]["basis"]
+
+
+def test_csv_to_stdout_parses(cli, ran):
+    rows = list(csv.DictReader(io.StringIO(cli("export", "--format", "csv", "--out", "-")
+                                           .output)))
+    assert len(rows) == 44
+
+
+def test_rerun_gives_identical_results(cli, ran, tmp_path):
+    cli("run", "--data", str(SAMPLE), "--year", "2023")
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    cli("export", "--run", "1", "--format", "json", "--out", str(a))
+    cli("export", "--run", "2", "--format", "json", "--out", str(b))
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_bad_input_lists_problems_and_stores_nothing(cli, db_url, tmp_path):
+    data = tmp_path / "bad"
+    shutil.copytree(SAMPLE, data)
+    path = data / "officials.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    head = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[head.index("task_score")] = "150"
+    lines[1] = ",".join(cells)
+    cells = lines[2].split(",")
+    cells[head.index("unit_id")] = "KHONG_CO"
+    lines[2] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = cli("run", "--data", str(data), "--year", "2023", expect=1)
+    assert "officials.csv, dòng 2, cột task_score: giá trị '150'" in result.output
+    assert "officials.csv, dòng 3, cột unit_id: giá trị 'KHONG_CO'" in result.output
+    assert "Traceback" not in result.output
+    assert count_rows(db_url, "runs") == 0
+    assert count_rows(db_url, "results") == 0
+
+
+def test_validate(cli):
+    assert "hợp lệ" in cli("validate", "--data", str(SAMPLE)).output
+
+
+def test_plugins_lists_builtins_with_source(cli):
+    out = cli("plugins").output
+    for name in ("service_time", "late_dossiers", "discipline", "innovation"):
+        assert name in out
+    assert "built-in" in out
+
+
+def test_wrong_usage_exits_2(cli):
+    cli("run", "--year", "2023", expect=2)
+
+
+def test_unknown_run_is_a_user_error(cli, ran):
+    assert "99" in cli("explain", "BD0001", "--run", "99", expect=1).output

@@ -1,0 +1,125 @@
+"""The 20 % excellent quota and the 15 % CSTDCS cap: rounding down, no minimum, ties."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from scoring.policy import load_policy
+
+from .conftest import POLICY
+
+
+def policy_with(tmp_path: Path, **replace: str) -> Path:
+    text = POLICY.read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_twenty_percent_rounded_down_per_unit_and_peer_group(builder, data_dir):
+    for i, score in enumerate([95, 94, 93, 92, 91, 80, 80, 80, 80, 80]):
+        builder.official(f"A{i}", task_score=score)
+    # same scores in another peer group: its own quota
+    for i, score in enumerate([95, 94, 80, 80, 80]):
+        builder.official(f"B{i}", task_score=score, peer_group="mot_cua")
+    res = builder.classify(data_dir)
+    levels = {oid: res.level(oid) for oid in res.results["official_id"]}
+    assert [oid for oid, lv in sorted(levels.items()) if lv == "HTXSNV"] == ["A0", "A1", "B0"]
+    reason = res.reason("A2", "core.quota")
+    assert '"allowed": 2' in reason["params"] and '"position": 3' in reason["params"]
+    assert res.level("A2") == "HTTNV"
+
+
+def test_group_under_five_keeps_no_excellent(builder, data_dir):
+    for i in range(4):
+        builder.official(f"A{i}", task_score=99)
+    res = builder.classify(data_dir)
+    assert set(res.results["level"]) == {"HTTNV"}
+    assert all("core.quota" in res.rules(f"A{i}") for i in range(4))
+
+
+def test_ties_broken_by_fewer_points_deducted_then_official_id(builder, data_dir):
+    builder.official("Z", task_score=90)  # 90, nothing deducted
+    builder.official("M", task_score=92)
+    builder.late("M", 2, apology=True)  # 90 after -2
+    builder.official("B", task_score=90)  # 90, nothing deducted, id B < Z
+    builder.peers(7)  # 10 good -> 2 kept
+    res = builder.classify(data_dir)
+    assert res.level("B") == "HTXSNV"
+    assert res.level("Z") == "HTXSNV"
+    assert res.level("M") == "HTTNV"
+
+
+def test_unit_share_raises_the_quota_and_says_so(builder, data_dir, tmp_path):
+    for i in range(4):
+        builder.official(f"A{i}", task_score=99, unit_id="TOT")
+    path = policy_with(tmp_path, **{"value = {} }": "value = { TOT = 0.5 } }"})
+    res = builder.classify(data_dir, policy=path)
+    assert sorted(res.results["level"]) == ["HTTNV", "HTTNV", "HTXSNV", "HTXSNV"]
+    assert "tỷ lệ riêng" in res.reason("A3", "core.quota")["note"]
+
+
+def test_good_only_base(builder, data_dir, tmp_path):
+    # 4 at >= 90, 6 good: good_or_above keeps floor(0.2*10) = 2; good_only keeps the largest
+    # k with k <= floor(0.2 * (6 + 4 - k)) -> k = 1
+    for i in range(4):
+        builder.official(f"X{i}", task_score=95 - i)
+    builder.peers(6)
+    path = policy_with(tmp_path, **{'value = "good_or_above"': 'value = "good_only"'})
+    res = builder.classify(data_dir, policy=path)
+    assert (res.results["level"] == "HTXSNV").sum() == 1
+    res2 = builder.classify(data_dir)
+    assert (res2.results["level"] == "HTXSNV").sum() == 2
+
+
+@pytest.mark.parametrize(("n_ldtt", "cap"), [(6, 0), (7, 1), (13, 1), (14, 2), (20, 3)])
+def test_cstdcs_cap_fifteen_percent_of_unit_ldtt(builder, data_dir, n_ldtt, cap):
+    # every one has an initiative: all are candidates; 0.15 * 20 must give 3 (exact arithmetic)
+    for i in range(n_ldtt):
+        oid = f"A{i:02d}"
+        builder.official(oid, task_score=80 + (i % 3), peer_group=f"g{i % 2}")
+        builder.innovation(oid, recognized_on="2023-06-01")
+    res = builder.classify(data_dir)
+    assert (res.results["titles"] == "CSTDCS;LDTT").sum() == cap
+    assert (res.results["titles"] == "LDTT").sum() == n_ldtt - cap
+    over = res.results.loc[res.results["titles"] == "LDTT", "official_id"]
+    assert all("core.title_cstdcs_cap" in res.rules(o) for o in over)
+
+
+def test_cstdcs_cap_follows_quota_order(builder, data_dir):
+    for i in range(7):
+        builder.official(f"A{i}", task_score=80)
+        builder.innovation(f"A{i}", recognized_on="2023-06-01")
+    builder.late("A0", 1)  # 3 + 80 - 1: fewer points than the rest
+    res = builder.classify(data_dir)
+    winners = res.results.loc[res.results["titles"].str.contains("CSTDCS"), "official_id"]
+    assert list(winners) == ["A1"]  # equal scores, equal deductions -> lowest id after A0
+
+
+def test_htxsnv_alone_qualifies_for_cstdcs_only_under_2022_law(builder, data_dir):
+    builder.official("A", task_score=95)
+    builder.peers(9)  # 10 good: 2 excellent allowed, 1 LDTT in 7 gives 1 CSTDCS
+    res_2023 = builder.classify(data_dir, year=2023)  # considered 15/01/2024: luat_2022
+    assert res_2023.titles("A") == ["CSTDCS", "LDTT"]
+    res_2022 = builder.classify(data_dir, year=2022)  # considered 15/01/2023: luat_2003
+    assert res_2022.titles("A") == ["LDTT"]
+
+
+def test_title_regime_read_at_consideration_date():
+    policy = load_policy(POLICY)
+    regime = policy.parameter("titles.regime")
+    assert regime.at(dt.date(2024, 1, 15)) == "luat_2022"
+    assert regime.at(dt.date(2023, 12, 31)) == "luat_2003"
+
+
+def test_considered_on_override_changes_regime(builder, data_dir):
+    builder.official("A", task_score=95)
+    builder.peers(9)
+    res = builder.classify(data_dir, year=2023, considered_on=dt.date(2023, 12, 30))
+    assert res.titles("A") == ["LDTT"]
