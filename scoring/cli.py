@@ -173,6 +173,39 @@ def validate(data_dir: str, policy: str | None) -> None:
 
 
 @main.command()
+@click.option("--officials", type=click.IntRange(min=1), required=True,
+              help="Number of officials (a province has about 50,000).")
+@click.option("--dossiers", type=click.IntRange(min=0), required=True,
+              help="Number of dossiers (a province handles about 2,000,000 a year).")
+@click.option("--year", required=True, type=click.IntRange(1900, 9000),
+              help="Evaluation year the data describes, e.g. 2023.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to write the CSV files into (created if missing).")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed: the same seed and sizes always give the same files.")
+@user_errors
+def generate(officials: int, dossiers: int, year: int, out_dir: str, seed: int) -> None:
+    """Write a synthetic dataset (SPEC §3 CSV files) for tests, demos and benchmarks.
+
+    The names, units and proportions (late dossiers, reminders, discipline, initiatives)
+    look like a real province's; nothing describes a real person. Dossiers are written in
+    chunks, so even national sizes (100,000,000 dossiers) need little memory.
+
+    \b
+    Example:
+      xeploai generate --officials 1000 --dossiers 40000 --year 2023 --out data/nho
+      xeploai run --data data/nho --year 2023
+    """
+    from scoring.generate import generate_dataset
+
+    counts = generate_dataset(Path(out_dir), officials=officials, dossiers=dossiers,
+                              year=year, seed=seed)
+    for name, n in counts.items():
+        out.print(f"{name}: {n} dòng")
+    out.print(f"Đã ghi dữ liệu tổng hợp vào {out_dir}")
+
+
+@main.command()
 @policy_option
 @user_errors
 def plugins(policy: str | None) -> None:

@@ -143,3 +143,26 @@ def test_wrong_usage_exits_2(cli):
 
 def test_unknown_run_is_a_user_error(cli, ran):
     assert "99" in cli("explain", "BD0001", "--run", "99", expect=1).output
+
+
+def test_generate_writes_a_dataset_that_runs(cli, tmp_path):
+    out = tmp_path / "gen"
+    cli("generate", "--officials", "60", "--dossiers", "900", "--year", "2023",
+        "--out", str(out), "--seed", "3")
+    officials = pd.read_csv(out / "officials.csv", dtype=str)
+    dossiers = pd.read_csv(out / "dossiers.csv", dtype=str)
+    assert (len(officials), len(dossiers)) == (60, 900)
+    again = tmp_path / "again"
+    cli("generate", "--officials", "60", "--dossiers", "900", "--year", "2023",
+        "--out", str(again), "--seed", "3")
+    for f in out.iterdir():
+        assert f.read_bytes() == (again / f.name).read_bytes(), f.name
+    ran = cli("run", "--data", str(out), "--year", "2023")
+    assert "run id: 1" in ran.output
+
+
+def test_generate_help_has_example_and_refuses_bad_sizes(cli):
+    assert "Example:" in cli("generate", "--help").output
+    result = cli("generate", "--officials", "0", "--dossiers", "1", "--year", "2023",
+                 "--out", "x", expect=2)
+    assert "officials" in result.output
