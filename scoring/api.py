@@ -11,8 +11,8 @@ from sqlalchemy import Engine
 from scoring import __version__
 from scoring.engine import Classification, classify
 from scoring.loader import Dataset, load_dataset
-from scoring.plugins import PluginRegistry, build_registry
-from scoring.policy import Policy, load_policy
+from scoring.plugins import PluginRegistry, build_registry, known_names
+from scoring.policy import Policy, check_sections, load_policy, validate_policy
 from scoring.storage import RunMeta, open_db, save_run
 
 DEFAULT_POLICY = Path("config") / "binh_dinh_2023.toml"
@@ -36,7 +36,13 @@ class Session:
     @classmethod
     def open(cls, policy: str | Path | Policy | None = None) -> Session:
         pol = policy if isinstance(policy, Policy) else load_policy(resolve_policy_path(policy))
-        return cls(pol, build_registry(pol.plugin_paths))
+        registry = build_registry(pol.plugin_paths)
+        check_sections(pol, known_names(registry))
+        active = {p.info.name for p in registry.only(pol.enabled_plugins)}
+        validate_policy(pol, {name: p.info.params_model
+                              for name, p in registry.plugins.items()
+                              if name in active or name in pol.sections})
+        return cls(pol, registry)
 
     def extra_tables(self) -> list:
         return [t for p in self.registry.only(self.policy.enabled_plugins)

@@ -6,6 +6,7 @@ traceback, 2 wrong usage (click's own).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import sys
@@ -16,12 +17,14 @@ from typing import Any
 import click
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from scoring import __version__, api
 from scoring.errors import InvalidInputError, XeploaiError
 from scoring.explain import explanation, render_text
 from scoring.export import write_csv, write_json
+from scoring.policy import parameter_values
 from scoring.storage import get_run, load_reasons, load_results, open_db
 
 # a pipe or a test runner has no width: give tables room rather than 80 truncated columns
@@ -225,6 +228,53 @@ def plugins(policy: str | None) -> None:
         on = enabled is None or name in enabled
         table.add_row(name, p.info.version, p.source, "có" if on else "không",
                       "\n".join(p.hooks), "\n".join(r.id for r in p.info.rules))
+    out.print(table)
+
+
+@main.group()
+def policy() -> None:
+    """Read a policy file: its dated parameters and their legal sources.
+
+    \b
+    Example:
+      xeploai policy show --year 2023
+    """
+
+
+@policy.command("show")
+@click.option("--year", type=int, default=None,
+              help="Show only the values in force for this evaluation year (default: every "
+                   "dated value).")
+@policy_option
+@user_errors
+def policy_show(year: int | None, policy: str | None) -> None:
+    """Print each parameter's value, the date it applies from and its legal source.
+
+    With --year, the values in force for that year: read on 31 December, the titles on the
+    consideration date. The policy is checked first (unknown section, wrong type, missing
+    value are errors).
+
+    \b
+    Example:
+      xeploai policy show --year 2023
+      xeploai policy show --policy examples/plugins/complaints/policy.toml
+    """
+    session = api.Session.open(policy)
+    rows = parameter_values(session.policy, year)
+    title = f"Chính sách {session.policy.name}"
+    if year is not None:
+        title += f" — giá trị áp dụng cho năm đánh giá {year}"
+    table = Table(title=title)
+    for col in ("Tham số", "Giá trị", "Áp dụng từ", "Căn cứ"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        basis = ("[giả định] " if r.assumption else "") + r.reference
+        value = "— chưa có giá trị" if r.start is None else json.dumps(
+            r.value, ensure_ascii=False, default=str)
+        start = "" if r.start is None else f"{r.start:%d/%m/%Y}"
+        if r.read_on is not None and r.read_on != dt.date(year or 1, 12, 31):
+            start += f" (đọc ngày {r.read_on:%d/%m/%Y})"
+        table.add_row(*(escape(c) for c in (r.key, value, start, basis)))
     out.print(table)
 
 

@@ -58,3 +58,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame | None:
 
     Rules must work on whole tables (vectorised pandas), not loop per official.
     """
+
+
+# Every hook name, in call order (documentation and the meta-tests read this).
+HOOK_NAMES: tuple[str, ...] = ("xeploai_plugin_info", "xeploai_findings")

@@ -73,6 +73,8 @@ class PluginRegistry:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, LoadedPlugin] = {}
+        # entry points left out by the XEPLOAI_PLUGINS allow-list: known names, not loaded
+        self.skipped: dict[str, str] = {}
         self.trace = os.environ.get(TRACE_ENV, "") not in ("", "0")
 
     # -- loading ---------------------------------------------------------------------
@@ -86,6 +88,15 @@ class PluginRegistry:
             raise PluginError(label, str(exc)) from None
         impls = [c for c in (self.pm.get_hookcallers(module) or [])]
         hooks = tuple(sorted(c.name for c in impls))
+        # pluggy accepts an implementation of a hook nobody specified (a typo such as
+        # ``xeploai_finding``) and never calls it: the rule would silently do nothing
+        unknown = sorted(n for n in dir(module) if n.startswith(hookspecs.PROJECT + "_")
+                         and callable(getattr(module, n, None))
+                         and not hasattr(hookspecs, n))
+        if unknown:
+            self.pm.unregister(module)
+            raise PluginError(label, f"hook không tồn tại: {', '.join(unknown)} (các hook: "
+                              f"{', '.join(hookspecs.HOOK_NAMES)})")
         if "xeploai_plugin_info" not in hooks:
             self.pm.unregister(module)
             raise PluginError(label, "thiếu hook xeploai_plugin_info")
@@ -118,6 +129,7 @@ class PluginRegistry:
         allowed = {n.strip() for n in allow.split(",") if n.strip()} if allow else None
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if allowed is not None and ep.name not in allowed:
+                self.skipped[ep.name] = ep.value
                 continue
             try:
                 module = ep.load()
@@ -139,6 +151,8 @@ class PluginRegistry:
         """The plugins to run, in the policy's order (or by name when it gives none)."""
         if names is None:
             return [self.plugins[n] for n in sorted(self.plugins)]
+        # switched off by the XEPLOAI_PLUGINS allow-list: left out of the run on purpose
+        names = [n for n in names if n not in self.skipped]
         missing = [n for n in names if n not in self.plugins]
         if missing:
             raise PluginError(", ".join(missing), "plugin được bật trong chính sách nhưng "
@@ -208,6 +222,11 @@ def check_findings(info: PluginInfo, df: Any, context: RuleContext) -> pd.DataFr
         raise PluginError(name, f"điểm không phải số hữu hạn: {row['points']!r}",
                           rule=str(row["rule"]))
     return df[list(FINDING_COLUMNS)]
+
+
+def known_names(registry: PluginRegistry) -> set[str]:
+    """Plugins found, loaded or switched off by the allow-list: valid policy sections."""
+    return set(registry.plugins) | set(registry.skipped)
 
 
 def build_registry(plugin_paths: Iterable[str] = ()) -> PluginRegistry:

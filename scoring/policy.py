@@ -12,6 +12,10 @@ per plugin) whose entries are *parameters*::
 
 A section is read *at a date*: each parameter takes the value of its latest ``from`` on
 or before that date.
+
+A province's file can start from another one: ``[policy] extends = "binh_dinh_2023.toml"``
+(relative to the file) takes every section of that file; the extending file replaces whole
+parameters, and its ``[policy]``/``[validation]`` keys replace the base's.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import datetime as dt
 import hashlib
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +34,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scoring.errors import PolicyError
 
 SETTINGS_SECTIONS = frozenset({"policy", "validation"})
+# the sections the core itself reads; every other section must be a plugin's
+CORE_SECTIONS = frozenset({"levels", "quota", "titles"})
+POLICY_KEYS = frozenset({"name", "plugins", "plugin_paths", "extends"})
 
 
 @dataclass(frozen=True)
@@ -136,13 +143,63 @@ def _parse_parameter(section: str, name: str, node: Any, where: str) -> Paramete
                      str(node.get("description", "")), bool(node.get("assumption", False)))
 
 
-def parse_policy(text: str, *, path: Path | None = None) -> Policy:
-    where = str(path) if path else "<policy>"
+def _read_toml(text: str, where: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{where}: không đọc được TOML: {exc}") from None
+
+
+def _resolve_paths(data: dict[str, Any], path: Path | None) -> None:
+    """Make ``plugin_paths`` absolute: relative to the file that names them."""
     meta = data.get("policy", {})
+    paths = meta.get("plugin_paths")
+    if path is not None and isinstance(paths, list):
+        meta["plugin_paths"] = [str((path.parent / p).resolve())
+                                if isinstance(p, str) and not Path(p).is_absolute() else p
+                                for p in paths]
+
+
+def _merged(data: dict[str, Any], path: Path | None, where: str,
+            seen: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
+    """``data`` on top of the file it extends (recursively); returns it and the bases' hash."""
+    _resolve_paths(data, path)
+    meta = data.get("policy", {})
+    if not isinstance(meta, dict):
+        raise PolicyError(f"{where}: [policy] phải là một bảng")
+    base_ref = meta.get("extends")
+    if base_ref is None:
+        return data, ""
+    if not isinstance(base_ref, str) or not base_ref.strip():
+        raise PolicyError(f"{where}: [policy].extends phải là đường dẫn tới tệp chính sách")
+    base_path = Path(base_ref)
+    if not base_path.is_absolute():
+        base_path = ((path.parent if path else Path.cwd()) / base_path).resolve()
+    if base_path in seen:
+        raise PolicyError(f"{where}: [policy].extends tạo vòng lặp qua {base_path}")
+    base_text = _read_text(base_path)
+    base, base_hashes = _merged(_read_toml(base_text, str(base_path)), base_path,
+                                str(base_path), (*seen, base_path))
+    out: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in base.items()}
+    for section, table in data.items():
+        if isinstance(table, dict) and isinstance(out.get(section), dict):
+            out[section] = {**out[section], **table}
+        else:
+            out[section] = table
+    out["policy"].pop("extends", None)
+    own = hashlib.sha256(base_text.encode()).hexdigest()
+    return out, base_hashes + own
+
+
+def parse_policy(text: str, *, path: Path | None = None) -> Policy:
+    where = str(path) if path else "<policy>"
+    here = (path.resolve(),) if path is not None else ()
+    data, base_hashes = _merged(_read_toml(text, where), path, where, here)
+    meta = data.get("policy", {})
+    unknown_keys = set(meta) - POLICY_KEYS
+    if unknown_keys:
+        raise PolicyError(f"{where}: [policy] có khóa lạ: {', '.join(sorted(unknown_keys))} "
+                          f"(cho phép: {', '.join(sorted(POLICY_KEYS))})")
     plugins = meta.get("plugins")
     if plugins is not None and not (isinstance(plugins, list)
                                     and all(isinstance(p, str) for p in plugins)):
@@ -150,10 +207,6 @@ def parse_policy(text: str, *, path: Path | None = None) -> Policy:
     paths = meta.get("plugin_paths", [])
     if not (isinstance(paths, list) and all(isinstance(p, str) for p in paths)):
         raise PolicyError(f"{where}: [policy].plugin_paths phải là danh sách đường dẫn")
-    if path is not None:
-        # relative plugin paths are relative to the policy file, not to the working folder
-        paths = [str((path.parent / p).resolve()) if not Path(p).is_absolute() else p
-                 for p in paths]
     warnings = data.get("validation", {}).get("warnings", [])
     sections: dict[str, dict[str, Parameter]] = {}
     for section, params in data.items():
@@ -163,9 +216,12 @@ def parse_policy(text: str, *, path: Path | None = None) -> Policy:
             raise PolicyError(f"{where}: [{section}] phải là một bảng tham số")
         sections[section] = {name: _parse_parameter(section, name, node, where)
                              for name, node in params.items()}
+    # an extending file's result depends on its bases too: hash them all
+    digest = hashlib.sha256((base_hashes + text).encode()).hexdigest() if base_hashes \
+        else hashlib.sha256(text.encode()).hexdigest()
     return Policy(
         path=path,
-        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        content_hash=digest,
         name=str(meta.get("name", path.stem if path else "policy")),
         enabled_plugins=tuple(plugins) if plugins is not None else None,
         plugin_paths=tuple(paths),
@@ -174,15 +230,18 @@ def parse_policy(text: str, *, path: Path | None = None) -> Policy:
     )
 
 
-def load_policy(path: str | Path) -> Policy:
-    path = Path(path)
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PolicyError(f"không tìm thấy tệp chính sách {path}") from None
     except UnicodeDecodeError:
         raise PolicyError(f"{path}: tệp chính sách phải mã hóa UTF-8") from None
-    return parse_policy(text, path=path)
+
+
+def load_policy(path: str | Path) -> Policy:
+    path = Path(path)
+    return parse_policy(_read_text(path), path=path)
 
 
 def validate_section(policy: Policy, section: str, model: type[BaseModel],
@@ -233,3 +292,84 @@ def considered_on(policy: Policy, year: int) -> dt.date:
     md = policy.section_at("titles", dt.date(year, 12, 31)).get("considered_on", "01-15")
     month, day = (int(x) for x in str(md).split("-"))
     return dt.date(year + 1, month, day)
+
+
+CORE_MODELS: dict[str, type[BaseModel]] = {
+    "levels": LevelsParams, "quota": QuotaParams, "titles": TitlesParams,
+}
+
+
+def check_sections(policy: Policy, plugins: Iterable[str]) -> None:
+    """Every section must be the core's or a discovered plugin's: a typo must not pass."""
+    known = CORE_SECTIONS | set(plugins)
+    unknown = sorted(set(policy.sections) - known)
+    if unknown:
+        raise PolicyError(
+            f"chính sách {policy.name}: mục lạ {', '.join(f'[{u}]' for u in unknown)} — "
+            f"không phải mục của lõi ({', '.join(sorted(CORE_SECTIONS))}) cũng không phải "
+            f"tên plugin đã tìm thấy ({', '.join(sorted(plugins)) or 'không có'})")
+
+
+def change_dates(policy: Policy, section: str) -> list[dt.date]:
+    """The dates from which the whole section has a value and on which any value changes."""
+    params = policy.sections.get(section, {})
+    if not params:
+        return []
+    complete_from = max(p.values[0].start for p in params.values())
+    starts = {v.start for p in params.values() for v in p.values if v.start >= complete_from}
+    return sorted(starts | {complete_from})
+
+
+def validate_policy(policy: Policy, models: Mapping[str, type[BaseModel] | None]) -> None:
+    """Validate each section with its model on every date its values change.
+
+    ``models`` maps plugin sections to their parameter models (``None``: the plugin takes
+    no parameters, so its section must be empty). Catches a wrong type or a missing value
+    when the policy is opened, not only when a year that reads it is classified.
+    """
+    for section, model in {**CORE_MODELS, **models}.items():
+        if model is None:
+            if policy.sections.get(section):
+                raise PolicyError(f"chính sách {policy.name}: plugin {section} không nhận tham "
+                                  f"số nào, nhưng mục [{section}] có: "
+                                  f"{', '.join(sorted(policy.sections[section]))}")
+            continue
+        dates = change_dates(policy, section) or [dt.date(dt.MAXYEAR, 12, 31)]
+        for date in dates:
+            validate_section(policy, section, model, date)
+
+
+def read_date(policy: Policy, section: str, year: int) -> dt.date:
+    """The date a section is read on for evaluation year ``year`` (SPEC §5, dated parameters):
+    titles on the consideration date, everything else on 31 December."""
+    return considered_on(policy, year) if section == "titles" else dt.date(year, 12, 31)
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    """One row of ``xeploai policy show``: a value, when it applies from, and its source."""
+
+    key: str
+    value: Any
+    start: dt.date | None  # None: no value in force yet on ``read_on``
+    read_on: dt.date | None  # the date it was read on (None when listing the whole history)
+    reference: str
+    assumption: bool
+    description: str
+
+
+def parameter_values(policy: Policy, year: int | None = None) -> list[ParameterValue]:
+    """Every parameter's value in force for ``year`` (or every dated value when None)."""
+    rows: list[ParameterValue] = []
+    for section in sorted(policy.sections, key=lambda s: (s not in CORE_SECTIONS, s)):
+        for p in policy.sections[section].values():
+            if year is None:
+                picked = [(v, None) for v in p.values]
+            else:
+                on = read_date(policy, section, year)
+                in_force = [v for v in p.values if v.start <= on]
+                picked = [(in_force[-1] if in_force else None, on)]
+            rows += [ParameterValue(p.key, v.value if v else None, v.start if v else None, on,
+                                    p.reference, p.assumption, p.description)
+                     for v, on in picked]
+    return rows
