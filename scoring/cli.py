@@ -52,6 +52,11 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except XeploaiError as exc:
             err.print(f"Lỗi: {exc}", markup=False)
             sys.exit(1)
+        except KeyboardInterrupt:
+            # a run is one transaction and exports go through a temporary file, so an
+            # interruption leaves nothing half-written
+            err.print("Đã dừng (Ctrl-C): không có gì được lưu hoặc ghi dở.", markup=False)
+            sys.exit(130)
 
     return wrapper
 

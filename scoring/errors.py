@@ -66,3 +66,7 @@ class UnknownRunError(XeploaiError):
 
 class UnknownOfficialError(XeploaiError):
     """The official id is not in the run."""
+
+
+class StorageError(XeploaiError):
+    """The database can't be opened or written; a failed write leaves it as it was."""

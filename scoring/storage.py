@@ -3,6 +3,11 @@
 One run is written in one transaction: either every result and reason of the run is
 there, or none is. Rows go in with bulk inserts — a province run stores hundreds of
 thousands of reasons, and row-by-row ORM adds would dominate the run.
+
+Schema changes: the ``xeploai_schema`` table holds one row, the schema version. Tables
+that are new in a version are created by ``create_all``; a change to an existing table
+bumps :data:`SCHEMA_VERSION` and adds a function to :data:`MIGRATIONS`, which
+:func:`open_db` runs in order, in the same transaction as the version update.
 """
 
 from __future__ import annotations
@@ -10,19 +15,35 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine
 from sqlmodel import select as orm_select
 
 from scoring.engine import REASON_COLUMNS, RESULT_COLUMNS, Classification
-from scoring.errors import UnknownRunError
+from scoring.errors import StorageError, UnknownRunError
 
 DEFAULT_DB = "sqlite:///xeploai.db"
 DB_ENV = "XEPLOAI_DB"
+SCHEMA_VERSION = 1
+# version n -> the function that upgrades a version n-1 database to n (none yet)
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+# PostgreSQL advisory lock held while the schema is checked, so that two first runs
+# started at once don't both try to create the tables
+_SCHEMA_LOCK = 0x7865706C  # "xepl"
+
+
+class SchemaVersion(SQLModel, table=True):
+    __tablename__ = "xeploai_schema"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int
 
 
 class RunRecord(SQLModel, table=True):
@@ -85,11 +106,53 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get(DB_ENV) or DEFAULT_DB
 
 
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
 def open_db(url: str | None = None) -> Engine:
-    """Connect and create the schema if missing (idempotent)."""
-    engine = create_engine(database_url(url))
-    SQLModel.metadata.create_all(engine)
+    """Connect, create the schema if missing and upgrade it if older (idempotent)."""
+    url = database_url(url)
+    try:
+        engine = create_engine(url)
+    except (ArgumentError, ImportError) as exc:
+        raise StorageError(f"địa chỉ cơ sở dữ liệu không hợp lệ {safe_url(url)!r}: {exc}") \
+            from exc
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            SQLModel.metadata.create_all(conn)
+            _upgrade(conn)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise StorageError(f"không mở được cơ sở dữ liệu {safe_url(url)}: "
+                           f"{_db_message(exc)}") from exc
     return engine
+
+
+def _db_message(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(orig if orig is not None else exc).strip().splitlines()[0]
+
+
+def _upgrade(conn: Connection) -> None:
+    version = conn.execute(select(SchemaVersion.version)).scalar_one_or_none()
+    if version is None:
+        # a new database, or one made before the version table existed (version 1)
+        conn.execute(insert(SchemaVersion).values(id=1, version=SCHEMA_VERSION))
+        return
+    if version > SCHEMA_VERSION:
+        raise StorageError(f"cơ sở dữ liệu có lược đồ phiên bản {version}, mới hơn phiên bản "
+                           f"{SCHEMA_VERSION} của xeploai này: hãy cập nhật xeploai")
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        MIGRATIONS[target](conn)
+    if version < SCHEMA_VERSION:
+        conn.execute(SchemaVersion.__table__.update().values(version=SCHEMA_VERSION))
 
 
 @dataclass(frozen=True)
@@ -110,7 +173,21 @@ def _records(df: pd.DataFrame, columns: tuple[str, ...], run_id: int) -> list[di
 
 
 def save_run(engine: Engine, result: Classification, meta: RunMeta) -> int:
-    """Store a classification as a new run, atomically. Returns the run id."""
+    """Store a classification as a new run, atomically. Returns the run id.
+
+    Any failure (a database error, a full disk, Ctrl-C) rolls the whole run back: the
+    database is left as it was. Database errors become :class:`StorageError`.
+    """
+    try:
+        return _insert_run(engine, result, meta)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"không lưu được lần chạy vào {safe_url(str(engine.url))}: "
+                           f"{_db_message(exc)} — không có gì được lưu") from exc
+    except OSError as exc:
+        raise StorageError(f"không lưu được lần chạy: {exc} — không có gì được lưu") from exc
+
+
+def _insert_run(engine: Engine, result: Classification, meta: RunMeta) -> int:
     with Session(engine) as session, session.begin():
         run = RunRecord(
             year=result.year, created_at=meta.created_at, policy_name=meta.policy_name,

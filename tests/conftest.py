@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,14 @@ from scoring.testing import DatasetBuilder
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "config" / "binh_dinh_2023.toml"
 SAMPLE = ROOT / "examples" / "binh_dinh_2023"
+
+# A PostgreSQL database the tests may create schemas in, e.g.
+# postgresql+psycopg://postgres@127.0.0.1:55432/xeploai_test (.ci/run starts one and sets it).
+PG_ENV = "XEPLOAI_TEST_PG_URL"
+PG_URL = os.environ.get(PG_ENV, "")
+PG_SKIP = (f"PostgreSQL tests need a server: set {PG_ENV}=postgresql+psycopg://user@host:port/db "
+           "(.ci/run starts one)")
+_pg_ran: list[str] = []
 
 
 @pytest.fixture
@@ -21,7 +32,57 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+def _pg_admin():
+    from sqlalchemy import create_engine
+
+    # AUTOCOMMIT: CREATE/DROP SCHEMA and pg_terminate_backend outside a transaction
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A URL to a fresh, empty PostgreSQL schema of its own, dropped after the test.
+
+    Skipped when no server is configured; when one is configured but unreachable the test
+    errors rather than skips, so CI can't go green without PostgreSQL.
+    """
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'create schema "{name}"'))
+    # search_path keeps each test's tables apart; application_name finds its connections
+    url = make_url(PG_URL).update_query_dict(
+        {"options": f"-csearch_path={name}", "application_name": name})
+    _pg_ran.append(request.node.nodeid)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            # engines the code under test left open still hold pooled connections
+            conn.execute(text("select pg_terminate_backend(pid) from pg_stat_activity "
+                              "where application_name = :n and pid <> pg_backend_pid()"),
+                         {"n": name})
+            conn.execute(text(f'drop schema "{name}" cascade'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
     """A real SQLite file per test."""
     return f"sqlite:///{tmp_path / 'xeploai.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """The same test against a SQLite file and against a PostgreSQL schema of its own."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    where = "" if not PG_URL else f" ({PG_URL})"
+    terminalreporter.write_line(f"xeploai: {len(_pg_ran)} tests ran against PostgreSQL{where}")

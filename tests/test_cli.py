@@ -166,3 +166,12 @@ def test_generate_help_has_example_and_refuses_bad_sizes(cli):
     result = cli("generate", "--officials", "0", "--dossiers", "1", "--year", "2023",
                  "--out", "x", expect=2)
     assert "officials" in result.output
+
+
+def test_unreachable_database_is_a_user_error_without_traceback():
+    url = "postgresql+psycopg://hr:matkhau@127.0.0.1:9/xeploai?connect_timeout=2"
+    result = CliRunner().invoke(main, ["run", "--data", str(SAMPLE), "--year", "2023",
+                                       "--db", url])
+    assert result.exit_code == 1, result.output
+    assert "không mở được cơ sở dữ liệu" in result.output
+    assert "matkhau" not in result.output and "Traceback" not in result.output

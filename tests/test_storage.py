@@ -1,0 +1,297 @@
+"""Storage on SQLite and PostgreSQL: schema, round trip, and runs that are all-or-nothing.
+
+Every failure-injection test stores one good run first, breaks a second run at one point,
+and compares every row of every table before and after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, event, inspect, text
+
+from scoring import __version__, api, storage
+from scoring.errors import InvalidInputError, PluginError, StorageError
+from scoring.storage import RunMeta, load_reasons, load_results, open_db, save_run
+
+from .conftest import ROOT, SAMPLE
+from .faults import dbapi_error, fail_on, rogue_policy, snapshot
+
+
+@pytest.fixture(scope="module")
+def sample_2023():
+    session = api.Session.open()
+    return session.classify(session.load(SAMPLE), 2023)
+
+
+@pytest.fixture(scope="module")
+def sample_2022():
+    session = api.Session.open()
+    return session.classify(session.load(SAMPLE), 2022)
+
+
+def meta() -> RunMeta:
+    return RunMeta(policy_name="p", policy_path="p.toml", policy_hash="h", data_dir="d",
+                   input_hashes={"a.csv": "x"}, tool_version=__version__,
+                   created_at=dt.datetime(2024, 1, 15, 8, 0, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def stored(db_url, sample_2023) -> str:
+    """A database holding one good run, so 'as it was' is more than 'empty'."""
+    engine = open_db(db_url)
+    save_run(engine, sample_2023, meta())
+    engine.dispose()
+    return db_url
+
+
+# -- schema ------------------------------------------------------------------------------
+
+
+def test_schema_creation_is_idempotent_and_keeps_data(stored):
+    before = snapshot(stored)
+    for _ in range(2):
+        open_db(stored).dispose()
+    assert snapshot(stored) == before
+    assert {"runs", "results", "reasons", "xeploai_schema"} <= set(before)
+    assert before["xeploai_schema"] == [(1, storage.SCHEMA_VERSION)]
+
+
+def test_database_from_a_newer_xeploai_is_refused(stored):
+    engine = create_engine(stored)
+    with engine.begin() as conn:
+        conn.execute(text("update xeploai_schema set version = :v"),
+                     {"v": storage.SCHEMA_VERSION + 1})
+    engine.dispose()
+    with pytest.raises(StorageError, match="mới hơn"):
+        open_db(stored)
+
+
+def test_migrations_run_in_order_and_bump_the_version(stored, monkeypatch):
+    def add_column(conn) -> None:
+        conn.execute(text("alter table runs add column note varchar"))
+
+    monkeypatch.setattr(storage, "SCHEMA_VERSION", storage.SCHEMA_VERSION + 1)
+    monkeypatch.setattr(storage, "MIGRATIONS", {storage.SCHEMA_VERSION: add_column})
+    open_db(stored).dispose()
+    engine = create_engine(stored)
+    assert "note" in {c["name"] for c in inspect(engine).get_columns("runs")}
+    with engine.connect() as conn:
+        assert conn.execute(text("select version from xeploai_schema")).scalar_one() \
+            == storage.SCHEMA_VERSION
+    engine.dispose()
+    open_db(stored).dispose()  # a second open migrates nothing (the column exists)
+
+
+def test_unreachable_database_is_a_storage_error():
+    with pytest.raises(StorageError, match="không mở được"):
+        open_db("postgresql+psycopg://nobody:secret@127.0.0.1:9/none?connect_timeout=2")
+
+
+def test_password_never_appears_in_messages():
+    with pytest.raises(StorageError) as info:
+        open_db("postgresql+psycopg://nobody:secret@127.0.0.1:9/none?connect_timeout=2")
+    assert "secret" not in str(info.value)
+
+
+# -- round trip -------------------------------------------------------------------------
+
+
+def test_round_trip_is_exact(db_url, sample_2023):
+    engine = open_db(db_url)
+    run_id = save_run(engine, sample_2023, meta())
+    results = load_results(engine, run_id)
+    pd.testing.assert_frame_equal(results, sample_2023.results, check_dtype=False)
+    reasons = load_reasons(engine, run_id)
+    pd.testing.assert_frame_equal(reasons, sample_2023.reasons, check_dtype=False)
+    engine.dispose()
+
+
+# -- atomic runs: a failure at any point leaves the database as it was -------------------
+
+
+def test_bad_row_in_the_last_file_stores_nothing(stored, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    path = data / "titles_history.csv"  # the last file read
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[-1][rows[0].index("year")] = "hai nghìn"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    before = snapshot(stored)
+    with pytest.raises(InvalidInputError) as info:
+        api.run(data, 2023, db=stored)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.row, problem.value) == ("titles_history.csv", len(rows),
+                                                          "hai nghìn")
+    assert snapshot(stored) == before
+
+
+def test_plugin_exception_stores_nothing(stored, tmp_path):
+    policy = rogue_policy(tmp_path / "p", "return 1 / 0\n")
+    before = snapshot(stored)
+    with pytest.raises(PluginError, match="rogue"):
+        api.run(SAMPLE, 2023, db=stored, policy=policy)
+    assert snapshot(stored) == before
+
+
+@pytest.mark.parametrize("table", ["results", "reasons"])
+def test_database_error_mid_run_rolls_back(stored, table):
+    before = snapshot(stored)
+    with fail_on(f"INSERT INTO {table}", dbapi_error()) as seen, \
+            pytest.raises(StorageError, match=r"injected failure.*không có gì"):
+        api.run(SAMPLE, 2023, db=stored)
+    assert any(s.startswith("INSERT INTO runs") for s in seen)  # the run row went in first
+    assert snapshot(stored) == before
+
+
+def test_ctrl_c_mid_run_rolls_back(stored):
+    before = snapshot(stored)
+    with fail_on("INSERT INTO reasons", KeyboardInterrupt()), pytest.raises(KeyboardInterrupt):
+        api.run(SAMPLE, 2023, db=stored)
+    assert snapshot(stored) == before
+
+
+def test_disk_full_mid_run_rolls_back(stored, sample_2023):
+    before = snapshot(stored)
+    engine = open_db(stored)
+    if engine.dialect.name == "sqlite":
+        # a real SQLITE_FULL: the file may not grow beyond one more page
+        with engine.connect() as conn:
+            pages = conn.exec_driver_sql("pragma page_count").scalar_one()
+
+        @event.listens_for(engine, "connect")
+        def cap(dbapi_conn, _record) -> None:
+            dbapi_conn.execute(f"pragma max_page_count = {pages + 1}")
+
+        engine.dispose()
+        injected = contextlib.nullcontext()
+    else:  # no way to fill the server's disk here: raise the error PostgreSQL would
+        injected = fail_on("INSERT INTO reasons",
+                           dbapi_error("DiskFull", "could not extend file: No space left"))
+    with injected, pytest.raises(StorageError, match=r"full|No space") as info:
+        save_run(engine, sample_2023, meta())
+    assert "không có gì được lưu" in str(info.value)
+    engine.dispose()
+    assert snapshot(stored) == before
+
+
+def test_a_bad_value_in_the_last_reason_rolls_back(stored, sample_2023):
+    """The database itself rejects the last row: SQLite a NOT NULL, PostgreSQL too."""
+    broken = sample_2023.reasons.copy()
+    broken.loc[broken.index[-1], "note"] = None
+    bad = type(sample_2023)(sample_2023.year, sample_2023.results, broken,
+                            sample_2023.plugins, sample_2023.considered_on)
+    before = snapshot(stored)
+    engine = open_db(stored)
+    with pytest.raises(StorageError, match="không có gì"):
+        save_run(engine, bad, meta())
+    engine.dispose()
+    assert snapshot(stored) == before
+
+
+def test_a_later_run_after_a_failure_is_complete(stored, sample_2023):
+    with fail_on("INSERT INTO reasons", KeyboardInterrupt()), pytest.raises(KeyboardInterrupt):
+        api.run(SAMPLE, 2023, db=stored)
+    outcome = api.run(SAMPLE, 2023, db=stored)
+    engine = open_db(stored)
+    assert [r.id for r in storage.list_runs(engine)] == [1, outcome.run_id]
+    pd.testing.assert_frame_equal(load_results(engine, outcome.run_id), sample_2023.results,
+                                  check_dtype=False)
+    engine.dispose()
+
+
+def test_bad_input_on_a_new_database_creates_no_file(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    (data / "units.csv").write_text("unit_id,name\n", encoding="utf-8")
+    db = tmp_path / "new.db"
+    with pytest.raises(InvalidInputError):
+        api.run(data, 2023, db=f"sqlite:///{db}")
+    assert not db.exists()
+
+
+# -- concurrent runs (PostgreSQL) -------------------------------------------------------
+
+
+def test_two_runs_at_once_get_distinct_ids_and_their_own_rows(pg_url, sample_2023,
+                                                              sample_2022):
+    """Both transactions are open at the same time (a barrier holds each one just before
+    its results go in), on a fresh schema so the two first opens race to create it."""
+    barrier = threading.Barrier(2)
+    ids: dict[int, int] = {}
+    errors: list[BaseException] = []
+
+    def hold(*_args) -> None:
+        barrier.wait(timeout=120)
+
+    def one(year: int, result) -> None:
+        try:
+            engine = open_db(pg_url)
+            ids[year] = save_run(engine, result, meta())
+            engine.dispose()
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+            barrier.abort()
+
+    with fail_on("INSERT INTO results", hold):
+        threads = [threading.Thread(target=one, args=a)
+                   for a in ((2023, sample_2023), (2022, sample_2022))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors, errors
+    assert ids[2023] != ids[2022]
+    engine = open_db(pg_url)
+    for year, result in ((2023, sample_2023), (2022, sample_2022)):
+        pd.testing.assert_frame_equal(load_results(engine, ids[year]), result.results,
+                                      check_dtype=False)
+        pd.testing.assert_frame_equal(load_reasons(engine, ids[year]), result.reasons,
+                                      check_dtype=False)
+    engine.dispose()
+
+
+# -- a real signal in a real process ------------------------------------------------------
+
+KILLER = """
+import os, signal, sys
+from sqlalchemy import Engine, event
+
+def before(conn, cursor, sql, *args):
+    if sql.lstrip().upper().startswith("INSERT INTO REASONS"):
+        os.kill(os.getpid(), signal.{sig})
+
+event.listen(Engine, "before_cursor_execute", before)
+from scoring.cli import main
+sys.argv = ["xeploai", "run", "--data", {data!r}, "--year", "2023", "--db", {db!r}]
+main()
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGKILL"])
+def test_signal_mid_run_leaves_the_database_as_it_was(stored, sig):
+    """SIGINT (Ctrl-C) and SIGKILL (power cut, OOM killer) while the reasons go in."""
+    before = snapshot(stored)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", KILLER.format(sig=sig, data=str(SAMPLE),
+                                                               db=stored)],
+                          capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    if sig == "SIGINT":
+        assert proc.returncode == 130, proc.stderr
+        assert "Ctrl-C" in proc.stderr and "Traceback" not in proc.stderr
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    assert "run id" not in proc.stdout
+    assert snapshot(stored) == before
