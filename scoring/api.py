@@ -5,15 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import Engine
 
 from scoring import __version__
 from scoring.engine import Classification, classify
+from scoring.errors import XeploaiError
+from scoring.export import write_csv, write_json
 from scoring.loader import Dataset, load_dataset
+from scoring.overrides import council_view
 from scoring.plugins import PluginRegistry, build_registry, known_names
 from scoring.policy import Policy, check_sections, load_policy, validate_policy
-from scoring.storage import RunMeta, open_db, save_run
+from scoring.storage import RunMeta, get_run, load_reasons, open_db, save_run
+from scoring.xlsx_export import write_xlsx
 
 DEFAULT_POLICY = Path("config") / "binh_dinh_2023.toml"
 # when xeploai runs outside its source folder, fall back to the policy shipped beside it
@@ -83,6 +88,30 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
         )
         run_id = save_run(engine, result, meta)
     return RunOutcome(run_id, result, dataset)
+
+
+def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
+               run_id: int | None = None) -> tuple[int, int]:
+    """Write the council file of a run (latest by default), with the council's overrides.
+
+    ``fmt`` is ``csv``, ``json`` or ``xlsx`` (a path only). Returns ``(run id, rows)``.
+    """
+    engine = db if isinstance(db, Engine) else open_db(db)
+    run_rec = get_run(engine, run_id)
+    rid = int(run_rec.id)  # type: ignore[arg-type]
+    view = council_view(engine, rid)
+    if fmt == "csv":
+        write_csv(view.results, out)
+    elif fmt == "json":
+        write_json(view.results, load_reasons(engine, rid), out)
+    elif fmt == "xlsx":
+        if not isinstance(out, Path):
+            raise XeploaiError("tệp xlsx cần một đường dẫn (--out TEN_TEP.xlsx), "
+                               "không ghi ra màn hình được")
+        write_xlsx(view, run_rec, load_reasons(engine, rid), out)
+    else:
+        raise XeploaiError(f"định dạng {fmt!r} không được hỗ trợ (csv, json, xlsx)")
+    return rid, len(view.results)
 
 
 def validate(data_dir: str | Path, *, policy: str | Path | Policy | None = None) -> Dataset:

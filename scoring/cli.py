@@ -23,9 +23,8 @@ from rich.table import Table
 from scoring import __version__, api
 from scoring.errors import InvalidInputError, XeploaiError
 from scoring.explain import explanation, render_text
-from scoring.export import write_csv, write_json
 from scoring.policy import parameter_values
-from scoring.storage import get_run, load_reasons, load_results, open_db
+from scoring.storage import open_db
 
 # a pipe or a test runner has no width: give tables room rather than 80 truncated columns
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
@@ -136,29 +135,29 @@ def explain(official_id: str, run_id: int | None, as_json: bool, db: str | None)
 
 @main.command()
 @click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), required=True,
-              help="csv (UTF-8 with BOM, opens in Excel) or json (full reason objects).")
-@click.option("--out", "out_path", required=True, help="Output file, or - for stdout.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True,
+              help="xlsx (council workbook: summary + one sheet per unit, Vietnamese), "
+                   "csv (UTF-8 with BOM, opens in Excel) or json (full reason objects).")
+@click.option("--out", "out_path", required=True,
+              help="Output file, or - for stdout (csv and json only).")
 @db_option
 @user_errors
 def export(run_id: int | None, fmt: str, out_path: str, db: str | None) -> None:
-    """Write the council file of a run: one row per official with level, titles, reasons.
+    """Write the council file of a run: one row per official with the final level and
+    titles (after council overrides), the engine's proposal and the reasons.
 
     \b
     Example:
+      xeploai export --format xlsx --out ket_qua_2023.xlsx
       xeploai export --format csv --out ket_qua_2023.csv
+      xeploai export --run 3 --format json --out -
     """
-    engine = open_db(db)
-    run_rec = get_run(engine, run_id)
-    rid = int(run_rec.id)  # type: ignore[arg-type]
-    results = load_results(engine, rid)
+    if out_path == "-" and fmt == "xlsx":
+        raise click.UsageError("xlsx needs a file name: --out ket_qua.xlsx")
     target = sys.stdout if out_path == "-" else Path(out_path)
-    if fmt == "csv":
-        write_csv(results, target)  # type: ignore[arg-type]
-    else:
-        write_json(results, load_reasons(engine, rid), target)  # type: ignore[arg-type]
+    rid, n = api.export_run(db, fmt, target, run_id)  # type: ignore[arg-type]
     if out_path != "-":
-        err.print(f"Đã ghi {len(results)} dòng (lần chạy số {rid}) vào {out_path}")
+        err.print(f"Đã ghi {n} dòng (lần chạy số {rid}) vào {out_path}")
 
 
 @main.command()

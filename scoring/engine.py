@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -65,6 +65,8 @@ CORE_RULES: dict[str, Rule] = {
 
 # Under the 2022 Law, an HTXSNV level alone qualifies an LDTT holder for CSTDCS; under the
 # 2003 Law only an initiative or research does (SPEC §5 step 6).
+REGIME_VI: dict[str, str] = {"luat_2003": "Luật Thi đua, khen thưởng 2003",
+                             "luat_2022": "Luật Thi đua, khen thưởng 2022"}
 CSTDCS_BY_LEVEL: dict[str, Level | None] = {"luat_2022": Level.HTXSNV, "luat_2003": None}
 
 REASON_COLUMNS: tuple[str, ...] = (
@@ -74,6 +76,16 @@ REASON_COLUMNS: tuple[str, ...] = (
 RESULT_COLUMNS: tuple[str, ...] = (
     "official_id", "full_name", "unit_id", "peer_group", "year", "task_score", "points",
     "deducted", "score", "provisional_level", "level", "titles", "reasons",
+)
+# The shares a run applied, kept so councils see "quota used / allowed" and so an override
+# can be checked against the same share later: one row per unit and peer group (HTXSNV)…
+QUOTA_COLUMNS: tuple[str, ...] = (
+    "unit_id", "peer_group", "share", "base", "good_count", "candidates", "allowed", "kept",
+)
+# …and one row per unit (its name for the council file, and the CSTDCS cap).
+UNIT_COLUMNS: tuple[str, ...] = (
+    "unit_id", "name", "cstdcs_share", "ldtt_count", "cstdcs_candidates", "cstdcs_cap",
+    "cstdcs_kept",
 )
 
 
@@ -86,6 +98,10 @@ class Classification:
     reasons: pd.DataFrame  # REASON_COLUMNS, sorted by official_id, seq
     plugins: dict[str, str]  # name -> version, in run order
     considered_on: dt.date
+    quotas: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(QUOTA_COLUMNS)))
+    units: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(UNIT_COLUMNS)))
 
 
 def _json(obj: object) -> str:
@@ -275,7 +291,7 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
 
     regime = _json({"regime": titles.regime, "considered_on": ctx.titles.considered_on})
     core_reasons(ldtt, "core.title_ldtt",
-                 f"Đạt Lao động tiên tiến (chế độ {titles.regime}, xét ngày "
+                 f"Đạt Lao động tiên tiến (theo {REGIME_VI[titles.regime]}, xét ngày "
                  f"{ctx.titles.considered_on:%d/%m/%Y})", params=regime,
                  qualifies_titles="LDTT")
     cparams = ("{\"cap\": " + cap.astype(str) + ", \"ldtt_count\": " + n_ldtt.astype(str)
@@ -319,4 +335,29 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
     r["reasons"] = rule_lists.reindex(r.index, fill_value="")
     results = r.reset_index(drop=True)[list(RESULT_COLUMNS)] \
         .sort_values("official_id", kind="mergesort").reset_index(drop=True)
-    return Classification(year, results, all_reasons, versions, ctx.titles.considered_on)
+
+    q = pd.DataFrame({"unit_id": r["unit_id"], "peer_group": r["peer_group"],
+                      "share": unit_share, "good_count": n_good, "candidates": n_exc,
+                      "allowed": allowed, "kept": exc & ~demoted})
+    quotas = q.groupby(["unit_id", "peer_group"], sort=True).agg(
+        share=("share", "first"), good_count=("good_count", "first"),
+        candidates=("candidates", "first"), allowed=("allowed", "first"),
+        kept=("kept", "sum")).reset_index()
+    quotas["base"] = quota.base
+    quotas = quotas[list(QUOTA_COLUMNS)]
+    units_in = dataset.tables["units"]
+    per_unit = pd.DataFrame({"unit_id": r["unit_id"], "ldtt": ldtt, "cand": cand,
+                             "kept": cstdcs, "cap": cap}).groupby("unit_id").agg(
+        ldtt_count=("ldtt", "sum"), cstdcs_candidates=("cand", "sum"),
+        cstdcs_cap=("cap", "first"), cstdcs_kept=("kept", "sum"))
+    units = pd.DataFrame({"unit_id": units_in["unit_id"].astype(str).to_numpy(),
+                          "name": units_in["name"].astype(str).to_numpy()})
+    units = units.join(per_unit, on="unit_id").fillna(
+        {"ldtt_count": 0, "cstdcs_candidates": 0, "cstdcs_cap": 0, "cstdcs_kept": 0})
+    for col in ("ldtt_count", "cstdcs_candidates", "cstdcs_cap", "cstdcs_kept"):
+        units[col] = units[col].astype(np.int64)
+    units["cstdcs_share"] = float(titles.cstdcs_share)
+    units = units[list(UNIT_COLUMNS)].sort_values("unit_id", kind="mergesort") \
+        .reset_index(drop=True)
+    return Classification(year, results, all_reasons, versions, ctx.titles.considered_on,
+                          quotas, units)

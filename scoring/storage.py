@@ -26,7 +26,13 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine
 from sqlmodel import select as orm_select
 
-from scoring.engine import REASON_COLUMNS, RESULT_COLUMNS, Classification
+from scoring.engine import (
+    QUOTA_COLUMNS,
+    REASON_COLUMNS,
+    RESULT_COLUMNS,
+    UNIT_COLUMNS,
+    Classification,
+)
 from scoring.errors import StorageError, UnknownRunError
 
 DEFAULT_DB = "sqlite:///xeploai.db"
@@ -100,6 +106,37 @@ class ReasonRecord(SQLModel, table=True):
     evidence: str
     basis: str
     note: str
+
+
+class QuotaRecord(SQLModel, table=True):
+    """The HTXSNV share a run applied in one unit and peer group."""
+
+    __tablename__ = "run_quotas"
+
+    run_id: int = Field(foreign_key="runs.id", primary_key=True)
+    unit_id: str = Field(primary_key=True)
+    peer_group: str = Field(primary_key=True)
+    share: float
+    base: str
+    good_count: int
+    candidates: int
+    allowed: int
+    kept: int
+
+
+class UnitRecord(SQLModel, table=True):
+    """A unit as the run saw it: its name (for the council file) and its CSTDCS cap."""
+
+    __tablename__ = "run_units"
+
+    run_id: int = Field(foreign_key="runs.id", primary_key=True)
+    unit_id: str = Field(primary_key=True)
+    name: str
+    cstdcs_share: float
+    ldtt_count: int
+    cstdcs_candidates: int
+    cstdcs_cap: int
+    cstdcs_kept: int
 
 
 def database_url(url: str | None = None) -> str:
@@ -205,6 +242,10 @@ def _insert_run(engine: Engine, result: Classification, meta: RunMeta) -> int:
         if len(result.reasons):
             session.execute(insert(ReasonRecord),
                             _records(result.reasons, REASON_COLUMNS, run_id))
+        if len(result.quotas):
+            session.execute(insert(QuotaRecord), _records(result.quotas, QUOTA_COLUMNS, run_id))
+        if len(result.units):
+            session.execute(insert(UnitRecord), _records(result.units, UNIT_COLUMNS, run_id))
     return run_id
 
 
@@ -246,3 +287,18 @@ def load_reasons(engine: Engine, run_id: int, official_id: str | None = None) ->
     with engine.connect() as conn:
         df = pd.read_sql(query, conn)
     return df.drop(columns=["run_id"])[list(REASON_COLUMNS)]
+
+
+def load_quotas(engine: Engine, run_id: int) -> pd.DataFrame:
+    query = select(QuotaRecord).where(QuotaRecord.run_id == run_id) \
+        .order_by(QuotaRecord.unit_id, QuotaRecord.peer_group)
+    with engine.connect() as conn:
+        df = pd.read_sql(query, conn)
+    return df.drop(columns=["run_id"])[list(QUOTA_COLUMNS)]
+
+
+def load_units(engine: Engine, run_id: int) -> pd.DataFrame:
+    query = select(UnitRecord).where(UnitRecord.run_id == run_id).order_by(UnitRecord.unit_id)
+    with engine.connect() as conn:
+        df = pd.read_sql(query, conn)
+    return df.drop(columns=["run_id"])[list(UNIT_COLUMNS)]

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, text
 
 from scoring.cli import main
-from scoring.export import EXPORT_COLUMNS
+from scoring.export import COUNCIL_COLUMNS, EXPORT_COLUMNS
 
 from .conftest import SAMPLE
 
@@ -77,7 +77,8 @@ def test_export_csv_columns_exactly_as_spec(cli, ran, tmp_path):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM so Excel shows diacritics
     df = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    assert tuple(df.columns) == EXPORT_COLUMNS
+    # SPEC §7: "at least these columns, in this order"; then the council's override columns
+    assert tuple(df.columns) == EXPORT_COLUMNS + COUNCIL_COLUMNS
     assert len(df) == 44
     row = df.set_index("official_id").loc["BD0029"]
     assert (row["level"], row["provisional_level"], row["score"]) == ("HTNV", "HTXSNV", "90")
