@@ -216,7 +216,11 @@ def generate(officials: int, dossiers: int, year: int, out_dir: str, seed: int) 
 @policy_option
 @user_errors
 def plugins(policy: str | None) -> None:
-    """List the rule plugins: name, version, source, hooks and rules.
+    """List the rule plugins: name, version, source, hooks, rules, parameters, input tables.
+
+    Sources: built-in, entry point (an installed package) or path (named in the policy's
+    plugin_paths). XEPLOAI_PLUGINS=a,b loads only those installed plugins;
+    XEPLOAI_TRACE_HOOKS=1 prints every hook call and its result on stderr.
 
     \b
     Example:
@@ -225,13 +229,19 @@ def plugins(policy: str | None) -> None:
     session = api.Session.open(policy)
     enabled = session.policy.enabled_plugins
     table = Table(title="Plugin quy tắc")
-    for col in ("Tên", "Phiên bản", "Nguồn", "Bật", "Hooks", "Quy tắc"):
-        table.add_column(col)
+    for col in ("Tên", "Phiên bản", "Nguồn", "Bật", "Hooks", "Quy tắc", "Tham số", "Bảng"):
+        table.add_column(col, overflow="fold")
     for name in sorted(session.registry.plugins):
         p = session.registry.plugins[name]
         on = enabled is None or name in enabled
-        table.add_row(name, p.info.version, p.source, "có" if on else "không",
-                      "\n".join(p.hooks), "\n".join(r.id for r in p.info.rules))
+        params = list(p.info.params_model.model_fields) if p.info.params_model else []
+        table.add_row(*(escape(c) for c in (
+            name, p.info.version, p.source, "có" if on else "không", "\n".join(p.hooks),
+            "\n".join(r.id + (" [giả định]" if r.assumption else "") for r in p.info.rules),
+            "\n".join(params), "\n".join(t.name for t in p.info.tables))))
+    for name, target in sorted(session.registry.skipped.items()):
+        table.add_row(escape(name), "", escape(f"entry point: {target}"),
+                      "không (XEPLOAI_PLUGINS)", "", "", "", "")
     out.print(table)
 
 

@@ -105,6 +105,8 @@ class PluginRegistry:
         except Exception as exc:
             self.pm.unregister(module)
             raise PluginError(label, f"xeploai_plugin_info lỗi: {exc}") from exc
+        if self.trace:
+            print(f"[xeploai hook] {label}.xeploai_plugin_info() -> {info!r}", file=sys.stderr)
         if not isinstance(info, PluginInfo):
             self.pm.unregister(module)
             raise PluginError(label, "xeploai_plugin_info phải trả về scoring.types.PluginInfo")

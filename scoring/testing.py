@@ -12,6 +12,7 @@ Used by xeploai's own tests and meant for plugin authors too::
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pandas as pd
 
 from scoring.engine import Classification
 from scoring.records import CORE_TABLES
+from scoring.types import TableSpec
 
 COLUMNS: dict[str, list[str]] = {name: list(model.model_fields) for name, (model, _) in
                                  CORE_TABLES.items()}
@@ -156,20 +158,64 @@ class DatasetBuilder:
             "cchc": cchc})
         return aid
 
-    def write(self, folder: Path) -> Path:
+    def add(self, table: str, **row: Any) -> DatasetBuilder:
+        """Add one row to any table, by its column names (SPEC §3 or a plugin's row model).
+
+        Columns a core table needs but the row leaves out get the same defaults as the
+        methods above (ids, a received date ten days before the due date, …); rows of a
+        plugin's own table are written as given.
+        """
+        if table == "officials":
+            return self.official(**row)
+        if table == "units":
+            return self.unit(**row)
+        defaults: dict[str, Any] = {}
+        if table == "dossiers":
+            due = dt.date.fromisoformat(str(row["due_at"])[:10])
+            defaults = {"dossier_id": self._id("HS"), "procedure_code": "1.000001",
+                        "unit_id": self._unit_of(str(row["handler_id"])),
+                        "received_at": (due - dt.timedelta(days=10)).isoformat(),
+                        "returned_at": "", "late_cause": "", "apology_issued": False}
+        elif table == "reminders":
+            rid = self._id("NN")
+            defaults = {"reminder_id": rid, "kind": "nhac_nho", "subject": "tre_han",
+                        "document_no": f"{rid}/TB-UBND"}
+        elif table == "discipline":
+            did = str(row.get("decision_id") or self._id("KL"))
+            defaults = {"decision_id": did, "form": "khien_trach", "authority": "chinh_quyen",
+                        "violation_on": row.get("decided_on", ""),
+                        "document_no": f"{did}/QĐ-KL", "violation_id": "",
+                        "counted_in_year": ""}
+        elif table == "innovations":
+            aid = self._id("SK")
+            defaults = {"award_id": aid, "title": "Sáng kiến", "kind": "sang_kien",
+                        "level": "co_so", "document_no": f"{aid}/QĐ-SK", "cchc": False}
+        self.rows.setdefault(table, []).append({**defaults, **row})
+        return self
+
+    def write(self, folder: Path, extra_tables: Iterable[TableSpec] = ()) -> Path:
+        """Write every table as CSV; a plugin table without rows gets its header only."""
         folder.mkdir(parents=True, exist_ok=True)
-        for name, cols in COLUMNS.items():
-            frame = pd.DataFrame(self.rows[name], columns=cols)
-            for c in frame.columns:
-                if frame[c].dtype == bool:
-                    frame[c] = frame[c].map({True: "true", False: "false"})
+        columns = dict(COLUMNS)
+        for spec in extra_tables:
+            columns.setdefault(spec.name, list(spec.row_model.model_fields))
+        for name, rows in self.rows.items():
+            if name not in columns:
+                columns[name] = list(dict.fromkeys(k for r in rows for k in r))
+        for name, cols in columns.items():
+            frame = pd.DataFrame(self.rows.get(name, []), columns=cols)
+            frame = frame.map(lambda v: "true" if v is True else "false" if v is False
+                              else "" if v is None else v)
             frame.to_csv(folder / f"{name}.csv", index=False)
         return folder
 
     def classify(self, folder: Path, year: int = 2023, *, policy: Any = None,
-                 considered_on: dt.date | None = None) -> Result:
+                 considered_on: dt.date | None = None, session: Any = None) -> Result:
+        """Write the tables to ``folder`` and classify ``year`` under ``policy`` (a path or a
+        :class:`~scoring.policy.Policy`; default the shipped one), or with an open
+        :class:`~scoring.api.Session`."""
         from scoring.api import Session
 
-        session = Session.open(policy)
-        dataset = session.load(self.write(folder))
+        session = session or Session.open(policy)
+        dataset = session.load(self.write(folder, session.extra_tables()))
         return Result(session.classify(dataset, year, considered_on))

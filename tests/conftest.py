@@ -86,3 +86,7 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     where = "" if not PG_URL else f" ({PG_URL})"
     terminalreporter.write_line(f"xeploai: {len(_pg_ran)} tests ran against PostgreSQL{where}")
+
+
+# rule tests as data: tests/rules/test_*.yaml (docs/plugins.md)
+pytest_plugins = ["scoring.rule_tests"]
