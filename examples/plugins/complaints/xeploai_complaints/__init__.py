@@ -79,6 +79,8 @@ def too_many_upheld(context: RuleContext, p: ComplaintsParams) -> pd.DataFrame:
     c = c.sort_values(["official_id", "complaint_id"])
     per_official = c.groupby("official_id")["complaint_id"].agg(list)
     over = per_official[per_official.map(len) > p.max_upheld]
+    if over.empty:
+        return findings_frame()
     return findings_frame(
         pd.DataFrame({"official_id": over.index,
                       "evidence": over.map(json.dumps).to_numpy()}),
@@ -97,6 +99,8 @@ def on_time_bonus(context: RuleContext, p: ComplaintsParams) -> pd.DataFrame:
     on_time = d["returned_at"].dt.normalize() <= due[d.index]
     stats = on_time.groupby(d["handler_id"]).agg(["size", "mean"])
     good = stats[(stats["size"] >= p.on_time_min_dossiers) & (stats["mean"] >= p.on_time_rate)]
+    if good.empty:
+        return findings_frame()
     return findings_frame(
         pd.DataFrame({"official_id": good.index}),
         rule=f"{NAME}.on_time_bonus", points=p.on_time_points,

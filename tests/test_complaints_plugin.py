@@ -1,0 +1,179 @@
+"""The worked external plugin (examples/plugins/complaints) end to end, through the public API
+only: loaded by path in this process, and installed with pip into a fresh virtual
+environment where xeploai finds it through its entry point."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scoring import api
+from scoring.cli import main
+from scoring.errors import InvalidInputError
+
+from .conftest import POLICY, ROOT, SAMPLE
+
+EXAMPLE = ROOT / "examples" / "plugins" / "complaints"
+EXAMPLE_POLICY = EXAMPLE / "policy.toml"
+PLUGIN_DIR = EXAMPLE / "xeploai_complaints"
+COLS = ["score", "provisional_level", "level", "titles"]
+
+# What the plugin changes in the Bình Định sample (documented in the example's README.md):
+# official -> (score, provisional, level, titles) without and with the plugin
+DOCUMENTED = {
+    # 6 upheld complaints in 2023: capped at HTTNV, loses HTXSNV and with it CSTDCS
+    "BD0005": ((96.0, "HTXSNV", "HTXSNV", "CSTDCS;LDTT"), (96.0, "HTXSNV", "HTTNV", "LDTT")),
+    # the excellent slot BD0005 frees in STP/chuyen_vien goes to the next in line
+    "BD0006": ((92.0, "HTXSNV", "HTTNV", "LDTT"), (92.0, "HTXSNV", "HTXSNV", "CSTDCS;LDTT")),
+    # 46 dossiers, all on time: +2
+    "BD0019": ((83.0, "HTTNV", "HTTNV", "LDTT"), (85.0, "HTTNV", "HTTNV", "LDTT")),
+    # 35 dossiers, all on time: +2 reaches 91, but the quota keeps UBND_TP's one slot
+    "BD0032": ((89.0, "HTTNV", "HTTNV", "LDTT"), (91.0, "HTXSNV", "HTTNV", "LDTT")),
+}
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    """The Bình Định sample plus the example's complaints.csv."""
+    folder = tmp_path / "data"
+    shutil.copytree(SAMPLE, folder, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    shutil.copy(EXAMPLE / "data" / "complaints.csv", folder)
+    return folder
+
+
+def path_policy(tmp_path: Path, plugins: str | None = None) -> Path:
+    """The example's policy, with the plugin loaded from its folder (no install)."""
+    text = f'[policy]\nextends = "{EXAMPLE_POLICY}"\nplugin_paths = ["{PLUGIN_DIR}"]\n'
+    if plugins is not None:
+        text += f"plugins = {plugins}\n"
+    path = tmp_path / "with_path.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def outcome(data: Path, policy: Path) -> dict[str, tuple]:
+    res = api.run(data, 2023, policy=policy, store=False).classification.results
+    return {r.official_id: (float(r.score), r.provisional_level, r.level, r.titles)
+            for r in res.itertuples()}
+
+
+def test_path_loaded_plugin_changes_the_sample_exactly_as_documented(tmp_path, dataset):
+    before = outcome(dataset, POLICY)
+    after = outcome(dataset, path_policy(tmp_path))
+    changed = {oid for oid in before if before[oid] != after[oid]}
+    assert changed == set(DOCUMENTED)
+    for oid, (was, now) in DOCUMENTED.items():
+        assert (before[oid], after[oid]) == (was, now), oid
+
+
+def test_the_explanation_shows_the_complaints_with_their_legal_basis(tmp_path, dataset):
+    res = api.run(dataset, 2023, policy=path_policy(tmp_path), store=False).classification
+    r = res.reasons
+    mine = r[(r["official_id"] == "BD0005") & (r["rule"] == "complaints.too_many_upheld")]
+    assert len(mine) == 1
+    row = mine.iloc[0]
+    assert row["plugin"] == "complaints" and row["ceiling"] == "HTTNV"
+    assert "KN-2023-006" in row["evidence"] and "KN-2023-013" not in row["evidence"]
+    assert "Luật Khiếu nại" in row["basis"] and "giả định" in row["basis"]
+    # five upheld (plus a partly upheld and a rejected one) is not "more than five"
+    assert not ((r["official_id"] == "BD0024") & (r["plugin"] == "complaints")).any()
+    assert res.plugins["complaints"] == "0.1.0"
+
+
+def test_a_plugin_switched_off_in_the_policy_changes_nothing(tmp_path, dataset):
+    off = path_policy(tmp_path, '["service_time", "late_dossiers", "discipline", "innovation"]')
+    assert outcome(dataset, off) == outcome(dataset, POLICY)
+
+
+def test_the_plugins_table_is_required_only_when_the_plugin_runs(tmp_path, dataset):
+    (dataset / "complaints.csv").unlink()
+    with pytest.raises(InvalidInputError, match=r"complaints\.csv.*thiếu tệp"):
+        api.validate(dataset, policy=path_policy(tmp_path))
+    api.validate(dataset, policy=POLICY)
+
+
+def test_xeploai_plugins_lists_the_path_plugin_with_hooks_parameters_and_table(tmp_path):
+    result = CliRunner().invoke(main, ["plugins", "--policy", str(path_policy(tmp_path))],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    line = next(ln for ln in result.output.splitlines() if "│ complaints" in ln)
+    assert "0.1.0" in line and "path:" in line and "xeploai_findings" in line
+    assert "max_upheld" in line and "│ complaints │" in line
+    assert "built-in" in result.output
+
+
+def _venv_install_args() -> list[str]:
+    # Offline and fast when this setuptools can build an editable wheel by itself (≥ 70.1,
+    # or with `wheel`); otherwise let pip fetch a recent setuptools for the build.
+    import setuptools
+
+    major_minor = tuple(int(x) for x in setuptools.__version__.split(".")[:2])
+    if major_minor >= (70, 1) or importlib.util.find_spec("wheel") is not None:
+        return ["--no-build-isolation"]
+    return []
+
+
+@pytest.mark.slow
+def test_installed_plugin_in_a_fresh_venv_runs_end_to_end(tmp_path, dataset):
+    venv = tmp_path / "venv"
+    # system site-packages: xeploai and its dependencies are already there, no download
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
+                    str(venv)], check=True)
+    py = str(venv / "bin" / "python")
+    # PYTHONPATH: the xeploai of this checkout, whichever copy is installed system-wide
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for var in ("XEPLOAI_PLUGINS", "XEPLOAI_TRACE_HOOKS", "XEPLOAI_DB"):
+        env.pop(var, None)
+
+    def run(*args: str, cwd: Path = ROOT, extra: dict[str, str] | None = None) -> str:
+        proc = subprocess.run([py, *args], cwd=cwd, env={**env, **(extra or {})},
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    leftovers = [EXAMPLE / "xeploai_complaints.egg-info", EXAMPLE / ".benchmarks"]
+    existed = {p for p in leftovers if p.exists()}
+    try:
+        _installed_plugin_checks(run, tmp_path, dataset)
+    finally:  # the build and the plugin's own test run must not leave files in the checkout
+        for p in leftovers:
+            if p not in existed:
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _installed_plugin_checks(run, tmp_path: Path, dataset: Path) -> None:
+    run("-m", "pip", "install", "--no-deps", "-q", *_venv_install_args(), "-e", str(EXAMPLE))
+    listing = run("-m", "scoring.cli", "plugins", "--policy", str(EXAMPLE_POLICY))
+    line = next(ln for ln in listing.splitlines() if "│ complaints" in ln)
+    assert "entry point: xeploai-complaints==0.1.0" in line
+
+    # the plugin's own tests (pytest + YAML rule cases) pass against the installed plugin
+    tests = run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=EXAMPLE)
+    assert " passed" in tests and "failed" not in tests
+
+    def export(policy: Path, extra: dict[str, str] | None = None) -> dict[str, dict]:
+        db = f"sqlite:///{tmp_path / 'runs.db'}"
+        run("-m", "scoring.cli", "run", "--data", str(dataset), "--year", "2023",
+            "--policy", str(policy), "--db", db, extra=extra)
+        text = run("-m", "scoring.cli", "export", "--format", "csv", "--out", "-", "--db", db)
+        return {r["official_id"]: r for r in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))}
+
+    base = export(POLICY)
+    with_plugin = export(EXAMPLE_POLICY)
+    for oid, (was, now) in DOCUMENTED.items():
+        assert [base[oid][c] for c in ("provisional_level", "level", "titles")] == list(was[1:])
+        assert [with_plugin[oid][c] for c in ("provisional_level", "level", "titles")] == \
+            list(now[1:])
+    assert "complaints.too_many_upheld" in with_plugin["BD0005"]["reasons"]
+    # the allow-list leaves the installed plugin out: the same results as without it
+    allowed = "service_time,late_dossiers,discipline,innovation"
+    assert export(EXAMPLE_POLICY, {"XEPLOAI_PLUGINS": allowed}) == base
