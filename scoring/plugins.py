@@ -10,10 +10,11 @@ plugins load; ``XEPLOAI_TRACE_HOOKS=1`` prints every hook call and its result to
 from __future__ import annotations
 
 import importlib.util
-import math
+import json
 import os
 import sys
 import time
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -21,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pluggy
 from pydantic import BaseModel
@@ -171,7 +173,8 @@ class PluginRegistry:
         try:
             result = plugin.module.xeploai_findings(context=context)
         except Exception as exc:
-            raise PluginError(name, f"xeploai_findings lỗi: {type(exc).__name__}: {exc}") from exc
+            raise PluginError(name, f"xeploai_findings lỗi: {type(exc).__name__}: {exc}"
+                              f"{_where(exc, plugin.module)}") from exc
         if self.trace:
             n = "None" if result is None else f"{len(result)} findings"
             print(f"[xeploai hook] {name}.xeploai_findings(year={context.year}) -> {n} "
@@ -183,47 +186,97 @@ class PluginRegistry:
         return check_findings(plugin.info, result, context)
 
 
+# A finding moves a score out of 100; beyond this it is a unit mistake (-500 for -5.00),
+# not a rule (docs/decisions.md).
+MAX_POINTS = 100.0
+TEXT_COLUMNS = ("official_id", "rule", "ceiling", "blocks_titles", "qualifies_titles",
+                "params", "evidence", "note")
+
+
+def _where(exc: BaseException, module: Any) -> str:
+    """' (tại tệp:dòng, hàm f)' for the deepest frame of the plugin's own code, so the
+    message points at the rule's function rather than at pandas internals."""
+    folder = Path(getattr(module, "__file__", "") or ".").resolve().parent
+    where = ""
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        file = Path(frame.f_code.co_filename)
+        if file.resolve().is_relative_to(folder):
+            where = f" (tại {file.name}:{line}, hàm {frame.f_code.co_name})"
+    return where
+
+
 def check_findings(info: PluginInfo, df: Any, context: RuleContext) -> pd.DataFrame:
-    """Reject malformed findings with an error naming the plugin and the rule."""
+    """Reject malformed findings with an error naming the plugin and the rule.
+
+    Everything that would otherwise fail later — in the engine, in the database (a missing
+    note, a NUL byte PostgreSQL refuses) or in ``explain``/``export`` (params or evidence
+    that are not JSON) — is caught here, where the plugin and the rule can still be named.
+    """
     name = info.name
     if not isinstance(df, pd.DataFrame):
         raise PluginError(name, f"xeploai_findings phải trả về pandas.DataFrame, không phải "
                           f"{type(df).__name__}")
+    dup_cols = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+    if dup_cols:
+        raise PluginError(name, "cột bị lặp lại trong kết quả: " + ", ".join(dup_cols))
     missing = [c for c in FINDING_COLUMNS if c not in df.columns]
     if missing:
         raise PluginError(name, "thiếu cột trong kết quả: " + ", ".join(missing)
                           + " (dùng scoring.types.findings_frame)")
     if df.empty:
         return df[list(FINDING_COLUMNS)]
+    df = df.reset_index(drop=True)
+    rule_of = df["rule"].map(lambda r: r if isinstance(r, str) else repr(r))
+
+    def fail(mask: pd.Series, column: str, message: str) -> None:
+        if mask.any():
+            first = mask.to_numpy().nonzero()[0][0]
+            text = message.replace("{value!r}", repr(df.iloc[first][column])) \
+                .replace("{n}", str(int(mask.sum())))
+            raise PluginError(name, text, rule=str(rule_of.iloc[first]))
+
+    for column in TEXT_COLUMNS:
+        not_text = ~df[column].map(lambda v: isinstance(v, str))
+        fail(not_text, column, f"cột {column} phải là chuỗi, có giá trị {{value!r}} ({{n}} dòng)")
+        fail(df[column].str.contains("\x00", regex=False), column,
+             f"cột {column} chứa ký tự NUL: {{value!r}}")
     declared = {r.id for r in info.rules}
-    bad_rules = sorted(set(df["rule"].astype(str)) - declared)
-    if bad_rules:
-        raise PluginError(name, "trả về quy tắc chưa khai báo trong PluginInfo.rules",
-                          rule=", ".join(bad_rules))
+    fail(~df["rule"].isin(declared), "rule", "trả về quy tắc chưa khai báo trong "
+         f"PluginInfo.rules (đã khai báo: {', '.join(sorted(declared))})")
     known = context.tables["officials"]["official_id"]
-    unknown = ~df["official_id"].isin(known)
-    if unknown.any():
-        row = df[unknown].iloc[0]
-        raise PluginError(name, f"nêu cán bộ không có trong officials: {row['official_id']!r}",
-                          rule=str(row["rule"]))
-    levels = {lv.value for lv in Level} | {""}
-    bad = ~df["ceiling"].isin(levels)
-    if bad.any():
-        row = df[bad].iloc[0]
-        raise PluginError(name, f"mức trần không hợp lệ {row['ceiling']!r} "
-                          f"(cho phép: {', '.join(sorted(levels - {''}))})", rule=str(row["rule"]))
+    fail(~df["official_id"].isin(known), "official_id",
+         "nêu cán bộ không có trong officials: {value!r} ({n} dòng)")
+    levels = {lv.value for lv in Level}
+    fail(~df["ceiling"].isin(levels | {""}), "ceiling",
+         f"mức trần không hợp lệ {{value!r}} (cho phép: {', '.join(sorted(levels))})")
     titles = {t.value for t in Title}
-    for col in ("blocks_titles", "qualifies_titles"):
-        for value, rule in df.loc[df[col] != "", [col, "rule"]].drop_duplicates(col).values:
-            if not set(str(value).split(";")) <= titles:
-                raise PluginError(name, f"{col} có mã danh hiệu lạ {value!r}", rule=str(rule))
-    points = pd.to_numeric(df["points"], errors="coerce")
-    bad = points.isna() | ~points.map(math.isfinite)
-    if bad.any():
-        row = df[bad].iloc[0]
-        raise PluginError(name, f"điểm không phải số hữu hạn: {row['points']!r}",
-                          rule=str(row["rule"]))
+    for column in ("blocks_titles", "qualifies_titles"):
+        unknown_title = df[column].map(lambda v: v != "" and not set(v.split(";")) <= titles)
+        fail(unknown_title, column, f"{column} có mã danh hiệu lạ {{value!r}} "
+             f"(cho phép: {', '.join(sorted(titles))}, nối bằng ';')")
+    fail(~df["exclude"].map(lambda v: isinstance(v, bool | np.bool_)), "exclude",
+         "exclude phải là True/False, có giá trị {value!r}")
+    is_number = df["points"].map(lambda v: isinstance(v, int | float | np.number)
+                                 and not isinstance(v, bool | np.bool_))
+    fail(~is_number, "points", "điểm phải là số, có giá trị {value!r}")
+    points = df["points"].astype(float)
+    fail(~np.isfinite(points), "points", "điểm không phải số hữu hạn: {value!r}")
+    fail(points.abs() > MAX_POINTS, "points",
+         f"điểm {{value!r}} vượt quá ±{MAX_POINTS:g} trên thang 100")
+    for column, kind, label in (("params", dict, "một đối tượng JSON {...}"),
+                                ("evidence", (list, dict), "danh sách JSON [...] hoặc đối "
+                                 "tượng JSON {...}")):
+        valid = {v: _is_json(v, kind) for v in df[column].unique()}
+        fail(~df[column].map(valid).astype(bool), column,
+             f"cột {column} phải là {label}, có giá trị {{value!r}}")
     return df[list(FINDING_COLUMNS)]
+
+
+def _is_json(value: str, kind: type | tuple[type, ...]) -> bool:
+    try:
+        return isinstance(json.loads(value), kind)
+    except ValueError:
+        return False
 
 
 def known_names(registry: PluginRegistry) -> set[str]:
