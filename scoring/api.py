@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -68,14 +69,25 @@ class RunOutcome:
     dataset: Dataset
 
 
+RUN_STEPS: tuple[str, ...] = ("Đọc và kiểm tra dữ liệu", "Xếp loại", "Lưu kết quả")
+
+
 def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None = None,
-        db: str | Engine | None = None, store: bool = True) -> RunOutcome:
-    """Validate ``data_dir``, classify ``year`` and (unless ``store=False``) store one run."""
+        db: str | Engine | None = None, store: bool = True,
+        on_step: Callable[[str], None] | None = None) -> RunOutcome:
+    """Validate ``data_dir``, classify ``year`` and (unless ``store=False``) store one run.
+
+    ``on_step`` is called with each step's name (:data:`RUN_STEPS`) as it starts, for a
+    progress display."""
+    step = on_step or (lambda _name: None)
     session = Session.open(policy)
+    step(RUN_STEPS[0])
     dataset = session.load(data_dir)
+    step(RUN_STEPS[1])
     result = session.classify(dataset, year)
     run_id = None
     if store:
+        step(RUN_STEPS[2])
         engine = db if isinstance(db, Engine) else open_db(db)
         meta = RunMeta(
             policy_name=session.policy.name,

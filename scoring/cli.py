@@ -6,11 +6,12 @@ traceback, 2 wrong usage (click's own).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,23 +91,72 @@ def summary_table(results: pd.DataFrame, title: str) -> Table:
     return table
 
 
+@contextlib.contextmanager
+def progress_steps(steps: tuple[str, ...]) -> Iterator[Callable[[str], None]]:
+    """A progress bar over named steps on a terminal; nothing in logs, pipes and tests."""
+    if not err.is_terminal:
+        yield lambda _name: None
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("", total=len(steps))
+        started = [False]
+
+        def advance(name: str) -> None:
+            bar.update(task, description=name, advance=1 if started[0] else 0)
+            started[0] = True
+
+        yield advance
+        bar.update(task, completed=len(steps))
+
+
 @main.command()
 @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False),
               help="Dataset folder (units, officials, dossiers, … as .csv or .xlsx).")
 @click.option("--year", required=True, type=int, help="Evaluation year, e.g. 2023.")
+@click.option("--set", "settings", multiple=True, metavar="SECTION.NAME=VALUE",
+              help="What-if: give a policy parameter another value from 1 January of YEAR "
+                   "(repeatable; needs --dry-run).")
+@click.option("--dry-run", is_flag=True,
+              help="Classify and show the result but store nothing; with --set, show who "
+                   "changes level or title against the policy as it is, and why.")
 @policy_option
 @db_option
 @user_errors
-def run(data_dir: str, year: int, policy: str | None, db: str | None) -> None:
+def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
+        policy: str | None, db: str | None) -> None:
     """Validate the data, classify every official of YEAR and store the run.
 
     \b
     Example:
       xeploai run --data examples/binh_dinh_2023 --year 2023
+      xeploai run --data examples/binh_dinh_2023 --year 2023 \\
+          --set late_dossiers.repeat_threshold=2 --dry-run
     """
-    outcome = api.run(data_dir, year, policy=policy, db=db)
+    if settings and not dry_run:
+        raise click.UsageError("--set needs --dry-run: a stored run always follows a policy "
+                               "file; change the file to store a run with other values")
+    if settings:
+        from scoring.cli_council import print_comparison
+        from scoring.compare import parse_settings, what_if
+
+        wi = what_if(data_dir, year, parse_settings(settings), policy=policy)
+        out.print(summary_table(wi.results, f"Chạy thử năm {year} — {wi.comparison.label_b} "
+                                            "(không lưu)"))
+        print_comparison(wi.comparison, as_json=False)
+        return
+    with progress_steps(api.RUN_STEPS if not dry_run else api.RUN_STEPS[:2]) as step:
+        outcome = api.run(data_dir, year, policy=policy, db=db, store=not dry_run,
+                          on_step=step)
     for w in outcome.dataset.warnings:
         err.print(f"cảnh báo: {w}", markup=False)
+    if dry_run:
+        out.print(summary_table(outcome.classification.results,
+                                f"Kết quả xếp loại năm {year} — chạy thử, không lưu"))
+        return
     out.print(summary_table(outcome.classification.results,
                             f"Kết quả xếp loại năm {year} — lần chạy số {outcome.run_id}"))
     out.print(f"run id: {outcome.run_id}")
@@ -292,5 +342,11 @@ def policy_show(year: int | None, policy: str | None) -> None:
     out.print(table)
 
 
+# the council's commands (override, overrides, runs, diff) register themselves on `main`
+from scoring import cli_council  # noqa: E402, F401
+
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # run as `python -m scoring.cli`: use the module the council commands registered on
+    from scoring.cli import main as _main
+
+    _main()

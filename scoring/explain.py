@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from scoring.errors import UnknownOfficialError
 from scoring.export import format_number, reason_objects
-from scoring.storage import get_run, load_reasons, load_results
+from scoring.overrides import council_view
+from scoring.storage import get_run, load_reasons
 from scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 
 STEP_VI = {
@@ -21,11 +23,13 @@ STEP_VI = {
 def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> dict[str, Any]:
     """The full explanation as a JSON-ready dict."""
     run = get_run(engine, run_id)
-    results = load_results(engine, int(run.id))  # type: ignore[arg-type]
+    view = council_view(engine, int(run.id))  # type: ignore[arg-type]
+    results = view.results
     row = results[results["official_id"] == official_id]
     if row.empty:
         raise UnknownOfficialError(f"không có cán bộ {official_id!r} trong lần chạy số {run.id}")
     res = row.iloc[0].to_dict()
+    decisions = view.decisions[view.decisions["official_id"] == official_id]
     reasons = reason_objects(load_reasons(engine, int(run.id), official_id))  # type: ignore[arg-type]
     return {
         "run": {"id": run.id, "year": run.year, "created_at": run.created_at.isoformat(),
@@ -40,6 +44,17 @@ def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> 
         "provisional_level": res["provisional_level"],
         "level": res["level"],
         "titles": [t for t in res["titles"].split(";") if t],
+        # what the rules gave, before any council decision (the original stays visible)
+        "engine_level": res["engine_level"],
+        "engine_titles": [t for t in res["engine_titles"].split(";") if t],
+        "overrides": [
+            {"id": int(d["id"]), "level": d["level"], "titles": d["titles"],
+             "engine_level": d["engine_level"], "engine_titles": d["engine_titles"],
+             "reason": d["reason"], "decided_by": d["decided_by"],
+             "created_at": pd.Timestamp(d["created_at"]).isoformat()}
+            for d in decisions.to_dict("records")
+        ],
+        "override_warning": res["flag"],
         "reasons": reasons.get(official_id, []),
     }
 
@@ -50,30 +65,72 @@ def _evidence_text(evidence: Any) -> str:
     return ", ".join(map(str, evidence))
 
 
+def _value_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, list):
+        return ", ".join(_value_text(v) for v in value) or "(không)"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_value_text(v)}" for k, v in value.items()) or "(không)"
+    return str(value)
+
+
+def _level_text(code: str) -> str:
+    return f"{LEVEL_LABELS_VI[Level(code)]} ({code})"
+
+
+def _titles_text(codes: list[str]) -> str:
+    return ", ".join(TITLE_LABELS_VI[Title(t)] for t in codes) or "không"
+
+
 def render_text(exp: dict[str, Any]) -> str:
     """A plain-language explanation a non-programmer can read."""
     o, run = exp["official"], exp["run"]
     level = exp["level"]
-    titles = ", ".join(f"{TITLE_LABELS_VI[Title(t)]} ({t})" for t in exp["titles"]) or "không"
+    engine_level = exp.get("engine_level", level)
+    engine_titles = exp.get("engine_titles", exp["titles"])
     lines = [
         f"{o['full_name']} ({o['official_id']}) — đơn vị {o['unit_id']}, nhóm {o['peer_group']}",
         f"Năm đánh giá {run['year']} · lần chạy số {run['id']} · chính sách {run['policy']}",
+        "",
         f"Điểm: {format_number(exp['score'])} (điểm nhiệm vụ {format_number(exp['task_score'])}"
         f", cộng/trừ {format_number(exp['points'])})",
-        f"Mức tạm tính: {LEVEL_LABELS_VI[Level(exp['provisional_level'])]} "
-        f"({exp['provisional_level']})",
-        f"Mức xếp loại: {LEVEL_LABELS_VI[Level(level)]} ({level})",
-        f"Danh hiệu: {titles}",
-        "",
-        "Lý do:",
+        f"Mức tạm tính theo điểm: {_level_text(exp['provisional_level'])}",
     ]
+    if level != engine_level:
+        lines.append(f"Mức xếp loại: {_level_text(level)} — do Hội đồng điều chỉnh; "
+                     f"hệ thống đề xuất {_level_text(engine_level)}")
+    else:
+        lines.append(f"Mức xếp loại: {_level_text(level)}")
+    if exp["titles"] != engine_titles:
+        lines.append(f"Danh hiệu: {_titles_text(exp['titles'])} — do Hội đồng điều chỉnh; "
+                     f"hệ thống đề xuất: {_titles_text(engine_titles)}")
+    else:
+        lines.append(f"Danh hiệu: {_titles_text(exp['titles'])}")
+    if exp.get("overrides"):
+        lines += ["", "Điều chỉnh của Hội đồng:"]
+        for d in exp["overrides"]:
+            what = []
+            if d["level"] is not None:
+                what.append(f"mức {d['engine_level']} → {d['level']}")
+            if d["titles"] is not None:
+                what.append(f"danh hiệu {d['engine_titles'] or 'không'} → "
+                            f"{d['titles'] or 'không'}")
+            lines.append(f"  - quyết định số {d['id']} ({d['created_at'][:10]}), "
+                         f"{d['decided_by']}: {'; '.join(what)}")
+            lines.append(f"    lý do: {d['reason']}")
+        if exp.get("override_warning"):
+            lines.append(f"  ⚠ Cảnh báo: {exp['override_warning']}")
+    lines += ["", "Lý do (theo thứ tự xét):"]
     for i, r in enumerate(exp["reasons"], 1):
         lines.append(f"{i:>2}. [{STEP_VI.get(r['step'], r['step'])}] {r['note']}")
-        lines.append(f"    quy tắc: {r['rule']}")
         if r["evidence"]:
             lines.append(f"    chứng cứ: {_evidence_text(r['evidence'])}")
         if r["params"]:
-            params = ", ".join(f"{k}={v}" for k, v in r["params"].items())
-            lines.append(f"    tham số: {params}")
+            params = "; ".join(f"{k} = {_value_text(v)}" for k, v in r["params"].items())
+            lines.append(f"    tham số áp dụng: {params}")
         lines.append(f"    căn cứ: {r['basis']}")
+        lines.append(f"    (mã quy tắc: {r['rule']})")
     return "\n".join(lines)

@@ -262,7 +262,7 @@ def record_override(engine: Engine, official_id: str, *, reason: str, by: str,
         run_id=rid, official_id=official_id, level=lvl, titles=tit,
         engine_level=str(row["level"].iloc[0]), engine_titles=str(row["titles"].iloc[0]),
         reason=reason.strip(), decided_by=by.strip(),
-        created_at=(now or dt.datetime.now(dt.UTC)).replace(microsecond=0, tzinfo=None),
+        created_at=(now or dt.datetime.now(dt.UTC)).replace(microsecond=0),
     )
     SQLModel.metadata.create_all(engine, tables=[OverrideRecord.__table__])  # type: ignore[attr-defined]
     with Session(engine) as session, session.begin():
