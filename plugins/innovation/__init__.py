@@ -8,6 +8,7 @@ import json
 import pandas as pd
 
 from scoring import hookimpl
+from scoring.frames import json_lists
 from scoring.policy import Params
 from scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
 
@@ -34,10 +35,9 @@ class InnovationParams(Params):
 
 
 def _evidence(frame: pd.DataFrame) -> pd.Series:
-    return frame.groupby("official_id", sort=True).apply(
-        lambda g: json.dumps([f"{a} ({n})" for a, n in zip(g["award_id"], g["document_no"],
-                                                           strict=True)],
-                             ensure_ascii=False), include_groups=False)
+    """Per official, the JSON list of "award (document)" in the frame's order."""
+    items = frame["award_id"].astype(str) + " (" + frame["document_no"].astype(str) + ")"
+    return json_lists(items, frame["official_id"])
 
 
 @hookimpl

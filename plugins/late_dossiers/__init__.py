@@ -16,6 +16,7 @@ import pandas as pd
 from pydantic import Field
 
 from scoring import hookimpl
+from scoring.frames import join_groups, json_lists
 from scoring.policy import Params
 from scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
 
@@ -54,8 +55,7 @@ def _json_lists(ids: pd.Series, by: pd.Series) -> pd.Series:
     """One sorted JSON list of ids per group (official), ready for the evidence column."""
     frame = pd.DataFrame({"by": by.to_numpy(), "id": ids.astype(str).to_numpy()})
     frame = frame.sort_values(["by", "id"], kind="mergesort")
-    return frame.groupby("by", sort=True)["id"].agg(lambda s: json.dumps(list(s),
-                                                                         ensure_ascii=False))
+    return json_lists(frame["id"], frame["by"])
 
 
 def late_dossier_table(context: RuleContext, p: LateDossiersParams) -> pd.DataFrame:
@@ -124,8 +124,11 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
                              + f", cắt bớt do giới hạn tổng {p.max_deduction:g} điểm)",
                              "")).to_numpy()))
     if len(excluded):
-        by_cause = excluded.groupby("handler_id")["late_cause"].agg(
-            lambda s: ", ".join(f"{c}: {n}" for c, n in sorted(s.value_counts().items())))
+        per_cause = excluded.groupby(["handler_id", "late_cause"], sort=True).size()
+        by_cause = join_groups(
+            pd.Series(per_cause.index.get_level_values(1).astype(str) + ": "
+                      + per_cause.astype(str).to_numpy()),
+            pd.Series(per_cause.index.get_level_values(0)), ", ")
         ev = _json_lists(excluded["dossier_id"], excluded["handler_id"]).reindex(by_cause.index)
         n_ex = excluded.groupby("handler_id").size().reindex(by_cause.index)
         frames.append(findings_frame(

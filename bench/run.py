@@ -1,0 +1,202 @@
+"""Benchmark xeploai on generated data against the floor of merely parsing the CSV files.
+
+    python bench/run.py --size province          # 50,000 officials, 2,000,000 dossiers
+    python bench/run.py --size small             # 1,000 / 40,000
+    python bench/run.py --size national          # 2,000,000 / 100,000,000 (≈ 9 GB of CSV)
+
+One invocation generates the data once (cached in --workdir), then measures on it:
+
+(a) floor     — ``pyarrow.csv.read_csv`` of every input file, nothing else;
+(b) full run  — ``scoring.api.run``: load + validate + classify + reasons + store (SQLite);
+(c) classify  — ``Session.classify`` alone, on an already loaded dataset;
+
+each in a fresh forked child, so every figure has its own peak memory (ru_maxrss). Times are
+the best of ``--repeat`` runs (the machine is shared: the best run is the least disturbed).
+Prints a table, the ratio (b)/(a), rows per second and whether the targets are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SIZES: dict[str, tuple[int, int]] = {
+    "small": (1_000, 40_000),
+    "province": (50_000, 2_000_000),
+    "national": (2_000_000, 100_000_000),
+}
+YEAR = 2023
+POLICY = ROOT / "config" / "binh_dinh_2023.toml"
+GIB = 1024**3
+# issue #5 targets
+TARGETS = {"province": {"ratio": 1.5, "seconds": 10.0, "peak": 2 * GIB},
+           "national": {"peak": 8 * GIB}}
+
+
+def _in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """Run ``fn`` in a forked child; return its figures plus the child's peak RSS."""
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+
+    def target() -> None:
+        try:
+            out = fn(*args)
+            out["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            child.send(out)
+        except BaseException as exc:  # report, don't hang the parent
+            child.send({"error": f"{type(exc).__name__}: {exc}"})
+            raise
+
+    proc = ctx.Process(target=target)
+    proc.start()
+    result = parent.recv()
+    proc.join()
+    if "error" in result:
+        raise RuntimeError(result["error"])
+    return result
+
+
+def floor(data: Path) -> dict[str, Any]:
+    import pyarrow.csv as pacsv
+
+    started = time.perf_counter()
+    rows = 0
+    for path in sorted(data.glob("*.csv")):
+        rows += pacsv.read_csv(path).num_rows
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def full_run(data: Path, db_dir: Path) -> dict[str, Any]:
+    from scoring import api
+
+    db = db_dir / f"bench-{os.getpid()}.db"
+    started = time.perf_counter()
+    outcome = api.run(data, YEAR, policy=POLICY, db=f"sqlite:///{db}")
+    seconds = time.perf_counter() - started
+    c = outcome.classification
+    size = db.stat().st_size
+    db.unlink()
+    return {"seconds": seconds, "officials": len(c.results), "reasons": len(c.reasons),
+            "db_bytes": size}
+
+
+def classify_only(data: Path) -> dict[str, Any]:
+    from scoring import api
+
+    session = api.Session.open(POLICY)
+    started = time.perf_counter()
+    dataset = session.load(data)
+    loaded = time.perf_counter()
+    session.classify(dataset, YEAR)
+    done = time.perf_counter()
+    return {"seconds": done - loaded, "load_seconds": loaded - started}
+
+
+def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    fastest = min(runs, key=lambda r: r["seconds"])
+    return fastest | {"peak_bytes": max(r["peak_bytes"] for r in runs)}
+
+
+def ensure_data(workdir: Path, size: str, seed: int) -> Path:
+    from scoring.generate import generate_dataset
+
+    officials, dossiers = SIZES[size]
+    data = workdir / f"{size}-seed{seed}"
+    marker = data / ".complete"
+    if not marker.exists():
+        if size == "national":
+            free = shutil.disk_usage(workdir).free
+            if free < 15 * GIB:
+                sys.exit(f"national data needs ≈ 10 GB in {workdir}; {free / GIB:.1f} GiB free")
+        print(f"generating {size}: {officials:,} officials, {dossiers:,} dossiers → {data}",
+              flush=True)
+        started = time.perf_counter()
+        generate_dataset(data, officials=officials, dossiers=dossiers, year=YEAR, seed=seed)
+        marker.write_text("ok")
+        print(f"  generated in {time.perf_counter() - started:.1f} s", flush=True)
+    return data
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", choices=sorted(SIZES), default="province")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure (best is kept)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workdir", type=Path,
+                    default=Path(tempfile.gettempdir()) / "xeploai-bench")
+    ap.add_argument("--cleanup", action="store_true", help="delete the generated data after")
+    ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    args = ap.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    data = ensure_data(args.workdir, args.size, args.seed)
+    repeat = 1 if args.size == "national" else max(1, args.repeat)
+    load_before = os.getloadavg()
+
+    a = best([_in_child(floor, data) for _ in range(repeat)])
+    b = best([_in_child(full_run, data, args.workdir) for _ in range(repeat)])
+    c = best([_in_child(classify_only, data) for _ in range(repeat)])
+    load_after = os.getloadavg()
+
+    officials, dossiers = SIZES[args.size]
+    ratio = b["seconds"] / a["seconds"]
+    figures = {
+        "size": args.size, "officials": officials, "dossiers": dossiers,
+        "input_rows": a["rows"], "input_bytes": sum(p.stat().st_size
+                                                    for p in data.glob("*.csv")),
+        "floor_s": a["seconds"], "floor_peak": a["peak_bytes"],
+        "full_run_s": b["seconds"], "full_run_peak": b["peak_bytes"],
+        "classify_s": c["seconds"], "load_s": c["load_seconds"],
+        "classify_peak": c["peak_bytes"], "ratio_full_to_floor": ratio,
+        "rows_per_s": a["rows"] / b["seconds"], "reasons": b["reasons"],
+        "db_bytes": b["db_bytes"], "cpus": os.cpu_count(),
+        "loadavg_before": load_before[0], "loadavg_after": load_after[0],
+        "repeat": repeat,
+    }
+    print(f"\nxeploai benchmark — {args.size}: {officials:,} officials, {dossiers:,} dossiers "
+          f"({figures['input_rows']:,} input rows, {figures['input_bytes'] / 1e6:,.0f} MB CSV)")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before / "
+          f"{load_after[0]:.2f} after; best of {repeat}\n")
+    print("| measure | seconds | peak memory | rows/s |")
+    print("|---|---:|---:|---:|")
+    for label, fig in (("(a) floor: pyarrow parse of the CSV files", a),
+                       ("(b) full run: load+validate+classify+reasons+store", b),
+                       ("(c) classify only (dataset already loaded)", c)):
+        print(f"| {label} | {fig['seconds']:.2f} | {fig['peak_bytes'] / GIB:.2f} GiB | "
+              f"{a['rows'] / fig['seconds']:,.0f} |")
+    print(f"\nratio (b)/(a): {ratio:.2f}×   load+validate inside (c)'s child: "
+          f"{c['load_seconds']:.2f} s   reasons stored: {b['reasons']:,} "
+          f"({b['db_bytes'] / 1e6:,.0f} MB SQLite)")
+    target = TARGETS.get(args.size, {})
+    checks = []
+    if "ratio" in target:
+        checks.append((f"full run ≤ {target['ratio']}× floor", ratio <= target["ratio"]))
+    if "seconds" in target:
+        checks.append((f"full run < {target['seconds']:g} s",
+                       b["seconds"] < target["seconds"]))
+    if "peak" in target:
+        peak = max(b["peak_bytes"], c["peak_bytes"])
+        checks.append((f"peak memory < {target['peak'] / GIB:g} GiB", peak < target["peak"]))
+    for label, ok in checks:
+        print(f"target {label}: {'met' if ok else 'NOT met'}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    if args.cleanup:
+        shutil.rmtree(data)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+"""Whole-table helpers for plugins: per-official JSON lists and joined texts without a
+Python call per official (``groupby(...).agg(lambda ...)`` costs seconds at province scale).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+# characters json.dumps(ensure_ascii=False) escapes; any other string is quoted as it is
+_JSON_SPECIAL = r'["\\\x00-\x1f]'
+
+
+def json_strings(values: pd.Series) -> pd.Series:
+    """Each value as a JSON string literal, exactly as ``json.dumps(v, ensure_ascii=False)``."""
+    s = values.astype(str)
+    out = ('"' + s + '"').astype(object)
+    special = s.str.contains(_JSON_SPECIAL, regex=True).to_numpy(dtype=bool)
+    if special.any():
+        out[special] = [json.dumps(v, ensure_ascii=False) for v in s[special]]
+    return out
+
+
+def join_groups(items: pd.Series, by: pd.Series, sep: str, prefix: str = "",
+                suffix: str = "") -> pd.Series:
+    """``prefix + sep.join(items of the group) + suffix`` per value of ``by``, groups sorted
+    by key, items in their order within each group (like ``groupby(by).agg(sep.join)``)."""
+    keys = by.to_numpy(dtype=object)
+    if len(keys) == 0:
+        return pd.Series([], dtype=object)
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    texts = items.to_numpy(dtype=object)[order].tolist()
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)].tolist()
+    joined = [prefix + sep.join(texts[a:b]) + suffix
+              for a, b in zip(starts.tolist(), ends, strict=True)]
+    return pd.Series(joined, index=pd.Index(keys[starts], dtype=object), dtype=object)
+
+
+def json_lists(items: pd.Series, by: pd.Series) -> pd.Series:
+    """One JSON list of ``items`` (strings) per value of ``by``, in the items' order: the
+    same text as ``groupby(by).agg(lambda s: json.dumps(list(s), ensure_ascii=False))``."""
+    return join_groups(json_strings(items), by, ", ", "[", "]")
