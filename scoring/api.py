@@ -43,8 +43,9 @@ class Session:
     def open(cls, policy: str | Path | Policy | None = None) -> Session:
         pol = policy if isinstance(policy, Policy) else load_policy(resolve_policy_path(policy))
         registry = build_registry(pol.plugin_paths)
-        check_sections(pol, known_names(registry))
+        # an enabled plugin that is not installed explains an "unknown section": say it first
         active = {p.info.name for p in registry.only(pol.enabled_plugins)}
+        check_sections(pol, known_names(registry))
         validate_policy(pol, {name: p.info.params_model
                               for name, p in registry.plugins.items()
                               if name in active or name in pol.sections})

@@ -80,8 +80,9 @@ class PluginRegistry:
         self.trace = os.environ.get(TRACE_ENV, "") not in ("", "0")
 
     # -- loading ---------------------------------------------------------------------
-    def register(self, module: Any, source: str) -> LoadedPlugin:
-        label = getattr(module, "__name__", repr(module))
+    def register(self, module: Any, source: str, label: str | None = None) -> LoadedPlugin:
+        """Check and add one plugin; ``label`` names it in errors until its info is known."""
+        label = label or getattr(module, "__name__", repr(module))
         try:
             self.pm.register(module, name=label)
         except pluggy.PluginValidationError as exc:
@@ -145,11 +146,11 @@ class PluginRegistry:
             else:
                 dist = ep.dist
                 source = f"entry point: {dist.name}=={dist.version}" if dist else "entry point"
-            self.register(module, source)
+            self.register(module, source, label=ep.name)
 
     def load_paths(self, paths: Iterable[str]) -> None:
         for path in paths:
-            self.register(_load_path_module(path), f"path: {path}")
+            self.register(_load_path_module(path), f"path: {path}", label=str(path))
 
     def only(self, names: Iterable[str] | None) -> list[LoadedPlugin]:
         """The plugins to run, in the policy's order (or by name when it gives none)."""
@@ -160,7 +161,9 @@ class PluginRegistry:
         missing = [n for n in names if n not in self.plugins]
         if missing:
             raise PluginError(", ".join(missing), "plugin được bật trong chính sách nhưng "
-                              f"không được cài đặt (có: {', '.join(sorted(self.plugins))})")
+                              f"không được cài đặt (có: {', '.join(sorted(self.plugins))}); "
+                              "cài gói của plugin (pip install) hoặc ghi đường dẫn của nó "
+                              "trong [policy].plugin_paths")
         return [self.plugins[n] for n in names]
 
     # -- calling ---------------------------------------------------------------------
