@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from scoring import __version__
 from scoring.engine import Classification, classify
 from scoring.errors import XeploaiError
-from scoring.export import write_csv, write_json
+from scoring.export import check_target, write_csv, write_json
 from scoring.loader import Dataset, load_dataset
 from scoring.overrides import council_view
 from scoring.plugins import PluginRegistry, build_registry, known_names
@@ -104,24 +104,28 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
 
 
 def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
-               run_id: int | None = None) -> tuple[int, int]:
+               run_id: int | None = None, *, force: bool = False) -> tuple[int, int]:
     """Write the council file of a run (latest by default), with the council's overrides.
 
     ``fmt`` is ``csv``, ``json`` or ``xlsx`` (a path only). Returns ``(run id, rows)``.
+    A path is written to a temporary file and renamed when complete; an existing file is
+    replaced only with ``force``.
     """
+    if isinstance(out, Path):
+        check_target(out, force=force)  # before any work: the answer won't change
     engine = db if isinstance(db, Engine) else open_db(db)
     run_rec = get_run(engine, run_id)
     rid = int(run_rec.id)  # type: ignore[arg-type]
     view = council_view(engine, rid)
     if fmt == "csv":
-        write_csv(view.results, out)
+        write_csv(view.results, out, force=force)
     elif fmt == "json":
-        write_json(view.results, load_reasons(engine, rid), out)
+        write_json(view.results, load_reasons(engine, rid), out, force=force)
     elif fmt == "xlsx":
         if not isinstance(out, Path):
             raise XeploaiError("tệp xlsx cần một đường dẫn (--out TEN_TEP.xlsx), "
                                "không ghi ra màn hình được")
-        write_xlsx(view, run_rec, load_reasons(engine, rid), out)
+        write_xlsx(view, run_rec, load_reasons(engine, rid), out, force=force)
     else:
         raise XeploaiError(f"định dạng {fmt!r} không được hỗ trợ (csv, json, xlsx)")
     return rid, len(view.results)

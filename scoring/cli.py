@@ -190,9 +190,12 @@ def explain(official_id: str, run_id: int | None, as_json: bool, db: str | None)
                    "csv (UTF-8 with BOM, opens in Excel) or json (full reason objects).")
 @click.option("--out", "out_path", required=True,
               help="Output file, or - for stdout (csv and json only).")
+@click.option("--force", is_flag=True,
+              help="Replace the output file if it exists (by default an existing file is "
+                   "never overwritten).")
 @db_option
 @user_errors
-def export(run_id: int | None, fmt: str, out_path: str, db: str | None) -> None:
+def export(run_id: int | None, fmt: str, out_path: str, force: bool, db: str | None) -> None:
     """Write the council file of a run: one row per official with the final level and
     titles (after council overrides), the engine's proposal and the reasons.
 
@@ -201,11 +204,12 @@ def export(run_id: int | None, fmt: str, out_path: str, db: str | None) -> None:
       xeploai export --format xlsx --out ket_qua_2023.xlsx
       xeploai export --format csv --out ket_qua_2023.csv
       xeploai export --run 3 --format json --out -
+      xeploai export --format xlsx --out ket_qua_2023.xlsx --force   # replace it
     """
     if out_path == "-" and fmt == "xlsx":
         raise click.UsageError("xlsx needs a file name: --out ket_qua.xlsx")
     target = sys.stdout if out_path == "-" else Path(out_path)
-    rid, n = api.export_run(db, fmt, target, run_id)  # type: ignore[arg-type]
+    rid, n = api.export_run(db, fmt, target, run_id, force=force)  # type: ignore[arg-type]
     if out_path != "-":
         err.print(f"Đã ghi {n} dòng (lần chạy số {rid}) vào {out_path}")
 

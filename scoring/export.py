@@ -6,11 +6,17 @@ The xlsx council workbook is in :mod:`scoring.xlsx_export`. Every export shows f
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
+
+from scoring.errors import XeploaiError
 
 EXPORT_COLUMNS: tuple[str, ...] = (
     "official_id", "full_name", "unit_id", "year", "score", "provisional_level", "level",
@@ -71,18 +77,88 @@ def reason_objects(reasons: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def write_csv(results: pd.DataFrame, out: Path | IO[str], *, bom: bool = True) -> None:
+class ExportError(XeploaiError):
+    """The export file can't be written where asked (exists, no folder, no permission)."""
+
+
+def check_target(out: Path, *, force: bool) -> None:
+    """Refuse early, before any work, to write where an export can't or shouldn't go."""
+    if out.is_dir():
+        raise ExportError(f"{out} là một thư mục: hãy cho tên tệp, ví dụ {out / 'ket_qua.csv'}")
+    if not out.parent.is_dir():
+        raise ExportError(f"không có thư mục {out.parent} để ghi {out.name}")
+    if out.exists() and not force:
+        raise ExportError(f"tệp {out} đã có: thêm --force để ghi đè, hoặc chọn tên khác")
+
+
+@contextlib.contextmanager
+def atomic_path(out: Path, *, force: bool = False) -> Iterator[Path]:
+    """A temporary path beside ``out``, renamed to ``out`` only once fully written.
+
+    A failure or Ctrl-C while writing leaves no half-written file, and the old ``out`` (if
+    any) as it was. Without ``force`` an existing ``out`` is never replaced, even one that
+    appeared while the export was being written (a hard link can't overwrite).
+    """
+    check_target(out, force=force)
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    # mkstemp makes the file private (0600); an export gets the permissions of any new file
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)
+    try:
+        yield tmp
+        if force:
+            os.replace(tmp, out)
+        else:
+            try:
+                os.link(tmp, out)
+            except FileExistsError:
+                raise ExportError(f"tệp {out} đã có: thêm --force để ghi đè, hoặc chọn tên "
+                                  "khác") from None
+            except OSError:  # a file system without hard links: check, then rename
+                if out.exists():
+                    raise ExportError(f"tệp {out} đã có: thêm --force để ghi đè") from None
+                os.replace(tmp, out)
+    except OSError as exc:
+        raise ExportError(f"không ghi được {out}: {exc.strerror or exc} — tệp cũ (nếu có) "
+                          "giữ nguyên") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_to(out: Path | IO[str], write: Callable[[Path | IO[str]], None], *,
+             force: bool = False) -> None:
+    """Run ``write`` on a stream as is, or on a path through :func:`atomic_path`."""
+    if isinstance(out, Path):
+        with atomic_path(out, force=force) as tmp:
+            write(tmp)
+    else:
+        write(out)
+
+
+def write_csv(results: pd.DataFrame, out: Path | IO[str], *, bom: bool = True,
+              force: bool = False) -> None:
     frame = export_frame(results)
     for col in TEXT_COLUMNS:
-        frame[col] = frame[col].astype(str).map(neutralise)
-    if isinstance(out, Path):
-        frame.to_csv(out, index=False, encoding="utf-8-sig" if bom else "utf-8",
-                     lineterminator="\n")
-    else:
-        frame.to_csv(out, index=False, lineterminator="\n")
+        # a lone CR is not quoted by the csv writer (the line ends with LF) and would split
+        # the row in Excel and pandas: keep line breaks, as LF, inside the quoted cell
+        frame[col] = frame[col].astype(str).map(neutralise) \
+            .str.replace("\r\n", "\n", regex=False).str.replace("\r", "\n", regex=False)
+
+    def write(target: Path | IO[str]) -> None:
+        if isinstance(target, Path):
+            frame.to_csv(target, index=False, encoding="utf-8-sig" if bom else "utf-8",
+                         lineterminator="\n")
+        else:
+            frame.to_csv(target, index=False, lineterminator="\n")
+
+    write_to(out, write, force=force)
 
 
-def write_json(results: pd.DataFrame, reasons: pd.DataFrame, out: Path | IO[str]) -> None:
+def write_json(results: pd.DataFrame, reasons: pd.DataFrame, out: Path | IO[str], *,
+               force: bool = False) -> None:
     frame = export_frame(results)
     frame["score"] = results["score"].astype(float)
     by_official = reason_objects(reasons)
@@ -90,7 +166,11 @@ def write_json(results: pd.DataFrame, reasons: pd.DataFrame, out: Path | IO[str]
     for row in rows:
         row["reasons"] = by_official.get(row["official_id"], [])
     text = json.dumps(rows, ensure_ascii=False, indent=2, default=str) + "\n"
-    if isinstance(out, Path):
-        out.write_text(text, encoding="utf-8")
-    else:
-        out.write(text)
+
+    def write(target: Path | IO[str]) -> None:
+        if isinstance(target, Path):
+            target.write_text(text, encoding="utf-8")
+        else:
+            target.write(text)
+
+    write_to(out, write, force=force)

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -23,7 +21,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from scoring.export import format_number, is_formula_like
+from scoring.export import atomic_path, format_number, is_formula_like
 from scoring.overrides import CouncilView
 from scoring.storage import RunRecord
 from scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
@@ -313,18 +311,10 @@ def _write_summary(w: _Writer, ws: Worksheet, view: CouncilView, run: RunRecord,
     ws.fit_to_pages(1, 0)
 
 
-def write_bytes_atomically(data: bytes, out: Path) -> None:
-    """Write ``out`` via a temporary file in the same folder and a rename: a reader never
-    sees half a workbook, and a failed export leaves the old file as it was."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_xlsx(view: CouncilView, run: RunRecord, reasons: pd.DataFrame, out: Path) -> None:
-    write_bytes_atomically(build_workbook(view, run, reasons), out)
+def write_xlsx(view: CouncilView, run: RunRecord, reasons: pd.DataFrame, out: Path, *,
+               force: bool = False) -> None:
+    """Write the workbook through a temporary file and a rename (:func:`atomic_path`): a
+    reader never sees half a workbook, and a failed export leaves the old file as it was."""
+    data = build_workbook(view, run, reasons)
+    with atomic_path(out, force=force) as tmp:
+        tmp.write_bytes(data)
