@@ -209,7 +209,10 @@ def export(run_id: int | None, fmt: str, out_path: str, force: bool, db: str | N
     if out_path == "-" and fmt == "xlsx":
         raise click.UsageError("xlsx needs a file name: --out ket_qua.xlsx")
     target = sys.stdout if out_path == "-" else Path(out_path)
-    rid, n = api.export_run(db, fmt, target, run_id, force=force)  # type: ignore[arg-type]
+    busy = err.status("Đang ghi tệp…") if err.is_terminal and out_path != "-" \
+        else contextlib.nullcontext()
+    with busy:
+        rid, n = api.export_run(db, fmt, target, run_id, force=force)  # type: ignore[arg-type]
     if out_path != "-":
         err.print(f"Đã ghi {n} dòng (lần chạy số {rid}) vào {out_path}")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -63,7 +63,7 @@ def reasons_text(notes: Sequence[str]) -> str:
     return "\n".join(f"{i}. {n}" for i, n in enumerate(notes, 1))
 
 
-def override_text(row: pd.Series) -> str:
+def override_text(row: Mapping[str, Any]) -> str:
     if not row["override_reason"]:
         return ""
     parts = []
@@ -113,6 +113,8 @@ class _Writer:
         "warn": {"text_wrap": True, "font_color": "#C00000", "bold": True},
         "changed": {"text_wrap": True, "bg_color": "#FFF2CC"},
         "left_num": {"align": "left"},
+        "status": {"align": "center"},
+        "warn_status": {"align": "center", "font_color": "#C00000", "bold": True},
     }
 
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
@@ -169,20 +171,20 @@ def build_workbook(view: CouncilView, run: RunRecord, reasons: pd.DataFrame) -> 
     taken: set[str] = set()
     summary = wb.add_worksheet(sheet_name(SUMMARY_SHEET, taken))
     _write_summary(w, summary, view, run, unit_names)
-    for unit_id in sorted(set(results["unit_id"]) | set(unit_names)):
-        rows = results[results["unit_id"] == unit_id]
+    by_unit = {u: g.to_dict("records") for u, g in results.groupby("unit_id", sort=False)}
+    for unit_id in sorted(set(by_unit) | set(unit_names)):
         ws = wb.add_worksheet(sheet_name(str(unit_id), taken))
-        _write_unit(w, ws, rows, unit_names.get(unit_id, unit_id), notes)
+        _write_unit(w, ws, by_unit.get(unit_id, []), unit_names.get(unit_id, unit_id), notes)
     wb.close()
     return buf.getvalue()
 
 
-def _write_unit(w: _Writer, ws: Worksheet, rows: pd.DataFrame, unit_name: str,
+def _write_unit(w: _Writer, ws: Worksheet, rows: list[dict[str, Any]], unit_name: str,
                 notes: dict[str, list[str]]) -> None:
     w.header(ws, 0, UNIT_COLUMNS)
     ws.set_row(0, 30)
     ws.freeze_panes(1, 0)
-    for i, (_, row) in enumerate(rows.iterrows(), 1):
+    for i, row in enumerate(rows, 1):
         changed = bool(row["overridden"])
         final_fmt = "changed" if changed else "wrap"
         cells: list[tuple[str, str]] = [
@@ -224,28 +226,37 @@ def _write_summary(w: _Writer, ws: Worksheet, view: CouncilView, run: RunRecord,
     ws.freeze_panes(3, 0)
     res = view.results
     units = view.units.set_index("unit_id")
+    level_counts = pd.crosstab(res["unit_id"], res["level"])
+    exploded = res[["unit_id", "titles"]].assign(t=res["titles"].str.split(";")).explode("t")
+    title_counts = pd.crosstab(exploded["unit_id"], exploded["t"])
+    sizes = res.groupby("unit_id").size()
+    changed = res.groupby("unit_id")["overridden"].sum()
+    quota_sums = view.quotas.groupby("unit_id")[["used", "allowed_final"]].sum()
+    over_groups = view.quotas[view.quotas["over"]].groupby("unit_id")
+
+    def count(table: pd.DataFrame, unit: str, col: str) -> int:
+        return int(table.at[unit, col]) if unit in table.index and col in table.columns else 0
+
     r = 3
     totals = [0] * (ncol - 3)
     for unit_id in sorted(set(res["unit_id"]) | set(unit_names)):
-        g = res[res["unit_id"] == unit_id]
-        groups = view.quotas[view.quotas["unit_id"] == unit_id]
         u = units.loc[unit_id] if unit_id in units.index else None
-        titles = g["titles"].str.split(";").explode()
         warnings = []
-        over = groups[groups["over"]]
-        for _, gr in over.iterrows():
-            warnings.append(f"Vượt tỷ lệ HTXSNV nhóm {gr['peer_group']} "
-                            f"({int(gr['used'])}/{int(gr['allowed_final'])})")
+        if unit_id in over_groups.groups:
+            for gr in over_groups.get_group(unit_id).to_dict("records"):
+                warnings.append(f"Vượt tỷ lệ HTXSNV nhóm {gr['peer_group']} "
+                                f"({int(gr['used'])}/{int(gr['allowed_final'])})")
         if u is not None and bool(u["cstdcs_over"]):
             warnings.append(f"Vượt tỷ lệ CSTĐCS ({int(u['cstdcs_used'])}/"
                             f"{int(u['cstdcs_allowed'])})")
         values = [
-            len(g), *(int((g["level"] == lv.value).sum()) for lv in LEVEL_ORDER),
-            *(int((titles == t.value).sum()) for t in TITLE_ORDER),
-            int(groups["used"].sum()), int(groups["allowed_final"].sum()),
+            int(sizes.get(unit_id, 0)),
+            *(count(level_counts, unit_id, lv.value) for lv in LEVEL_ORDER),
+            *(count(title_counts, unit_id, t.value) for t in TITLE_ORDER),
+            count(quota_sums, unit_id, "used"), count(quota_sums, unit_id, "allowed_final"),
             int(u["cstdcs_used"]) if u is not None else 0,
             int(u["cstdcs_allowed"]) if u is not None else 0,
-            int(g["overridden"].sum()),
+            int(changed.get(unit_id, 0)),
         ]
         w.text(ws, r, 0, unit_id)
         w.text(ws, r, 1, unit_names.get(unit_id, ""), "wrap")
@@ -271,7 +282,7 @@ def _write_summary(w: _Writer, ws: Worksheet, view: CouncilView, run: RunRecord,
         ws.write_string(r, c, name, w.f["head"])
     ws.set_row(r, 30)
     r += 1
-    for _, gr in view.quotas.iterrows():
+    for gr in view.quotas.to_dict("records"):
         w.text(ws, r, 0, gr["unit_id"])
         w.text(ws, r, 1, gr["peer_group"], "wrap")
         w.text(ws, r, 2, f"{format_number(float(gr['share']) * 100)}%")
@@ -279,7 +290,7 @@ def _write_summary(w: _Writer, ws: Worksheet, view: CouncilView, run: RunRecord,
         w.number(ws, r, 4, int(gr["used"]))
         w.number(ws, r, 5, int(gr["allowed_final"]))
         w.text(ws, r, 6, "VƯỢT TỶ LỆ" if gr["over"] else "Trong tỷ lệ",
-               "warn" if gr["over"] else "text")
+               "warn_status" if gr["over"] else "status")
         r += 1
     r += 1
 

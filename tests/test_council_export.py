@@ -8,6 +8,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scoring import api
 from scoring.overrides import council_view, quota_status
@@ -197,3 +199,12 @@ def test_row_height_estimate_counts_wrapped_lines():
     assert text_lines("ngắn", 20) == 1
     assert text_lines("a" * 60, 20) == 3  # 25 characters a line at width 20
     assert text_lines("một\nhai\nba", 70) == 3
+
+
+@given(st.text(max_size=30))
+def test_neutralise_never_leaves_a_formula_start_and_loses_nothing(text):
+    from scoring.export import FORMULA_STARTS, neutralise
+
+    safe = neutralise(text)
+    assert not safe.startswith(FORMULA_STARTS)
+    assert safe == text or safe == "'" + text

@@ -135,3 +135,47 @@ def test_not_utf8_is_reported_not_crashed(tmp_path):
     (d / "units.csv").write_bytes(text.encode("utf-16"))
     found = {(p.file, p.check) for p in problems_of(d)}
     assert ("units.csv", "encoding") in found
+
+
+def _to_vietnamese_xlsx(src: Path, dst: Path, *, real_dates: bool = False) -> None:
+    """The sample as HR staff have it: .xlsx files, Vietnamese headers, DD/MM/YYYY dates."""
+    import re
+
+    import pandas as pd
+
+    from scoring.aliases import ALIASES
+
+    dst.mkdir()
+    iso = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
+    for path in sorted(src.glob("*.csv")):
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for col in df.columns:
+            if real_dates and col in ("issued_on", "decided_on", "recognized_on"):
+                # a date cell typed in Excel, not text
+                df[col] = pd.to_datetime(df[col], errors="coerce")
+            else:
+                df[col] = df[col].map(lambda v: iso.sub(r"\3/\2/\1\4", v))
+        df = df.rename(columns={c: ALIASES[c][0] for c in df.columns if c in ALIASES})
+        df.to_excel(dst / f"{path.stem}.xlsx", index=False)
+
+
+@pytest.mark.parametrize("real_dates", [False, True])
+def test_xlsx_with_vietnamese_headers_and_dates_gives_the_same_run(tmp_path, real_dates):
+    from openpyxl import load_workbook
+
+    from scoring.api import Session
+
+    d = tmp_path / "xlsx"
+    _to_vietnamese_xlsx(SAMPLE, d, real_dates=real_dates)
+    head = [c.value for c in load_workbook(d / "dossiers.xlsx")["Sheet1"][1]]
+    for label in ("Mã hồ sơ", "Ngày tiếp nhận", "Ngày hẹn trả", "Ngày trả kết quả",
+                  "Cán bộ xử lý"):
+        assert label in head
+    first = load_workbook(d / "dossiers.xlsx")["Sheet1"].cell(2, head.index("Ngày hẹn trả") + 1)
+    assert first.value.count("/") == 2  # really DD/MM/YYYY text
+    session = Session.open()
+    want = session.classify(session.load(SAMPLE), 2023).results
+    got = session.classify(session.load(d), 2023).results
+    cols = ["official_id", "score", "provisional_level", "level", "titles", "reasons"]
+    assert got[cols].equals(want[cols])
+    assert "dossiers.xlsx" in session.load(d).file_hashes
