@@ -307,12 +307,15 @@ def _cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
 
 
 def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
-                 warning_checks: Iterable[str] = ()) -> Dataset:
+                 warning_checks: Iterable[str] = (), *, fast: bool = True) -> Dataset:
     """Read and validate every table of a dataset folder.
 
     Raises :class:`InvalidInputError` listing every problem; nothing is returned half-valid.
     ``warning_checks`` (from the policy) turns chosen checks into warnings; the rows they
     concern are then left out of the run, and the warning says so.
+
+    ``fast`` first tries :mod:`scoring.fastload` (typed pyarrow parsing), which gives up at
+    the first sign of a problem; this reference path then reads the data and reports.
     """
     folder = Path(folder)
     problems: list[Problem] = []
@@ -320,6 +323,13 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
         raise InvalidInputError([Problem(str(folder), None, None, None,
                                          "không tìm thấy thư mục dữ liệu", "missing_file")])
     specs = [TableSpec(n, m, req) for n, (m, req) in CORE_TABLES.items()] + list(extra_tables)
+    if fast:
+        from scoring.fastload import NotClean, load_fast
+
+        try:
+            return load_fast(folder, specs, {s.name: _column_rules(s.row_model) for s in specs})
+        except NotClean:
+            pass
     tables: dict[str, pd.DataFrame] = {}
     rules: dict[str, list[ColumnRule]] = {}
     hashes: dict[str, str] = {}

@@ -4,20 +4,25 @@ the reference path, and unit-by-unit classification vs the whole province."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring import api
 from scoring.engine import REASON_COLUMNS, RESULT_COLUMNS
+from scoring.errors import InvalidInputError
+from scoring.fastload import load_fast
 from scoring.frames import join_groups, json_lists
 from scoring.generate import generate_dataset
+from scoring.loader import Dataset, _column_rules, load_dataset
+from scoring.shard import core_specs, subset, unit_groups
 from scoring.storage import load_reasons, load_results, open_db
 
-from .conftest import POLICY
+from .conftest import POLICY, SAMPLE
 
 YEAR = 2023
 
@@ -74,3 +79,143 @@ def test_join_groups_matches_groupby_join(rows: list[tuple[str, str]]) -> None:
     got = join_groups(frame["item"], frame["by"], "; ", "<", ">")
     want = frame.groupby("by", sort=True)["item"].agg(lambda s: "<" + "; ".join(s) + ">")
     assert got.to_dict() == want.to_dict()
+
+
+# -- loader: the typed pyarrow path against the reference (text + pandas) path -----------
+
+
+def _both(folder: Path) -> tuple[Dataset | Exception, Dataset | Exception]:
+    out: list[Dataset | Exception] = []
+    for fast in (True, False):
+        try:
+            out.append(load_dataset(folder, fast=fast))
+        except InvalidInputError as exc:
+            out.append(exc)
+    return out[0], out[1]
+
+
+def _assert_same_load(folder: Path) -> Dataset | InvalidInputError:
+    fast, ref = _both(folder)
+    if isinstance(ref, InvalidInputError):
+        assert isinstance(fast, InvalidInputError)
+        assert [str(p) for p in fast.problems] == [str(p) for p in ref.problems]
+        return ref
+    assert isinstance(fast, Dataset), fast
+    assert fast.file_hashes == ref.file_hashes
+    assert list(fast.tables) == list(ref.tables)
+    for name in ref.tables:
+        pd.testing.assert_frame_equal(fast.tables[name], ref.tables[name], obj=name)
+    return ref
+
+
+def test_fast_load_equals_reference_and_classifies_identically(generated: Path) -> None:
+    specs = core_specs()
+    # clean generated data must take the fast path (NotClean would be raised otherwise)
+    load_fast(generated, specs, {s.name: _column_rules(s.row_model) for s in specs})
+    _assert_same_load(generated)
+    session = api.Session.open(POLICY)
+    fast = session.classify(load_dataset(generated, fast=True), YEAR)
+    ref = session.classify(load_dataset(generated, fast=False), YEAR)
+    pd.testing.assert_frame_equal(fast.results, ref.results)
+    pd.testing.assert_frame_equal(fast.reasons, ref.reasons)
+
+
+def _edit(folder: Path, file: str, column: str, row: int, value: str) -> None:
+    path = folder / file
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame.loc[row, column] = value
+    frame.to_csv(path, index=False)
+
+
+# Values the reference path reads (or reports) in its own way: the fast path must either
+# read them identically or hand the file to the reference path.
+TRICKY = [
+    ("officials.csv", "official_id", " BD0001 "),
+    ("officials.csv", "full_name", "  Nguyễn\u00a0Văn A\u3000"),
+    ("officials.csv", "task_score", "8,5"),
+    ("officials.csv", "task_score", "-0"),
+    ("officials.csv", "task_score", "nan"),
+    ("officials.csv", "task_score", "1e1"),
+    ("officials.csv", "task_score", " 90 "),
+    ("officials.csv", "is_leader", "Có"),
+    ("officials.csv", "is_leader", "X"),
+    ("officials.csv", "is_leader", "TRUE"),
+    ("officials.csv", "is_leader", ""),
+    ("officials.csv", "months_absent", ""),
+    ("officials.csv", "recruited_on", "01/03/2023"),
+    ("officials.csv", "recruited_on", "2023-03-01 10:30"),
+    ("officials.csv", "staff_type", "CONG_CHUC"),
+    ("officials.csv", "unit_id", "KHONG_CO"),
+    ("officials.csv", "official_id", ""),
+    ("dossiers.csv", "received_at", "2023-13-01"),
+    ("dossiers.csv", "due_at", "02/01/2020"),
+    ("dossiers.csv", "returned_at", "   "),
+    ("dossiers.csv", "late_cause", " phan_mem"),
+    ("dossiers.csv", "apology_issued", "không"),
+    ("units.csv", "parent_id", "  "),
+]
+
+
+@pytest.mark.parametrize(("file", "column", "value"), TRICKY,
+                         ids=[f"{f}:{c}={v!r}" for f, c, v in TRICKY])
+def test_tricky_cells_load_as_the_reference_path_does(tmp_path: Path, file: str, column: str,
+                                                      value: str) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    _edit(data, file, column, 2, value)
+    _assert_same_load(data)
+
+
+def test_headers_bom_crlf_and_blank_lines_load_alike(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    path = data / "officials.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace("official_id", "Mã cán bộ").replace("task_score", "Điểm nhiệm vụ")
+    path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    loaded = _assert_same_load(data)
+    assert isinstance(loaded, Dataset)
+    path.write_text("\n".join([*lines[:3], "", ",,,,,,,,,,", *lines[3:]]) + "\n",
+                    encoding="utf-8")
+    _assert_same_load(data)
+
+
+@given(st.lists(st.tuples(st.sampled_from(["task_score", "months_worked", "months_absent",
+                                           "is_leader", "recruited_on", "peer_group"]),
+                          st.integers(0, 43),
+                          st.sampled_from(["", " ", "7", "7.5", "7,5", "-1", "13", "abc",
+                                           "true", "Không", "2023-02-28", "31/12/2022",
+                                           "2023-02-30", "lanh_dao", " x "])),
+                min_size=1, max_size=4))
+@settings(max_examples=25, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture])
+def test_any_edit_loads_or_fails_as_the_reference_path(tmp_path: Path,
+                                                        edits: list[tuple[str, int, str]]
+                                                        ) -> None:
+    data = tmp_path / f"d{abs(hash(tuple(edits)))}"
+    shutil.copytree(SAMPLE, data)
+    for column, row, value in edits:
+        _edit(data, "officials.csv", column, row, value)
+    _assert_same_load(data)
+    shutil.rmtree(data)
+
+
+# -- unit by unit ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_officials", [1, 37])
+def test_unit_by_unit_equals_whole(generated: Path, max_officials: int) -> None:
+    session = api.Session.open(POLICY)
+    dataset = session.load(generated)
+    whole = session.classify(dataset, YEAR)
+    parts = [session.classify(subset(dataset, units), YEAR)
+             for units in unit_groups(dataset.tables["officials"], max_officials)]
+    results = pd.concat([p.results for p in parts]).sort_values(
+        "official_id", kind="mergesort").reset_index(drop=True)
+    reasons = pd.concat([p.reasons for p in parts]).sort_values(
+        ["official_id", "seq"], kind="mergesort").reset_index(drop=True)
+    pd.testing.assert_frame_equal(results, whole.results)
+    pd.testing.assert_frame_equal(reasons, whole.reasons)
+    # the generated province exercises the rules this property is about
+    rules = set(whole.reasons["rule"])
+    assert {"core.quota", "core.title_cstdcs", "late_dossiers.late"} <= rules

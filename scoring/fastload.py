@@ -1,0 +1,296 @@
+"""The loader's fast path: typed, multi-threaded pyarrow parsing of clean CSV datasets.
+
+Most runs read data that is already clean (HR staff rerun after fixing the last problem),
+and for a province the reference path — every cell read as text, stripped, parsed by pandas
+— costs ten times the parse itself. This path lets pyarrow's CSV reader parse each column
+straight into its type, then runs the same checks as the reference path, vectorised.
+
+It only ever *accepts*: at the first sign of anything the reference path would report or
+treat specially — a value pyarrow cannot parse, a blank required cell, a code out of list,
+a duplicate key, a dangling reference, a date out of order, an .xlsx file, a Vietnamese
+``DD/MM/YYYY`` date, a decimal comma — it returns ``None`` and :func:`load_dataset` runs
+the reference path, which names file, row, column and value of every problem. So the fast
+path can change how long a run takes, never what it produces (tests/test_speed.py compares
+both paths frame by frame).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from scoring.aliases import canonical_columns
+
+if TYPE_CHECKING:
+    from scoring.loader import ColumnRule, Dataset
+    from scoring.types import TableSpec
+
+# exactly the characters str.strip() removes, so trimmed cells equal the reference path's
+PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
+                 "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+# bytes that may begin or end a whitespace character in UTF-8: ASCII whitespace, and any
+# byte of a multi-byte character (checked properly, with utf8_trim, only when present)
+_MAYBE_SPACE = np.zeros(256, dtype=bool)
+_MAYBE_SPACE[[ord(c) for c in PY_WHITESPACE if ord(c) < 0x80]] = True
+_MAYBE_SPACE[0x80:] = True
+# large_string is what pandas' string dtype holds: reading into it saves a cast per column
+_ARROW_TYPES = {"str": pa.large_string(), "code": pa.large_string(), "bool": pa.bool_(),
+                "float": pa.float64(), "int": pa.int64(), "date": pa.timestamp("ns"),
+                "datetime": pa.timestamp("ns")}
+
+
+class NotClean(Exception):
+    """The fast path cannot vouch for this dataset; the reference path must read it."""
+
+
+def _header(path: Path) -> list[str]:
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    end = head.find(b"\n")
+    if end < 0:
+        raise NotClean("no complete header line")
+    try:
+        line = head[:end].decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotClean("header is not UTF-8") from exc
+    names = next(csv.reader(io.StringIO(line)), [])
+    if not names:
+        raise NotClean("empty header")
+    return names
+
+
+def _bool_words() -> tuple[list[str], list[str]]:
+    from scoring.loader import FALSE_WORDS, TRUE_WORDS
+
+    def spellings(words: frozenset[str]) -> list[str]:
+        out = {v for w in words if w for v in (w, w.upper(), w.capitalize())}
+        return sorted(out)
+
+    return spellings(TRUE_WORDS), spellings(FALSE_WORDS)
+
+
+def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str, str]]:
+    """Parse ``path`` with a type per column; returns the table (columns renamed to their
+    canonical names) and canonical name → header as written."""
+    headers = _header(path)
+    known = {r.name for r in rules}
+    mapping = canonical_columns(headers, known)
+    canonical = [mapping[h] for h in headers]
+    if len(set(canonical)) != len(canonical):
+        raise NotClean("duplicate columns")
+    kinds = {r.name: r.kind for r in rules}
+    types = {h: _ARROW_TYPES[kinds[c]] if c in kinds else pa.large_string()
+             for h, c in zip(headers, canonical, strict=True)}
+    true_words, false_words = _bool_words()
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(use_threads=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, null_values=[""], strings_can_be_null=False,
+                true_values=true_words,
+                false_values=false_words, check_utf8=True),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
+        raise NotClean(f"{path.name}: {exc}") from exc
+    if table.column_names != headers:
+        raise NotClean("header parsed differently")
+    return table.rename_columns(canonical), dict(zip(canonical, headers, strict=True))
+
+
+def _edges(chunk: pa.Array) -> tuple[np.ndarray, bool]:
+    """Which cells of a string chunk are empty, and whether any cell may start or end with
+    whitespace — read straight from the offsets and data buffers, without a kernel pass."""
+    kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    _, off_buf, data_buf = chunk.buffers()
+    offsets = np.frombuffer(off_buf, dtype=kind)[chunk.offset:chunk.offset + len(chunk) + 1]
+    lengths = np.diff(offsets)
+    empty = lengths == 0
+    if data_buf is None or not len(chunk) or empty.all():
+        return empty, False
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    starts = offsets[:-1][~empty]
+    ends = offsets[1:][~empty] - 1
+    return empty, bool(_MAYBE_SPACE[data[starts]].any() or _MAYBE_SPACE[data[ends]].any())
+
+
+def _blank_to_null(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Cells stripped like ``str.strip()``; empty cells become null (the reference path's
+    ``s.where(s != "", None)``)."""
+    chunks = []
+    for chunk in arr.chunks:
+        if chunk.null_count:
+            chunks.append(_trim_full(chunk))
+            continue
+        empty, maybe_space = _edges(chunk)
+        if maybe_space:
+            chunks.append(_trim_full(chunk))
+        elif empty.any():
+            chunks.append(pc.if_else(pa.array(~empty), chunk, pa.scalar(None, chunk.type)))
+        else:
+            chunks.append(chunk)
+    return pa.chunked_array(chunks, type=arr.type)
+
+
+def _trim_full(chunk: pa.Array) -> pa.Array:
+    trimmed = pc.utf8_trim(chunk, characters=PY_WHITESPACE)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, chunk.type), trimmed)
+
+
+def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
+    return bool(pc.any(mask).as_py())
+
+
+def _table_frame(name: str, table: pa.Table, rules: list[ColumnRule]
+                 ) -> tuple[pd.DataFrame, dict[str, pa.ChunkedArray]]:
+    """Check one table like the reference ``_validate_table``; raise NotClean on anything
+    it would report. Returns the frame the reference path would have built, and the
+    checked arrow columns (for the key and reference checks)."""
+    n = table.num_rows
+    if n and table.num_columns:
+        # A row of empty cells is dropped by the reference path (which keeps counting
+        # lines); every such row has a blank first cell, so a blank first cell sends the
+        # file there (a required first column would be reported anyway).
+        first = table.column(0)
+        blank = first.null_count if not pa.types.is_large_string(first.type) \
+            else _blank_to_null(first).null_count
+        if blank:
+            raise NotClean(f"{name}: blank first cell")
+    cols: dict[str, pa.ChunkedArray | object] = {}
+    for rule in rules:
+        if rule.name not in table.column_names:
+            if not rule.has_default:
+                raise NotClean(f"{name}: missing column {rule.name}")
+            cols[rule.name] = rule.default
+            continue
+        arr = table[rule.name]
+        if rule.kind in ("str", "code"):
+            arr = _blank_to_null(arr)
+        if rule.kind == "bool":
+            # an empty cell reads as false in the reference path (unless it is required)
+            if rule.required and arr.null_count:
+                raise NotClean(f"{name}.{rule.name}: blank")
+            arr = pc.fill_null(arr, False)
+        elif rule.required and arr.null_count:
+            raise NotClean(f"{name}.{rule.name}: blank")
+        if rule.kind == "code" and _any(pc.and_(pc.is_valid(arr), pc.invert(
+                pc.is_in(arr, value_set=pa.array(rule.codes, pa.string()))))):
+            raise NotClean(f"{name}.{rule.name}: code")
+        if rule.kind in ("float", "int"):
+            if rule.kind == "float":
+                values = arr.to_numpy()
+                # a literal NaN is "not a number" there; "-0" reads as 0 there, -0.0 here
+                if int(np.isnan(values).sum()) != arr.null_count \
+                        or bool(((values == 0) & np.signbit(values)).any()):
+                    raise NotClean(f"{name}.{rule.name}: NaN or -0")
+            lo = -np.inf if rule.ge is None else rule.ge
+            hi = np.inf if rule.le is None else rule.le
+            if _any(pc.fill_null(pc.or_(pc.less(arr, lo), pc.greater(arr, hi)), False)):
+                raise NotClean(f"{name}.{rule.name}: range")
+            if rule.has_default and rule.default is not None:
+                arr = pc.fill_null(arr, pa.scalar(rule.default, arr.type))
+        if rule.kind == "date":
+            arr = pc.floor_temporal(arr, unit="day")
+        cols[rule.name] = arr
+    known = {r.name for r in rules}
+    for c in table.column_names:
+        if c not in known and c.strip() != "" and not c.startswith("Unnamed"):
+            cols[c] = table[c]  # kept as written, like the reference path
+    kinds = {r.name: r.kind for r in rules}
+    frame = pd.DataFrame(index=pd.RangeIndex(n))
+    for col, value in cols.items():
+        if not isinstance(value, pa.ChunkedArray):
+            frame[col] = value
+        elif kinds.get(col) == "int":
+            frame[col] = value.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        else:
+            frame[col] = value.to_pandas()
+    return frame, {c: v for c, v in cols.items() if isinstance(v, pa.ChunkedArray)}
+
+
+def _unique(arr: pa.ChunkedArray) -> bool:
+    present = arr.drop_null().combine_chunks() if arr.null_count else arr.combine_chunks()
+    if len(present) < 2:
+        return True
+    # one-stop systems export in id order: then a strictly increasing column proves it
+    if not _any(pc.greater_equal(present[:-1], present[1:])):
+        return True
+    return len(present.dictionary_encode().dictionary) == len(present)
+
+
+def load_fast(folder: Path, specs: list[TableSpec],
+              rules: dict[str, list[ColumnRule]]) -> Dataset:
+    """Load a clean CSV dataset; raise :class:`NotClean` when the reference path must."""
+    from scoring.loader import Dataset, _validate_table, file_hash, find_table_file
+
+    paths: dict[str, Path] = {}
+    frames: dict[str, pd.DataFrame] = {}
+    arrow: dict[str, dict[str, pa.ChunkedArray]] = {}
+    for spec in specs:
+        path = find_table_file(folder, spec.name)
+        if path is None:
+            if spec.required:
+                raise NotClean(f"missing {spec.name}")
+            empty = pd.DataFrame({r.name: pd.Series(dtype=object) for r in rules[spec.name]})
+            frames[spec.name], _ = _validate_table(spec.name, f"{spec.name}.csv",
+                                                   empty.astype(str), rules[spec.name], [])
+            continue
+        if path.suffix != ".csv":
+            raise NotClean(f"{path.name}: not CSV")
+        paths[spec.name] = path
+    # hashing reads the files once more; sha256 releases the GIL, so it overlaps parsing
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashes = {p.name: pool.submit(file_hash, p) for p in paths.values()}
+        for name, path in paths.items():
+            table, _ = _read_typed(path, rules[name])
+            frames[name], arrow[name] = _table_frame(name, table, rules[name])
+            del table
+        file_hashes = {k: f.result() for k, f in hashes.items()}
+    _cross_checks(frames, arrow, rules)
+    return Dataset(folder, frames, dict(sorted(file_hashes.items())), [])
+
+
+def _cross_checks(frames: dict[str, pd.DataFrame], arrow: dict[str, dict[str, pa.ChunkedArray]],
+                  rules: dict[str, list[ColumnRule]]) -> None:
+    def column(name: str, col: str) -> pa.ChunkedArray:
+        if col in arrow.get(name, {}):
+            return arrow[name][col]
+        values = pa.array(frames[name][col], pa.large_string(), from_pandas=True)
+        return pa.chunked_array([values])
+
+    keys: dict[str, pa.Array] = {}
+    for name, frame in frames.items():
+        for rule in rules[name]:
+            if rule.key and rule.name in frame.columns:
+                col = column(name, rule.name)
+                if not _unique(col):
+                    raise NotClean(f"{name}.{rule.name}: duplicate")
+                keys[name] = col.drop_null().combine_chunks()
+    for name, frame in frames.items():
+        for rule in rules[name]:
+            if rule.ref and rule.name in frame.columns and rule.ref in keys:
+                col = column(name, rule.name)
+                inside = pc.is_in(col, value_set=keys[rule.ref])
+                if _any(pc.and_(pc.is_valid(col), pc.invert(inside))):
+                    raise NotClean(f"{name}.{rule.name}: reference")
+    d = arrow.get("dossiers", {})
+    if {"received_at", "due_at", "returned_at"} <= set(d):
+        day = {c: pc.floor_temporal(d[c], unit="day")
+               for c in ("received_at", "due_at", "returned_at")}
+        for c in ("due_at", "returned_at"):
+            if _any(pc.fill_null(pc.less(day[c], day["received_at"]), False)):
+                raise NotClean("dossiers: date order")
+    o = frames.get("officials")
+    if o is not None and {"months_worked", "months_absent"} <= set(o.columns):
+        if ((o["months_worked"] + o["months_absent"]) > 12 + 1e-9).any():
+            raise NotClean("officials: months total")
