@@ -187,6 +187,9 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
             todo = out.isna() & (s != "")
             if not todo.any():
                 break
+    # "-1" or "0099-01-01" parse as ISO years nanosecond timestamps cannot hold: such a
+    # value is not a date HR staff meant, so it is reported like any unreadable date
+    out = out.where((out >= pd.Timestamp.min) & (out <= pd.Timestamp.max))
     return out.astype("datetime64[ns]")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -144,6 +145,8 @@ TRICKY = [
     ("officials.csv", "months_absent", ""),
     ("officials.csv", "recruited_on", "01/03/2023"),
     ("officials.csv", "recruited_on", "2023-03-01 10:30"),
+    ("officials.csv", "recruited_on", "-1"),  # an ISO year pandas parses, then overflowed
+    ("officials.csv", "recruited_on", "0099-01-01"),
     ("officials.csv", "staff_type", "CONG_CHUC"),
     ("officials.csv", "unit_id", "KHONG_CO"),
     ("officials.csv", "official_id", ""),
@@ -192,7 +195,7 @@ def test_headers_bom_crlf_and_blank_lines_load_alike(tmp_path: Path) -> None:
 def test_any_edit_loads_or_fails_as_the_reference_path(tmp_path: Path,
                                                         edits: list[tuple[str, int, str]]
                                                         ) -> None:
-    data = tmp_path / f"d{abs(hash(tuple(edits)))}"
+    data = Path(tempfile.mkdtemp(dir=tmp_path)) / "data"
     shutil.copytree(SAMPLE, data)
     for column, row, value in edits:
         _edit(data, "officials.csv", column, row, value)
