@@ -101,6 +101,20 @@ def test_the_plugins_table_is_required_only_when_the_plugin_runs(tmp_path, datas
     api.validate(dataset, policy=POLICY)
 
 
+def test_the_plugins_table_is_checked_like_a_core_table_every_problem_at_once(tmp_path,
+                                                                              dataset):
+    (dataset / "complaints.csv").write_text(
+        "complaint_id,official_id,received_on,decided_on,outcome\n"
+        "K1,BD0001,2023-01-02,30/02/2023,dung\n"
+        "K1,BD9999,hôm qua,,chua_ro\n", encoding="utf-8")
+    with pytest.raises(InvalidInputError) as exc:
+        api.validate(dataset, policy=path_policy(tmp_path))
+    found = {(p.file, p.row, p.column) for p in exc.value.problems}
+    assert found == {("complaints.csv", 2, "decided_on"), ("complaints.csv", 3, "received_on"),
+                     ("complaints.csv", 3, "outcome"), ("complaints.csv", 3, "complaint_id"),
+                     ("complaints.csv", 3, "official_id")}
+
+
 def test_xeploai_plugins_lists_the_path_plugin_with_hooks_parameters_and_table(tmp_path):
     result = CliRunner().invoke(main, ["plugins", "--policy", str(path_policy(tmp_path))],
                                 catch_exceptions=False)

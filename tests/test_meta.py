@@ -146,3 +146,30 @@ def test_every_builtin_rule_has_a_yaml_rule_case():
     missing = sorted(r.id for p in registry.plugins.values() if p.source == "built-in"
                      for r in p.info.rules if r.id not in named)
     assert not missing, f"rules with no case in tests/rules/*.yaml: {missing}"
+
+
+def python_blocks(text: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def test_the_guides_code_is_the_example_plugins_code():
+    # a reader rebuilds the plugin from the guide: what it shows must be what runs
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in
+                        [EXAMPLE / "xeploai_complaints" / "__init__.py",
+                         *(EXAMPLE / "tests").glob("*.py")])
+    checked = 0
+    for block in python_blocks(DOC.read_text(encoding="utf-8")):
+        try:
+            tree = ast.parse(block)
+        except SyntaxError:  # a bare signature (the hook reference), not example code
+            continue
+        for node in tree.body:
+            segment = ast.get_source_segment(block, node, padded=False)
+            decorated = getattr(node, "decorator_list", [])
+            if decorated:  # include "@hookimpl" lines
+                segment = "\n".join(block.splitlines()[decorated[0].lineno - 1:node.end_lineno])
+            if isinstance(node, ast.Expr) or segment is None:
+                continue
+            assert segment in sources, f"docs/plugins.md shows code not in the example:\n{segment}"
+            checked += 1
+    assert checked >= 10
