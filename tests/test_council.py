@@ -276,8 +276,16 @@ def test_cli_override_overrides_runs_diff(cli, engine):
                                  "--by", "b", expect=1).output
 
 
-@pytest.mark.parametrize("command", ["run", "explain", "export", "override", "overrides",
-                                     "runs", "diff", "validate"])
+def _commands(group, prefix=()):
+    import click
+
+    for name, cmd in sorted(group.commands.items()):
+        yield (*prefix, name)
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*prefix, name))
+
+
+@pytest.mark.parametrize("command", list(_commands(main)), ids=" ".join)
 def test_every_command_help_has_an_example(command):
-    result = CliRunner().invoke(main, [command, "--help"])
-    assert result.exit_code == 0 and "Example:" in result.output
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0 and "Example:" in result.output, result.output
