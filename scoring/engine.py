@@ -16,6 +16,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from scoring.frames import join_groups
 from scoring.loader import Dataset
 from scoring.plugins import PluginRegistry, plugin_params
 from scoring.policy import (
@@ -142,8 +143,9 @@ def collect_findings(dataset: Dataset, policy: Policy, registry: PluginRegistry,
         f = f.copy()
         f["plugin"] = plugin.info.name
         rules = {r.id: r for r in plugin.info.rules}
-        f["step"] = f["rule"].map(lambda r, rules=rules: rules[r].step.value)
-        f["basis"] = f["rule"].map(lambda r, rules=rules: rules[r].basis_text)
+        # dict lookups, not a Python call per finding (a province has ~100,000)
+        f["step"] = f["rule"].map({rid: rule.step.value for rid, rule in rules.items()})
+        f["basis"] = f["rule"].map({rid: rule.basis_text for rid, rule in rules.items()})
         frames.append(f)
     cols = [*FINDING_COLUMNS, "plugin", "step", "basis"]
     findings = (pd.concat(frames, ignore_index=True) if frames
@@ -256,7 +258,8 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
                + n_good.astype(str) + ", \"allowed\": " + allowed.astype(str)
                + ", \"position\": " + pos.fillna(0).astype(int).astype(str)
                + ", \"share\": " + unit_share.map(_fmt) + ", \"unit_share\": "
-               + r["unit_id"].isin(list(quota.unit_share)).map(_json) + "}")
+               + pd.Series(np.where(r["unit_id"].isin(list(quota.unit_share)), _json(True),
+                                    _json(False)), index=r.index) + "}")
     share_text = np.where(r["unit_id"].isin(list(quota.unit_share)),
                           "tỷ lệ riêng của đơn vị ", "tỷ lệ ")
     core_reasons(demoted, "core.quota",
@@ -320,7 +323,7 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
     # --- reasons in explanation order --------------------------------------------------
     all_reasons = pd.concat(reasons, ignore_index=True)
     plugin_rank = {name: i + 1 for i, name in enumerate(order)} | {CORE: len(order) + 1}
-    all_reasons["_step"] = all_reasons["step"].map(lambda s: STEP_ORDER[Step(s)])
+    all_reasons["_step"] = all_reasons["step"].map({s.value: i for s, i in STEP_ORDER.items()})
     all_reasons["_plugin"] = all_reasons["plugin"].map(plugin_rank)
     all_reasons = all_reasons.sort_values(
         ["official_id", "_step", "_plugin", "rule", "evidence"], kind="mergesort"
@@ -328,7 +331,7 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
     all_reasons["seq"] = all_reasons.groupby("official_id").cumcount() + 1
     all_reasons = all_reasons[list(REASON_COLUMNS)]
 
-    rule_lists = all_reasons.groupby("official_id", sort=False)["rule"].agg(";".join)
+    rule_lists = join_groups(all_reasons["rule"], all_reasons["official_id"], ";")
     r["provisional_level"] = prov_rank.map(RANK_CODE)
     r["level"] = r["rank"].map(RANK_CODE)
     r["titles"] = title_lists

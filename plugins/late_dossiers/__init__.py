@@ -148,8 +148,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
         rem = rem[rem["official_id"].isin(repeat.index)].sort_values(
             ["official_id", "issued_on", "document_no"], kind="mergesort")
         docs = rem.groupby("official_id")["document_no"].agg(list)
-        dates = rem.groupby("official_id")["issued_on"].agg(
-            lambda s: ", ".join(s.dt.strftime("%d/%m/%Y")))
+        dates = join_groups(rem["issued_on"].dt.strftime("%d/%m/%Y"), rem["official_id"], ", ")
         dossier_lists = _json_lists(counted["dossier_id"], counted["handler_id"])
         evidence = [json.dumps({"reminders": docs[oid], "dossiers": json.loads(dossier_lists[oid])},
                                ensure_ascii=False) for oid in repeat.index]
