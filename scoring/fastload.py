@@ -78,9 +78,9 @@ def _bool_words() -> tuple[list[str], list[str]]:
     return spellings(TRUE_WORDS), spellings(FALSE_WORDS)
 
 
-def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str, str]]:
-    """Parse ``path`` with a type per column; returns the table (columns renamed to their
-    canonical names) and canonical name → header as written."""
+def csv_options(path: Path, rules: list[ColumnRule]
+                ) -> tuple[list[str], list[str], pacsv.ConvertOptions]:
+    """The file's headers as written, their canonical names, and the typed conversion."""
     headers = _header(path)
     known = {r.name for r in rules}
     mapping = canonical_columns(headers, known)
@@ -91,17 +91,24 @@ def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str
     types = {h: _ARROW_TYPES[kinds[c]] if c in kinds else pa.large_string()
              for h, c in zip(headers, canonical, strict=True)}
     true_words, false_words = _bool_words()
+    convert = pacsv.ConvertOptions(column_types=types, null_values=[""],
+                                   strings_can_be_null=False, true_values=true_words,
+                                   false_values=false_words, check_utf8=True)
+    return headers, canonical, convert
+
+
+PARSE_OPTIONS = pacsv.ParseOptions(newlines_in_values=False)
+ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError)
+
+
+def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str, str]]:
+    """Parse ``path`` with a type per column; returns the table (columns renamed to their
+    canonical names) and canonical name → header as written."""
+    headers, canonical, convert = csv_options(path, rules)
     try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(use_threads=True),
-            parse_options=pacsv.ParseOptions(newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=types, null_values=[""], strings_can_be_null=False,
-                true_values=true_words,
-                false_values=false_words, check_utf8=True),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
+        table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(use_threads=True),
+                               parse_options=PARSE_OPTIONS, convert_options=convert)
+    except ARROW_ERRORS as exc:
         raise NotClean(f"{path.name}: {exc}") from exc
     if table.column_names != headers:
         raise NotClean("header parsed differently")
@@ -156,6 +163,15 @@ def _table_frame(name: str, table: pa.Table, rules: list[ColumnRule]
     """Check one table like the reference ``_validate_table``; raise NotClean on anything
     it would report. Returns the frame the reference path would have built, and the
     checked arrow columns (for the key and reference checks)."""
+    cols = checked_columns(name, table, rules)
+    return to_frame(cols, rules, table.num_rows), {
+        c: v for c, v in cols.items() if isinstance(v, pa.ChunkedArray)}
+
+
+def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
+                    ) -> dict[str, pa.ChunkedArray | object]:
+    """The per-row checks of one table (or one batch of it), as arrow columns: values
+    trimmed, blanks null, defaults filled; a missing optional column is its default."""
     n = table.num_rows
     if n and table.num_columns:
         # A row of empty cells is dropped by the reference path (which keeps counting
@@ -206,6 +222,12 @@ def _table_frame(name: str, table: pa.Table, rules: list[ColumnRule]
     for c in table.column_names:
         if c not in known and c.strip() != "" and not c.startswith("Unnamed"):
             cols[c] = table[c]  # kept as written, like the reference path
+    return cols
+
+
+def to_frame(cols: dict[str, pa.ChunkedArray | object], rules: list[ColumnRule],
+             n: int) -> pd.DataFrame:
+    """The pandas frame of checked columns, with the reference path's dtypes."""
     kinds = {r.name: r.kind for r in rules}
     frame = pd.DataFrame(index=pd.RangeIndex(n))
     for col, value in cols.items():
@@ -215,7 +237,7 @@ def _table_frame(name: str, table: pa.Table, rules: list[ColumnRule]
             frame[col] = value.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
         else:
             frame[col] = value.to_pandas()
-    return frame, {c: v for c, v in cols.items() if isinstance(v, pa.ChunkedArray)}
+    return frame
 
 
 def _unique(arr: pa.ChunkedArray) -> bool:

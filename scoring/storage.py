@@ -16,7 +16,7 @@ import datetime as dt
 import itertools
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -232,8 +232,15 @@ def save_run(engine: Engine, result: Classification, meta: RunMeta) -> int:
     Any failure (a database error, a full disk, Ctrl-C) rolls the whole run back: the
     database is left as it was. Database errors become :class:`StorageError`.
     """
+    return save_run_parts(engine, [result], meta)
+
+
+def save_run_parts(engine: Engine, parts: Iterable[Classification], meta: RunMeta) -> int:
+    """Store the classifications of disjoint groups of units as one run, in one
+    transaction (see :mod:`scoring.sharded`); ``parts`` may be a generator that classifies
+    each group as it is asked for, so only one group is in memory at a time."""
     try:
-        return _insert_run(engine, result, meta)
+        return _insert_run(engine, parts, meta)
     except SQLAlchemyError as exc:
         raise StorageError(f"không lưu được lần chạy vào {safe_url(str(engine.url))}: "
                            f"{_db_message(exc)} — không có gì được lưu") from exc
@@ -241,26 +248,33 @@ def save_run(engine: Engine, result: Classification, meta: RunMeta) -> int:
         raise StorageError(f"không lưu được lần chạy: {exc} — không có gì được lưu") from exc
 
 
-def _insert_run(engine: Engine, result: Classification, meta: RunMeta) -> int:
+def _insert_run(engine: Engine, parts: Iterable[Classification], meta: RunMeta) -> int:
+    pending = iter(parts)
+    first = next(pending)
     with Session(engine) as session, session.begin():
         run = RunRecord(
-            year=result.year, created_at=meta.created_at, policy_name=meta.policy_name,
+            year=first.year, created_at=meta.created_at, policy_name=meta.policy_name,
             policy_path=meta.policy_path, policy_hash=meta.policy_hash, data_dir=meta.data_dir,
             input_hashes=json.dumps(meta.input_hashes, sort_keys=True),
-            plugins=json.dumps(result.plugins), tool_version=meta.tool_version,
-            considered_on=result.considered_on, officials=len(result.results),
+            plugins=json.dumps(first.plugins), tool_version=meta.tool_version,
+            considered_on=first.considered_on, officials=len(first.results),
         )
         session.add(run)
         session.flush()
         run_id = int(run.id)  # type: ignore[arg-type]
-        if len(result.results):
-            _bulk_insert(session, ResultRecord, result.results, RESULT_COLUMNS, run_id)
-        if len(result.reasons):
-            _bulk_insert(session, ReasonRecord, result.reasons, REASON_COLUMNS, run_id)
-        if len(result.quotas):
-            _bulk_insert(session, QuotaRecord, result.quotas, QUOTA_COLUMNS, run_id)
-        if len(result.units):
-            _bulk_insert(session, UnitRecord, result.units, UNIT_COLUMNS, run_id)
+        officials = 0
+        for result in itertools.chain([first], pending):
+            officials += len(result.results)
+            if len(result.results):
+                _bulk_insert(session, ResultRecord, result.results, RESULT_COLUMNS, run_id)
+            if len(result.reasons):
+                _bulk_insert(session, ReasonRecord, result.reasons, REASON_COLUMNS, run_id)
+            if len(result.quotas):
+                _bulk_insert(session, QuotaRecord, result.quotas, QUOTA_COLUMNS, run_id)
+            if len(result.units):
+                _bulk_insert(session, UnitRecord, result.units, UNIT_COLUMNS, run_id)
+        if officials != run.officials:
+            run.officials = officials
     return run_id
 
 

@@ -222,3 +222,47 @@ def test_unit_by_unit_equals_whole(generated: Path, max_officials: int) -> None:
     # the generated province exercises the rules this property is about
     rules = set(whole.reasons["rule"])
     assert {"core.quota", "core.title_cstdcs", "late_dossiers.late"} <= rules
+
+
+# -- sharded run: streamed dossiers, one group of units at a time, one stored run ---------
+
+
+@pytest.mark.parametrize("max_officials", [50, 1_000_000])
+def test_sharded_run_stores_what_a_whole_run_stores(generated: Path, db_url: str,
+                                                    tmp_path: Path, max_officials: int,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import scoring.sharded as sharded
+
+    monkeypatch.setattr(sharded, "BLOCK_BYTES", 256 << 10)  # several blocks per file
+    whole = api.run(generated, YEAR, policy=POLICY, db=db_url)
+    out = sharded.run_sharded(generated, YEAR, policy=POLICY, db=db_url,
+                              max_officials=max_officials, workdir=tmp_path)
+    assert out.groups > 1 if max_officials == 50 else out.groups == 1
+    engine = open_db(db_url)
+    for load in (load_results, load_reasons):
+        pd.testing.assert_frame_equal(load(engine, out.run_id),
+                                      load(engine, whole.run_id))
+    with engine.connect() as conn:
+        for table in ("run_quotas", "run_units"):
+            a, b = (pd.read_sql(f"select * from {table} where run_id = {r} order by unit_id"
+                                + (", peer_group" if table == "run_quotas" else ""), conn)
+                    .drop(columns="run_id") for r in (out.run_id, whole.run_id))
+            pd.testing.assert_frame_equal(a, b, obj=table)
+        runs = pd.read_sql("select * from runs order by id", conn)
+    assert runs["officials"].tolist() == [400, 400]
+    assert runs["input_hashes"].iloc[0] == runs["input_hashes"].iloc[1]
+
+
+def test_sharded_run_on_bad_input_names_the_problem_and_stores_nothing(
+        tmp_path: Path, db_url: str) -> None:
+    import scoring.sharded as sharded
+
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    _edit(data, "dossiers.csv", "handler_id", 3, "KHONG_CO")
+    with pytest.raises(InvalidInputError, match=r"dossiers.csv, dòng 5, cột handler_id"):
+        sharded.run_sharded(data, YEAR, policy=POLICY, db=db_url, max_officials=10)
+    from sqlalchemy import inspect
+    engine = open_db(db_url)
+    assert "runs" not in inspect(engine).get_table_names() or \
+        pd.read_sql("select count(*) as n from runs", engine)["n"].iloc[0] == 0
