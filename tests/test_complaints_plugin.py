@@ -5,20 +5,28 @@ environment where xeploai finds it through its entry point."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import functools
 import importlib.util
 import io
+import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scoring import api
 from scoring.cli import main
 from scoring.errors import InvalidInputError
+from scoring.plugins import _load_path_module
+from scoring.types import RuleContext, TitleContext
 
 from .conftest import POLICY, ROOT, SAMPLE
 
@@ -191,3 +199,44 @@ def _installed_plugin_checks(run, tmp_path: Path, dataset: Path) -> None:
     # the allow-list leaves the installed plugin out: the same results as without it
     allowed = "service_time,late_dossiers,discipline,innovation"
     assert export(EXAMPLE_POLICY, {"XEPLOAI_PLUGINS": allowed}) == base
+
+
+# --- the rule's invariants, on the plugin function itself -------------------------------------
+
+@functools.cache
+def example_module():
+    return _load_path_module(str(PLUGIN_DIR))
+
+
+complaint_rows = st.lists(st.tuples(
+    st.sampled_from(["A", "B", "C"]),                       # official
+    st.sampled_from([2022, 2023, 2024]),                   # year decided (None = pending)
+    st.sampled_from(["dung", "dung_mot_phan", "sai", None])), max_size=40)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=complaint_rows, max_upheld=st.integers(0, 6),
+       outcomes=st.sets(st.sampled_from(["dung", "dung_mot_phan", "sai"]), min_size=1))
+def test_ceiling_exactly_when_more_than_max_upheld_decided_in_the_year(rows, max_upheld,
+                                                                        outcomes):
+    module = example_module()
+    params = module.ComplaintsParams(
+        max_upheld=max_upheld, upheld_outcomes=sorted(outcomes), ceiling="HTTNV",
+        on_time_min_dossiers=1, on_time_rate=1.0, on_time_points=2)
+    complaints = pd.DataFrame({
+        "complaint_id": [f"K{i}" for i in range(len(rows))],
+        "official_id": [r[0] for r in rows],
+        "received_on": pd.to_datetime(["2022-01-01"] * len(rows)),
+        "decided_on": pd.to_datetime([None if r[2] is None else f"{r[1]}-06-01"
+                                      for r in rows]),
+        "outcome": pd.Series([r[2] for r in rows], dtype=object),
+    })
+    context = RuleContext(2023, {"complaints": complaints}, {"complaints": params},
+                          TitleContext("luat_2022", dt.date(2024, 1, 15), 0.15))
+    found = module.too_many_upheld(context, params)
+    counts = {o: sum(1 for r in rows if r[0] == o and r[1] == 2023 and r[2] in outcomes)
+              for o in "ABC"}
+    assert set(found["official_id"]) == {o for o, n in counts.items() if n > max_upheld}
+    assert (found["ceiling"] == "HTTNV").all() and (found["points"] == 0).all()
+    for row in found.itertuples():
+        assert len(json.loads(row.evidence)) == counts[row.official_id]
