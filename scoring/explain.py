@@ -8,9 +8,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
-from scoring.errors import UnknownOfficialError
+from scoring.errors import UnknownOfficialError, XeploaiError
 from scoring.export import format_number, reason_objects
 from scoring.overrides import council_view
+from scoring.policy import load_policy
 from scoring.storage import get_run, load_reasons
 from scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 
@@ -18,6 +19,40 @@ STEP_VI = {
     "service_time": "Thời gian công tác", "score": "Điểm", "level": "Mức tạm tính",
     "ceiling": "Mức trần", "quota": "Tỷ lệ", "titles": "Danh hiệu", "info": "Ghi chú",
 }
+
+
+# What the core's computed quota and title figures mean (the policy file describes the rest)
+CORE_PARAM_LABELS: dict[str, str] = {
+    "good_count": "Số người đạt Hoàn thành tốt nhiệm vụ trở lên trong nhóm",
+    "allowed": "Số Hoàn thành xuất sắc nhiệm vụ được giữ",
+    "position": "Thứ tự xếp trong nhóm",
+    "cap": "Số Chiến sĩ thi đua cơ sở tối đa của đơn vị",
+    "ldtt_count": "Số người đạt Lao động tiên tiến của đơn vị",
+}
+CORE_SECTIONS: tuple[str, ...] = ("levels", "quota", "titles")
+
+
+def _policy_labels(run: Any) -> dict[str, dict[str, str]]:
+    """Section -> parameter -> its Vietnamese description, from the run's policy file when
+    that file is still there unchanged (same hash); otherwise none (names are shown)."""
+    try:
+        policy = load_policy(run.policy_path) if run.policy_path else None
+    except XeploaiError:
+        return {}
+    if policy is None or policy.content_hash != run.policy_hash:
+        return {}
+    return {sec: {name: p.description for name, p in params.items() if p.description}
+            for sec, params in policy.sections.items()}
+
+
+def _labels_for(reason: dict[str, Any], labels: dict[str, dict[str, str]]) -> dict[str, str]:
+    sections = CORE_SECTIONS if reason["plugin"] == "core" else (reason["plugin"],)
+    known: dict[str, str] = {}
+    for sec in sections:
+        known |= labels.get(sec, {})
+    if reason["plugin"] == "core":
+        known |= CORE_PARAM_LABELS
+    return {k: known[k] for k in reason["params"] if k in known}
 
 
 def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> dict[str, Any]:
@@ -30,6 +65,7 @@ def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> 
         raise UnknownOfficialError(f"không có cán bộ {official_id!r} trong lần chạy số {run.id}")
     res = row.iloc[0].to_dict()
     decisions = view.decisions[view.decisions["official_id"] == official_id]
+    labels = _policy_labels(run)
     reasons = reason_objects(load_reasons(engine, int(run.id), official_id))  # type: ignore[arg-type]
     return {
         "run": {"id": run.id, "year": run.year, "created_at": run.created_at.isoformat(),
@@ -55,7 +91,8 @@ def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> 
             for d in decisions.to_dict("records")
         ],
         "override_warning": res["flag"],
-        "reasons": reasons.get(official_id, []),
+        "reasons": [r | {"param_labels": _labels_for(r, labels)}
+                    for r in reasons.get(official_id, [])],
     }
 
 
@@ -129,8 +166,11 @@ def render_text(exp: dict[str, Any]) -> str:
         if r["evidence"]:
             lines.append(f"    chứng cứ: {_evidence_text(r['evidence'])}")
         if r["params"]:
-            params = "; ".join(f"{k} = {_value_text(v)}" for k, v in r["params"].items())
-            lines.append(f"    tham số áp dụng: {params}")
+            names = r.get("param_labels", {})
+            lines.append("    tham số áp dụng:")
+            for k, v in r["params"].items():
+                label = f"{names[k]} ({k})" if k in names else k
+                lines.append(f"      · {label}: {_value_text(v)}")
         lines.append(f"    căn cứ: {r['basis']}")
         lines.append(f"    (mã quy tắc: {r['rule']})")
     return "\n".join(lines)

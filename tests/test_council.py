@@ -289,3 +289,20 @@ def _commands(group, prefix=()):
 def test_every_command_help_has_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Example:" in result.output, result.output
+
+
+def test_explain_names_parameters_in_vietnamese_from_the_run_policy(engine, sample_run,
+                                                                    tmp_path):
+    exp = explanation(engine, "BD0029")
+    repeat = next(r for r in exp["reasons"] if r["rule"] == "late_dossiers.repeat_offence")
+    assert repeat["param_labels"]["repeat_threshold"].startswith("Số hồ sơ trễ hạn")
+    text = render_text(exp)
+    assert "(repeat_threshold): 3" in text and "Số hồ sơ trễ hạn tính trong năm" in text
+    assert "Điểm tối thiểu mức Hoàn thành xuất sắc nhiệm vụ (excellent_min): 90" in text
+    # a policy file changed since the run no longer describes it: plain names instead
+    copy = tmp_path / "p.toml"
+    copy.write_text(POLICY.read_text(encoding="utf-8"), encoding="utf-8")
+    run_id = api.run(SAMPLE, 2023, policy=copy, db=engine).run_id
+    copy.write_text(copy.read_text(encoding="utf-8") + "\n# sửa\n", encoding="utf-8")
+    text = render_text(explanation(engine, "BD0029", run_id))
+    assert "· repeat_threshold: 3" in text
