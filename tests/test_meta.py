@@ -173,3 +173,14 @@ def test_the_guides_code_is_the_example_plugins_code():
             assert segment in sources, f"docs/plugins.md shows code not in the example:\n{segment}"
             checked += 1
     assert checked >= 10
+
+
+def test_the_guide_states_the_example_plugins_true_length():
+    doc = " ".join(DOC.read_text(encoding="utf-8").split())
+    m = re.search(r"`xeploai_complaints/__init__\.py` is (\d+) lines \((\d+) without blank "
+                  r"lines and comments\)", doc)
+    assert m, "docs/plugins.md must say how long the example plugin is"
+    lines = (EXAMPLE / "xeploai_complaints" / "__init__.py").read_text(
+        encoding="utf-8").splitlines()
+    code = [ln for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+    assert (int(m.group(1)), int(m.group(2))) == (len(lines), len(code))
