@@ -109,7 +109,11 @@ class PluginRegistry:
             self.pm.unregister(module)
             raise PluginError(label, f"xeploai_plugin_info lỗi: {exc}") from exc
         if self.trace:
-            print(f"[xeploai hook] {label}.xeploai_plugin_info() -> {info!r}", file=sys.stderr)
+            model = info.params_model
+            print(f"[xeploai hook] {label}.xeploai_plugin_info() -> {info.name} {info.version}; "
+                  f"rules: {', '.join(r.id for r in info.rules)}; parameters: "
+                  f"{', '.join(model.model_fields) if model else '-'}; tables: "
+                  f"{', '.join(t.name for t in info.tables) or '-'}", file=sys.stderr)
         if not isinstance(info, PluginInfo):
             self.pm.unregister(module)
             raise PluginError(label, "xeploai_plugin_info phải trả về scoring.types.PluginInfo")

@@ -223,7 +223,7 @@ def test_trace_prints_every_hook_call_with_its_result(tmp_path, monkeypatch, cap
     err = capsys.readouterr().err
     assert "[xeploai hook] " in err
     info = next(ln for ln in err.splitlines() if "xeploai_plugin_info()" in ln and "bonus" in ln)
-    assert "version='2.1'" in info
+    assert "-> bonus 2.1; rules: bonus.all; parameters: points; tables: -" in info
     call = next(ln for ln in err.splitlines() if "bonus.xeploai_findings(year=2023)" in ln)
     assert "-> 2 findings" in call
     assert "bonus.all" in err  # the findings themselves are printed
