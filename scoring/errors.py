@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_SHOWN = 80  # characters of a cell quoted in a message
+
 
 class XeploaiError(Exception):
     """Base of every error a user can cause and fix (bad input, bad policy, unknown id)."""
@@ -26,7 +28,10 @@ class Problem:
             where += f", dòng {self.row}"
         if self.column:
             where += f", cột {self.column}"
-        value = "" if self.value is None else f": giá trị {self.value!r}"
+        # a whole pasted paragraph in a cell must not drown the list of problems
+        shown = self.value if self.value is None or len(self.value) <= MAX_SHOWN \
+            else self.value[:MAX_SHOWN] + f"… ({len(self.value)} ký tự)"
+        value = "" if shown is None else f": giá trị {shown!r}"
         return f"{where}{value} — {self.expected}"
 
 

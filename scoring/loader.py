@@ -7,10 +7,15 @@ row models plugins declare: the models are the contract, this module enforces it
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import difflib
 import hashlib
+import io
+import re
 import types
 import typing
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,20 +23,23 @@ from typing import Any, Literal
 
 import annotated_types
 import numpy as np
+import openpyxl
 import pandas as pd
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from scoring.aliases import canonical_columns
+from scoring.aliases import ALIASES, canonical_columns
 from scoring.errors import InvalidInputError, Problem
-from scoring.records import CORE_TABLES
+from scoring.records import CORE_TABLES, NONEMPTY_TABLES
 from scoring.types import TableSpec
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "có", "co", "x", "đúng"})
 FALSE_WORDS = frozenset({"false", "0", "no", "không", "khong", ""})
 # Checks a policy may downgrade to warnings ([validation] warnings = [...]). Format checks
 # cannot be downgraded: a value that cannot be read cannot be used.
-DOWNGRADABLE = frozenset({"reference", "duplicate", "date_order", "months_total"})
+DOWNGRADABLE = frozenset({"reference", "duplicate", "date_order", "months_total", "future"})
+# what Excel writes in a cell whose formula failed; never a value
+EXCEL_ERRORS = r"^#(?:N/A|REF!|VALUE!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!)$"
 
 
 @dataclass
@@ -68,6 +76,7 @@ class ColumnRule:
     le: float | None = None
     key: bool = False
     ref: str | None = None
+    past: bool = False  # an event that has happened: not after the day of the run
 
 
 def _column_rules(model: type[BaseModel]) -> list[ColumnRule]:
@@ -112,7 +121,8 @@ def _column_rule(name: str, f: FieldInfo) -> ColumnRule:
         required = True
     return ColumnRule(name=name, kind=kind, required=required,
                       has_default=not f.is_required(), default=f.default, codes=codes,
-                      ge=ge, le=le, key=bool(extra.get("key")), ref=extra.get("ref"))  # type: ignore[arg-type]
+                      ge=ge, le=le, key=bool(extra.get("key")), ref=extra.get("ref"),  # type: ignore[arg-type]
+                      past=bool(extra.get("past")))
 
 
 EXPECTED_TEXT = {
@@ -135,33 +145,261 @@ def find_table_file(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _read_raw(path: Path, problems: list[Problem]) -> pd.DataFrame | None:
-    """Read every cell as text. Returns None (with a problem) when the file can't be read."""
-    try:
-        if path.suffix == ".xlsx":
-            df = pd.read_excel(path, dtype=str, keep_default_na=False, na_filter=False)
-            return df.fillna("")
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            problems.append(Problem(path.name, line, None, None,
-                                    "tệp phải mã hóa UTF-8 (lưu lại từ Excel bằng "
-                                    "'CSV UTF-8')", check="encoding"))
-            return None
-        if not text.strip():
-            problems.append(Problem(path.name, None, None, None,
-                                    "tệp rỗng: cần ít nhất dòng tiêu đề", check="format"))
-            return None
-        import io
+def table_file_problems(folder: Path, name: str) -> list[Problem]:
+    """Files a user meant as the table but that can't be read as it: both .csv and .xlsx,
+    or an old-format .xls/.ods (Excel's 'Save as' default on old installs)."""
+    problems = []
+    if (folder / f"{name}.csv").exists() and (folder / f"{name}.xlsx").exists():
+        problems.append(Problem(f"{name}.csv", None, None, None,
+                                f"có cả {name}.csv và {name}.xlsx: chỉ giữ một tệp cho mỗi bảng",
+                                "missing_file"))
+    if find_table_file(folder, name) is None:
+        for ext in (".xls", ".ods", ".txt", ".CSV", ".XLSX"):
+            if (folder / f"{name}{ext}").exists():
+                problems.append(Problem(f"{name}{ext}", None, None, None,
+                                        f"định dạng {ext} không đọc được: lưu lại thành "
+                                        f"{name}.xlsx hoặc {name}.csv (CSV UTF-8)", "missing_file"))
+    return problems
 
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                           na_filter=False, skip_blank_lines=False)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
+
+@dataclass
+class RawTable:
+    """A file's cells as text, where its data starts, and (xlsx) which cells were numbers."""
+
+    frame: pd.DataFrame
+    first_line: int = 2  # spreadsheet line number of the first data row
+    numeric: pd.DataFrame | None = None  # xlsx: True where the cell held a number
+
+
+HEADER_SCAN = 10  # title rows an HR export may put above the header (merged in xlsx)
+ENCODING_HINT = ("mở tệp bằng Excel rồi 'Lưu thành' → 'CSV UTF-8 (Comma delimited)'; "
+                 "xeploai không tự đoán bảng mã, vì đoán sai sẽ làm sai tên người")
+
+
+def _header_score(cells: list[Any], known: set[str]) -> int:
+    labels = [str(c) for c in cells if isinstance(c, str) and c.strip()]
+    mapping = canonical_columns(labels, known)
+    return len({v for v in mapping.values() if v in known})
+
+
+def _pick_header(rows: list[list[Any]], known: set[str]) -> int:
+    """The first of the top rows naming the most known columns (0 when none does)."""
+    best, best_score = 0, 0
+    for i, cells in enumerate(rows[:HEADER_SCAN]):
+        score = _header_score(cells, known)
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _read_raw(path: Path, problems: list[Problem], known: set[str] | None = None
+              ) -> RawTable | None:
+    """Read every cell as text. Returns None (with a problem) when the file can't be read."""
+    known = known or set()
+    if path.suffix == ".xlsx":
+        return _read_xlsx(path, problems, known)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
         problems.append(Problem(path.name, None, None, None,
-                                f"không đọc được tệp: {exc}", check="format"))
+                                f"không đọc được tệp: {exc.strerror or exc}", "format"))
         return None
+    text = _decode(path.name, raw, problems)
+    if text is None:
+        return None
+    if not text.strip():
+        problems.append(Problem(path.name, None, None, None,
+                                "tệp rỗng: cần ít nhất dòng tiêu đề", check="format"))
+        return None
+    # the line breaks pandas knows (str.splitlines would also split on \x0c, \u2028, …)
+    lines = re.split(r"\r\n|\r|\n", text)
+    # Vietnamese Excel saves "CSV" with ';' (the decimal separator is ','): the header says
+    # which separator names the columns
+    top = lines[:HEADER_SCAN]
+    candidates = []
+    for sep in (",", ";"):
+        rows = [_cells(ln, sep) for ln in top]
+        header = _pick_header(rows, known)
+        candidates.append((_header_score(rows[header], known) if rows else 0, sep == ",",
+                           sep, header))
+    _, _, sep, header = max(candidates, key=lambda c: (c[0], c[1]))
+    body = "\n".join(lines[header:])
+    width = len(_cells(lines[header], sep))
+    if not _check_shape(path.name, lines, header, sep, width, problems):
+        return None
+    try:
+        frame = pd.read_csv(io.StringIO(body), sep=sep, dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=False)
+    except (ValueError, pd.errors.ParserError) as exc:
+        problems.append(Problem(path.name, None, None, None,
+                                f"không đọc được tệp CSV: {exc}".strip(), check="format"))
+        return None
+    # the header as written: pandas renames a repeated 'name' to 'name.1', which would hide
+    # the repetition and report a missing column instead
+    names = _cells(lines[header], sep)
+    if len(names) == frame.shape[1]:
+        frame.columns = [n if n.strip() else f"Unnamed: {j}" for j, n in enumerate(names)]
+    return RawTable(frame, first_line=header + 2)
+
+
+def _cells(line: str, sep: str) -> list[str]:
+    """One line's cells (a damaged line is split plainly rather than refused)."""
+    try:
+        return next(csv.reader([line], delimiter=sep), [])
+    except csv.Error:
+        return line.split(sep)
+
+
+def _decode(file: str, raw: bytes, problems: list[Problem]) -> str | None:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        problems.append(Problem(file, None, None, None,
+                                "tệp mã hóa UTF-16 (Excel 'Unicode Text'), cần UTF-8: "
+                                + ENCODING_HINT, check="encoding"))
+        return None
+    if b"\x00" in raw[:65536]:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        problems.append(Problem(file, line, None, None,
+                                "tệp chứa byte NUL: UTF-16 không có BOM, hoặc không phải tệp "
+                                "văn bản; " + ENCODING_HINT, check="encoding"))
+        return None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    header: list[str] = []
+    bad_lines: list[int] = []
+    first: tuple[int, str | None, str] | None = None
+    for no, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            cells_text = line.decode("utf-8-sig")
+            if no == 1:
+                header = _cells(cells_text, ",")
+            continue
+        except UnicodeDecodeError:
+            pass
+        bad_lines.append(no)
+        shown = line.decode("cp1258", errors="replace").rstrip("\r")
+        if no == 1:
+            header = _cells(shown, ",")
+        if first is None:
+            cells = _cells(shown, ",")
+            column, value = None, shown
+            for i, cell in enumerate(cells):
+                if not _is_utf8(cell):
+                    column = header[i] if i < len(header) else None
+                    value = cell
+                    break
+            first = (no, column, value)
+    no, column, value = first or (1, None, "")
+    more = f"; {len(bad_lines)} dòng như vậy" if len(bad_lines) > 1 else ""
+    problems.append(Problem(file, no, column, value,
+                            "tệp không phải UTF-8 (có lẽ Windows-1258 hoặc bảng mã cũ TCVN3/VNI; "
+                            f"giá trị hiển thị theo Windows-1258){more}: " + ENCODING_HINT,
+                            check="encoding"))
+    return None
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("cp1258").decode("utf-8")
+        return True
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return False
+
+
+def _check_shape(file: str, lines: list[str], header: int, sep: str, width: int,
+                 problems: list[Problem]) -> bool:
+    """Rows with more or fewer cells than the header, and quotes never closed.
+
+    pandas stops at the first long row and pads short ones silently (a missing last cell
+    would take the column's default): count every row's cells, fast where there are no
+    quotes, with the csv module where there are."""
+    series = pd.Series(lines[header + 1:], dtype=object)
+    if series.empty:
+        return True
+    counts = series.str.count(re.escape(sep)) + 1
+    quoted = series.str.contains('"', regex=False)
+    blank = series.str.strip() == ""
+    before = len(problems)
+    if quoted.any():
+        body = "\n".join(lines[header:])
+        reader = csv.reader(io.StringIO(body, newline=""), delimiter=sep, strict=True)
+        prev = 0
+        try:
+            next(reader)
+            prev = reader.line_num
+            for row in reader:
+                start = prev + 1
+                if reader.line_num == start and len(row) != width and any(c.strip() for c in row):
+                    _shape_problem(file, header + start, len(row), width, problems)
+                prev = reader.line_num
+            # non-quoted lines were counted by the reader too: skip the fast count
+            return len(problems) == before
+        except csv.Error:
+            problems.append(Problem(file, header + prev + 1, None, None,
+                                    'dấu ngoặc kép (") không được đóng: ô có dấu phẩy hoặc '
+                                    "xuống dòng phải nằm trọn trong cặp ngoặc kép", "format"))
+            return False
+    wrong = (counts != width) & ~blank
+    for idx in np.flatnonzero(wrong.to_numpy()):
+        _shape_problem(file, header + 2 + int(idx), int(counts.iloc[idx]), width, problems)
+    return len(problems) == before
+
+
+def _shape_problem(file: str, line: int, got: int, width: int, problems: list[Problem]) -> None:
+    hint = ("thừa ô: ô có dấu phẩy phải đặt trong ngoặc kép" if got > width
+            else "thiếu ô: ô trống vẫn cần dấu phân cách")
+    problems.append(Problem(file, line, None, None,
+                            f"dòng có {got} ô, dòng tiêu đề có {width} ô ({hint})", "format"))
+
+
+def _xlsx_text(value: Any) -> str:
+    """A cell as the text a user sees: dates ISO, whole numbers without '.0'."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return value.strftime("%Y-%m-%d") if value == value.replace(hour=0, minute=0, second=0,
+                                                                   microsecond=0) \
+            else value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(path: Path, problems: list[Problem], known: set[str]) -> RawTable | None:
+    try:
+        # openpyxl itself, not pandas.read_excel: pandas turns an error cell (#N/A, #REF!)
+        # into a blank, and a blank required cell would hide what really went wrong
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            values = [list(r) for r in book.worksheets[0].iter_rows(min_row=1,
+                                                                     values_only=True)]
+        finally:
+            book.close()
+        width = max((len(r) for r in values), default=0)
+        cells = pd.DataFrame([r + [None] * (width - len(r)) for r in values], dtype=object)
+    except Exception as exc:  # a damaged zip, a password, a CSV renamed: any can happen
+        problems.append(Problem(path.name, None, None, None,
+                                "không đọc được tệp Excel (.xlsx hỏng, có mật khẩu hoặc không "
+                                f"phải .xlsx): {type(exc).__name__}: {exc}", check="format"))
+        return None
+    if cells.empty:
+        problems.append(Problem(path.name, None, None, None,
+                                "tệp rỗng: cần ít nhất dòng tiêu đề", check="format"))
+        return None
+    rows = cells.head(HEADER_SCAN).to_numpy().tolist()
+    header = _pick_header(rows, known)
+    names = [_xlsx_text(v).strip() or f"Unnamed: {j}" for j, v in enumerate(rows[header])]
+    body = cells.iloc[header + 1:].reset_index(drop=True)
+    body.columns = names
+    numeric = body.map(lambda v: isinstance(v, int | float | np.number)
+                       and not isinstance(v, bool | np.bool_) and v == v)
+    frame = body.map(_xlsx_text).astype(object)
+    return RawTable(frame, first_line=header + 2, numeric=numeric)
 
 
 def file_hash(path: Path) -> str:
@@ -175,14 +413,25 @@ def file_hash(path: Path) -> str:
 # -- parsing columns -------------------------------------------------------------------
 
 
+# a time zone can't be honoured (dates are calendar dates in Vietnam): such values are invalid
+_TZ_SUFFIX = r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$"
+MIN_YEAR, MAX_YEAR = 1900, 2100
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # serial 1 = 1900-01-01 (past Excel's 1900 bug)
+
+
 def parse_datetimes(values: pd.Series) -> pd.Series:
-    """ISO ``YYYY-MM-DD[ HH:MM[:SS]]`` or Vietnamese ``DD/MM/YYYY[ HH:MM[:SS]]``; NaT if neither."""
-    s = values.str.strip()
-    out = pd.to_datetime(s, format="ISO8601", errors="coerce")
+    """ISO ``YYYY-MM-DD[ HH:MM[:SS]]`` or Vietnamese ``DD/MM/YYYY[ HH:MM[:SS]]``; NaT if neither.
+
+    ``03/04/2023`` is 3 April: day first, always (never guessed from the other rows). Years
+    outside 1900–2100 are NaT too: they are typing slips, and pandas can't hold year 203.
+    """
+    s = values.astype(str).str.strip()
+    s = s.where(~s.str.contains(_TZ_SUFFIX, regex=True), "")
+    out = _to_datetime(s, "ISO8601")
     todo = out.isna() & (s != "")
     if todo.any():
         for fmt in ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"):
-            parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+            parsed = _to_datetime(s[todo], fmt)
             out.loc[parsed.index] = out.loc[parsed.index].fillna(parsed)
             todo = out.isna() & (s != "")
             if not todo.any():
@@ -193,6 +442,39 @@ def parse_datetimes(values: pd.Series) -> pd.Series:
     return out.astype("datetime64[ns]")
 
 
+def _to_datetime(s: pd.Series, fmt: str) -> pd.Series:
+    try:
+        out = pd.to_datetime(s, format=fmt, errors="coerce")
+        if getattr(out.dt, "tz", None) is not None:
+            raise ValueError("time zone")
+        # pandas may parse year 203 at a coarser unit; nanoseconds can't hold it
+        in_range = (out.dt.year >= MIN_YEAR) & (out.dt.year <= MAX_YEAR)
+        return out.where(in_range).astype("datetime64[ns]")
+    except (ValueError, OverflowError, TypeError, pd.errors.OutOfBoundsDatetime):
+        # one odd value (year 0203, a zone) spoils the vectorised call: go value by value
+        return pd.Series([_one_datetime(v, fmt) for v in s], index=s.index,
+                         dtype="datetime64[ns]")
+
+
+def _one_datetime(value: str, fmt: str) -> Any:
+    try:
+        ts = pd.to_datetime(value, format=fmt)
+    except (ValueError, OverflowError, TypeError, pd.errors.OutOfBoundsDatetime):
+        return pd.NaT
+    if ts is pd.NaT or ts.tzinfo is not None or not MIN_YEAR <= ts.year <= MAX_YEAR:
+        return pd.NaT
+    return ts
+
+
+def excel_serial_dates(values: pd.Series) -> pd.Series:
+    """Excel serial numbers (days since 30/12/1899, fraction = time of day) as datetimes."""
+    num = pd.to_numeric(values, errors="coerce")
+    ok = num.notna() & (num >= 1) & (num < 2958466)  # up to 31/12/9999
+    days = num.where(ok)
+    out = (EXCEL_EPOCH + pd.to_timedelta(days.round(6) * 86_400_000, unit="ms")).dt.round("s")
+    return out.where((out.dt.year >= MIN_YEAR) & (out.dt.year <= MAX_YEAR))
+
+
 def _parse_number(values: pd.Series) -> pd.Series:
     s = values.str.strip()
     # Vietnamese spreadsheets write decimals with a comma ("8,5")
@@ -201,13 +483,16 @@ def _parse_number(values: pd.Series) -> pd.Series:
 
 
 def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnRule],
-                    problems: list[Problem]) -> tuple[pd.DataFrame, Source]:
-    line = pd.Series(np.arange(len(raw)) + 2, index=raw.index)
+                    problems: list[Problem], first_line: int = 2,
+                    numeric: pd.DataFrame | None = None,
+                    today: dt.date | None = None) -> tuple[pd.DataFrame, Source]:
+    line = pd.Series(np.arange(len(raw)) + first_line, index=raw.index)
     # blank lines are harmless: drop them (after numbering, so row numbers stay true)
     blank = (raw.apply(lambda c: c.str.strip()) == "").all(axis=1) if len(raw.columns) else None
     if blank is not None and blank.any():
         raw, line = raw[~blank], line[~blank]
     out = pd.DataFrame(index=raw.index)
+    known = {r.name for r in rules}
 
     def bad(mask: pd.Series, column: str, expected: str, check: str = "format") -> None:
         if mask.any():
@@ -217,16 +502,30 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
     for rule in rules:
         col = rule.name
         if col not in raw.columns:
-            if rule.has_default:
+            typo = _misspelt(col, [c for c in raw.columns if c not in known])
+            if typo is not None:
+                # an optional column spelt wrong would silently take its default
+                problems.append(Problem(file, first_line - 1, str(typo), None,
+                                        f"cột lạ '{typo}': có phải cột '{col}'? (sửa tiêu đề; "
+                                        "cột không đọc được thì mọi ô lấy giá trị mặc định)",
+                                        check="missing_column"))
+            elif rule.has_default:
                 out[col] = rule.default
                 continue
-            problems.append(Problem(file, 1, col, None,
-                                    f"thiếu cột bắt buộc '{col}'", check="missing_column"))
+            else:
+                problems.append(Problem(file, first_line - 1, col, None,
+                                        f"thiếu cột bắt buộc '{col}'", check="missing_column"))
             continue
         s = raw[col].astype(str).str.strip()
+        if rule.kind in ("str", "code", "bool") and not s.str.isascii().all():
+            # a Mac writes 'có' decomposed (NFD); it must equal the 'có' typed elsewhere
+            s = s.str.normalize("NFC")
         empty = s == ""
+        excel_error = s.str.startswith("#") & s.str.match(EXCEL_ERRORS)
+        bad(excel_error, col, "ô báo lỗi của Excel: công thức không tính được, cần giá trị")
+        empty = empty | excel_error
         if rule.required:
-            bad(empty, col, "bắt buộc phải có giá trị", "required")
+            bad(empty & ~excel_error, col, "bắt buộc phải có giá trị", "required")
         if rule.kind in ("str",):
             out[col] = s.where(~empty, None)
         elif rule.kind == "code":
@@ -245,17 +544,33 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
             if rule.kind == "int":
                 frac = ~empty & num.notna() & (num != num.round())
                 bad(frac, col, EXPECTED_TEXT["int"])
+            invalid = notnum
+            if rule.kind == "int":
+                invalid = invalid | frac | (num.abs() > 2**53)
             if rule.ge is not None or rule.le is not None:
                 lo = -np.inf if rule.ge is None else rule.ge
                 hi = np.inf if rule.le is None else rule.le
                 out_of = num.notna() & ((num < lo) | (num > hi))
                 bad(out_of, col, f"trong khoảng {lo:g}–{hi:g}", "range")
+                invalid = invalid | out_of
+            # reported above; blanked so the cast below can't fail on them (2023.5, 1e20)
+            num = num.mask(invalid)
             if empty.any() and rule.has_default and rule.default is not None:
                 num = num.where(~empty, rule.default)
             out[col] = num.astype("Int64") if rule.kind == "int" else num.astype(float)
         elif rule.kind in ("date", "datetime"):
-            parsed = parse_datetimes(s)
-            bad(~empty & parsed.isna(), col, EXPECTED_TEXT[rule.kind])
+            parsed = parse_datetimes(s.where(~empty, ""))
+            if numeric is not None and col in numeric.columns:
+                # a number in an xlsx date cell is an Excel date shown unformatted
+                serial = numeric[col].reindex(s.index, fill_value=False).astype(bool) & ~empty
+                if serial.any():
+                    parsed = parsed.where(~serial, excel_serial_dates(s.where(serial)))
+            bad(~empty & parsed.isna(), col, EXPECTED_TEXT[rule.kind]
+                + f" (năm từ {MIN_YEAR} đến {MAX_YEAR})")
+            if rule.past:
+                limit = pd.Timestamp(today or dt.date.today()) + pd.Timedelta(days=1)
+                bad(parsed >= limit, col, "ngày ở tương lai (sau hôm nay): việc này chưa thể "
+                    "xảy ra — gõ nhầm năm?", "future")
             if rule.kind == "date":
                 parsed = parsed.dt.normalize()
             out[col] = parsed
@@ -265,6 +580,21 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
             continue
         out[c] = raw[c]  # extra columns are kept (plugins may read them) and ignored otherwise
     return out, Source(file, line, raw)
+
+
+def _fold(text: str) -> str:
+    """Lower case, no diacritics, no spaces or underscores: what a typo leaves alike."""
+    text = unicodedata.normalize("NFD", str(text).lower()).replace("đ", "d")
+    return re.sub(r"[\W_]+", "", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+def _misspelt(column: str, headers: list[Any]) -> Any:
+    """The unknown header that looks like a misspelling of ``column`` (or of one of its
+    Vietnamese labels), if exactly one does."""
+    targets = {_fold(column)} | {_fold(label) for label in ALIASES.get(column, ())}
+    close = [h for h in headers if not str(h).startswith("Unnamed")
+             and difflib.get_close_matches(_fold(h), targets, n=1, cutoff=0.85)]
+    return close[0] if len(close) == 1 else None
 
 
 def _cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
@@ -301,6 +631,12 @@ def _cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
                    "ngày hẹn trả không được trước ngày tiếp nhận", "date_order")
             report("dossiers", d["returned_at"].dt.normalize() < rec, "returned_at",
                    "ngày trả kết quả không được trước ngày tiếp nhận", "date_order")
+    if "discipline" in tables:
+        d = tables["discipline"]
+        if {"violation_on", "decided_on"} <= set(d.columns):
+            report("discipline", d["violation_on"] > d["decided_on"], "violation_on",
+                   "ngày vi phạm không được sau ngày quyết định kỷ luật có hiệu lực",
+                   "date_order")
     if "officials" in tables:
         o = tables["officials"]
         if {"months_worked", "months_absent"} <= set(o.columns):
@@ -339,6 +675,10 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
     sources: dict[str, Source] = {}
     for spec in specs:
         rules[spec.name] = _column_rules(spec.row_model)
+        file_problems = table_file_problems(folder, spec.name)
+        if file_problems:
+            problems += file_problems
+            continue
         path = find_table_file(folder, spec.name)
         if path is None:
             if spec.required:
@@ -351,18 +691,25 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
                     spec.name, f"{spec.name}.csv", empty.astype(str), rules[spec.name], problems)
             continue
         hashes[path.name] = file_hash(path)
-        raw = _read_raw(path, problems)
-        if raw is None:
-            continue
         known = {r.name for r in rules[spec.name]}
-        raw = raw.rename(columns=canonical_columns(list(raw.columns), known))
+        read = _read_raw(path, problems, known)
+        if read is None:
+            continue
+        renames = canonical_columns([str(c) for c in read.frame.columns], known)
+        raw = read.frame.set_axis([renames[str(c)] for c in read.frame.columns], axis=1)
+        numeric = (None if read.numeric is None
+                   else read.numeric.set_axis(raw.columns, axis=1))
         dup_cols = raw.columns[raw.columns.duplicated()].tolist()
         for c in dup_cols:
-            problems.append(Problem(path.name, 1, c, None, "cột bị lặp lại", "format"))
+            problems.append(Problem(path.name, read.first_line - 1, c, None, "cột bị lặp lại",
+                                    "format"))
         if dup_cols:
             continue
         tables[spec.name], sources[spec.name] = _validate_table(
-            spec.name, path.name, raw, rules[spec.name], problems)
+            spec.name, path.name, raw, rules[spec.name], problems, read.first_line, numeric)
+        if spec.name in NONEMPTY_TABLES and tables[spec.name].empty:
+            problems.append(Problem(path.name, None, None, None,
+                                    "không có dòng dữ liệu nào (chỉ có dòng tiêu đề)", "format"))
     _cross_checks(tables, sources, rules, problems)
     downgraded = frozenset(warning_checks) & DOWNGRADABLE
     errors = [p for p in problems if p.check not in downgraded]

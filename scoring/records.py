@@ -45,9 +45,9 @@ class Dossier(Row):
     procedure_code: str = Field(min_length=1)
     unit_id: str = Field(json_schema_extra={"ref": "units"})
     handler_id: str = Field(json_schema_extra={"ref": "officials"})
-    received_at: dt.datetime
+    received_at: dt.datetime = Field(json_schema_extra={"past": True})
     due_at: dt.datetime
-    returned_at: dt.datetime | None = None
+    returned_at: dt.datetime | None = Field(default=None, json_schema_extra={"past": True})
     late_cause: Literal["chu_quan", "phan_mem", "khach_quan"] | None = None
     apology_issued: bool = False
 
@@ -55,7 +55,7 @@ class Dossier(Row):
 class Reminder(Row):
     reminder_id: str = Field(min_length=1, json_schema_extra={"key": True})
     official_id: str = Field(json_schema_extra={"ref": "officials"})
-    issued_on: dt.date
+    issued_on: dt.date = Field(json_schema_extra={"past": True})
     kind: Literal["nhac_nho", "chan_chinh"]
     subject: str = Field(min_length=1)
     document_no: str = Field(min_length=1)
@@ -68,7 +68,7 @@ class Discipline(Row):
                   "buoc_thoi_viec"]
     authority: Literal["dang", "chinh_quyen"]
     decided_on: dt.date
-    violation_on: dt.date
+    violation_on: dt.date = Field(json_schema_extra={"past": True})
     document_no: str = Field(min_length=1)
     violation_id: str | None = None
     counted_in_year: int | None = Field(default=None, ge=1945, le=2100)
@@ -80,7 +80,7 @@ class Innovation(Row):
     title: str = Field(min_length=1)
     kind: Literal["sang_kien", "de_tai"]
     level: Literal["co_so", "tinh", "toan_quoc"]
-    recognized_on: dt.date
+    recognized_on: dt.date = Field(json_schema_extra={"past": True})
     document_no: str = Field(min_length=1)
     cchc: bool = False
 
@@ -101,3 +101,5 @@ CORE_TABLES: dict[str, tuple[type[Row], bool]] = {
     "innovations": (Innovation, True),
     "titles_history": (TitleHistory, False),
 }
+# tables that must have at least one row: a year with no official or no unit is a wrong file
+NONEMPTY_TABLES: frozenset[str] = frozenset({"units", "officials"})
