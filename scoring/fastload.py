@@ -17,7 +17,9 @@ both paths frame by frame).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -182,16 +184,34 @@ def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
             else _blank_to_null(first).null_count
         if blank:
             raise NotClean(f"{name}: blank first cell")
+    from scoring.loader import EXCEL_ERRORS, MAX_YEAR, MIN_YEAR, _misspelt
+
+    known = {r.name for r in rules}
+    unknown = [c for c in table.column_names if c not in known]
     cols: dict[str, pa.ChunkedArray | object] = {}
     for rule in rules:
         if rule.name not in table.column_names:
-            if not rule.has_default:
+            if not rule.has_default or _misspelt(rule.name, unknown) is not None:
                 raise NotClean(f"{name}: missing column {rule.name}")
             cols[rule.name] = rule.default
             continue
         arr = table[rule.name]
         if rule.kind in ("str", "code"):
             arr = _blank_to_null(arr)
+            if _any(pc.fill_null(pc.match_substring_regex(arr, EXCEL_ERRORS), False)):
+                raise NotClean(f"{name}.{rule.name}: Excel error cell")
+            if not _nfc(arr):
+                raise NotClean(f"{name}.{rule.name}: not NFC")
+        if rule.kind in ("date", "datetime"):
+            years = pc.year(arr)
+            if _any(pc.fill_null(pc.or_(pc.less(years, MIN_YEAR),
+                                        pc.greater(years, MAX_YEAR)), False)):
+                raise NotClean(f"{name}.{rule.name}: year out of range")
+            if rule.past:
+                tomorrow = pa.scalar(pd.Timestamp(dt.date.today()) + pd.Timedelta(days=1),
+                                     arr.type)
+                if _any(pc.fill_null(pc.greater_equal(arr, tomorrow), False)):
+                    raise NotClean(f"{name}.{rule.name}: future")
         if rule.kind == "bool":
             # an empty cell reads as false in the reference path (unless it is required)
             if rule.required and arr.null_count:
@@ -218,7 +238,6 @@ def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
         if rule.kind == "date":
             arr = pc.floor_temporal(arr, unit="day")
         cols[rule.name] = arr
-    known = {r.name for r in rules}
     for c in table.column_names:
         if c not in known and c.strip() != "" and not c.startswith("Unnamed"):
             cols[c] = table[c]  # kept as written, like the reference path
@@ -240,6 +259,12 @@ def to_frame(cols: dict[str, pa.ChunkedArray | object], rules: list[ColumnRule],
     return frame
 
 
+def _nfc(arr: pa.ChunkedArray) -> bool:
+    """Whether every non-ASCII value is already NFC (the reference path normalises)."""
+    odd = pc.filter(arr, pc.invert(pc.fill_null(pc.string_is_ascii(arr), True)))
+    return all(unicodedata.is_normalized("NFC", v) for v in pc.unique(odd).to_pylist())
+
+
 def _unique(arr: pa.ChunkedArray) -> bool:
     present = arr.drop_null().combine_chunks() if arr.null_count else arr.combine_chunks()
     if len(present) < 2:
@@ -253,12 +278,21 @@ def _unique(arr: pa.ChunkedArray) -> bool:
 def load_fast(folder: Path, specs: list[TableSpec],
               rules: dict[str, list[ColumnRule]]) -> Dataset:
     """Load a clean CSV dataset; raise :class:`NotClean` when the reference path must."""
-    from scoring.loader import Dataset, _validate_table, file_hash, find_table_file
+    from scoring.loader import (
+        Dataset,
+        _validate_table,
+        file_hash,
+        find_table_file,
+        table_file_problems,
+    )
+    from scoring.records import NONEMPTY_TABLES
 
     paths: dict[str, Path] = {}
     frames: dict[str, pd.DataFrame] = {}
     arrow: dict[str, dict[str, pa.ChunkedArray]] = {}
     for spec in specs:
+        if table_file_problems(folder, spec.name):
+            raise NotClean(f"{spec.name}: file problems")
         path = find_table_file(folder, spec.name)
         if path is None:
             if spec.required:
@@ -277,6 +311,8 @@ def load_fast(folder: Path, specs: list[TableSpec],
             table, _ = _read_typed(path, rules[name])
             frames[name], arrow[name] = _table_frame(name, table, rules[name])
             del table
+            if name in NONEMPTY_TABLES and frames[name].empty:
+                raise NotClean(f"{name}: no rows")
         file_hashes = {k: f.result() for k, f in hashes.items()}
     _cross_checks(frames, arrow, rules)
     return Dataset(folder, frames, dict(sorted(file_hashes.items())), [])
@@ -312,6 +348,10 @@ def _cross_checks(frames: dict[str, pd.DataFrame], arrow: dict[str, dict[str, pa
         for c in ("due_at", "returned_at"):
             if _any(pc.fill_null(pc.less(day[c], day["received_at"]), False)):
                 raise NotClean("dossiers: date order")
+    k = arrow.get("discipline", {})
+    if {"violation_on", "decided_on"} <= set(k):
+        if _any(pc.fill_null(pc.greater(k["violation_on"], k["decided_on"]), False)):
+            raise NotClean("discipline: date order")
     o = frames.get("officials")
     if o is not None and {"months_worked", "months_absent"} <= set(o.columns):
         if ((o["months_worked"] + o["months_absent"]) > 12 + 1e-9).any():
