@@ -184,7 +184,7 @@ def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
             else _blank_to_null(first).null_count
         if blank:
             raise NotClean(f"{name}: blank first cell")
-    from scoring.loader import EXCEL_ERRORS, MAX_YEAR, MIN_YEAR, _misspelt
+    from scoring.loader import EXCEL_ERRORS, MAX_YEAR, MIN_YEAR, _default_column, _misspelt
 
     known = {r.name for r in rules}
     unknown = [c for c in table.column_names if c not in known]
@@ -193,7 +193,7 @@ def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
         if rule.name not in table.column_names:
             if not rule.has_default or _misspelt(rule.name, unknown) is not None:
                 raise NotClean(f"{name}: missing column {rule.name}")
-            cols[rule.name] = rule.default
+            cols[rule.name] = _default_column(rule, pd.RangeIndex(n))
             continue
         arr = table[rule.name]
         if rule.kind in ("str", "code"):

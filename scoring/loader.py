@@ -510,7 +510,7 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
                                         "cột không đọc được thì mọi ô lấy giá trị mặc định)",
                                         check="missing_column"))
             elif rule.has_default:
-                out[col] = rule.default
+                out[col] = _default_column(rule, raw.index)
                 continue
             else:
                 problems.append(Problem(file, first_line - 1, col, None,
@@ -580,6 +580,20 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
             continue
         out[c] = raw[c]  # extra columns are kept (plugins may read them) and ignored otherwise
     return out, Source(file, line, raw)
+
+
+def _default_column(rule: ColumnRule, index: pd.Index) -> pd.Series:
+    """A missing optional column, typed like a present one: a blank date column must still
+    be dates (the date-order checks and the rules compare them)."""
+    if rule.kind in ("date", "datetime"):
+        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    if rule.kind == "float":
+        return pd.Series(rule.default, index=index, dtype=float)
+    if rule.kind == "int":
+        return pd.Series(rule.default, index=index, dtype="Int64")
+    if rule.kind == "bool":
+        return pd.Series(bool(rule.default), index=index, dtype=bool)
+    return pd.Series(rule.default, index=index, dtype=object)
 
 
 def _fold(text: str) -> str:

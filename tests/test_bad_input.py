@@ -423,3 +423,22 @@ def test_message_quotes_a_long_value_shortly(tmp_path):
         load_dataset(folder)
     assert len(str(info.value.problems[0])) < 300
     assert "3001 ký tự" in str(info.value.problems[0])
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_optional_columns_left_out_still_run(tmp_path, fast):
+    """Without the optional returned_at and months_absent columns, the blank dates are still
+    dates (comparing them used to crash) and the run completes."""
+
+    def drop(folder: Path) -> None:
+        for table, column in (("dossiers", "returned_at"), ("officials", "months_absent")):
+            rows = rows_of(folder, table)
+            i = rows[0].index(column)
+            write_rows(folder, table, [r[:i] + r[i + 1:] for r in rows])
+
+    folder = damaged(tmp_path, drop)
+    tables = load_dataset(folder, fast=fast).tables
+    assert str(tables["dossiers"]["returned_at"].dtype) == "datetime64[ns]"
+    assert (tables["officials"]["months_absent"] == 0).all()
+    outcome = api.run(folder, 2023, store=False)
+    assert len(outcome.classification.results) == 44
