@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ class ShardedOutcome:
     officials: int
     reasons: int
     groups: int
+    classify_seconds: float = 0.0  # time spent in the engine and plugins, all groups
 
 
 def _stream_dossiers(path: Path, rules: list, dataset: Dataset, shard_of: pd.Series,
@@ -161,7 +163,7 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
         except NotClean:
             return _whole(session, folder, year, db)
         hashes = dict(sorted({**dataset.file_hashes, path.name: hashed.result()}.items()))
-        counts = {"officials": 0, "reasons": 0}
+        counts = {"officials": 0, "reasons": 0, "classify": 0.0}
 
         def parts() -> Iterator[Classification]:
             for i, units in enumerate(groups):
@@ -180,7 +182,9 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                 part = subset(dataset, units, session.extra_tables())
                 part.tables[BIG] = to_frame(ordered, rules[BIG], table.num_rows)
                 del table
+                started = time.perf_counter()
                 result = session.classify(part, year)
+                counts["classify"] += time.perf_counter() - started
                 # every unit row once: each group keeps its own units (and the first group
                 # the units without officials)
                 mine = set(units) if i else set(units) | (
@@ -196,4 +200,5 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                        input_hashes=hashes, tool_version=__version__,
                        created_at=dt.datetime.now(dt.UTC).replace(microsecond=0))
         run_id = save_run_parts(open_db(db), parts(), meta)
-    return ShardedOutcome(run_id, counts["officials"], counts["reasons"], len(groups))
+    return ShardedOutcome(run_id, int(counts["officials"]), int(counts["reasons"]), len(groups),
+                          counts["classify"])
