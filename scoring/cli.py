@@ -123,11 +123,15 @@ def progress_steps(steps: tuple[str, ...]) -> Iterator[Callable[[str], None]]:
 @click.option("--dry-run", is_flag=True,
               help="Classify and show the result but store nothing; with --set, show who "
                    "changes level or title against the policy as it is, and why.")
+@click.option("--by-unit", "by_unit", type=click.IntRange(min=1), default=None, metavar="N",
+              help="For data too big for memory (a whole country): read the dossiers in "
+                   "blocks and classify groups of units of at most N officials at a time; "
+                   "same results, one stored run.")
 @policy_option
 @db_option
 @user_errors
 def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
-        policy: str | None, db: str | None) -> None:
+        by_unit: int | None, policy: str | None, db: str | None) -> None:
     """Validate the data, classify every official of YEAR and store the run.
 
     \b
@@ -135,7 +139,19 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
       xeploai run --data examples/binh_dinh_2023 --year 2023
       xeploai run --data examples/binh_dinh_2023 --year 2023 \\
           --set late_dossiers.repeat_threshold=2 --dry-run
+      xeploai run --data ca_nuoc_2023 --year 2023 --by-unit 100000
     """
+    if by_unit is not None:
+        if settings or dry_run:
+            raise click.UsageError("--by-unit stores a run: it can't be combined with --set "
+                                   "or --dry-run")
+        from scoring.sharded import run_sharded
+
+        done = run_sharded(data_dir, year, policy=policy, db=db, max_officials=by_unit)
+        out.print(f"Đã xếp loại {done.officials} người ({done.reasons} lý do) theo "
+                  f"{done.groups} nhóm đơn vị — lần chạy số {done.run_id}")
+        out.print(f"run id: {done.run_id}")
+        return
     if settings and not dry_run:
         raise click.UsageError("--set needs --dry-run: a stored run always follows a policy "
                                "file; change the file to store a run with other values")

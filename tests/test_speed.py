@@ -266,3 +266,21 @@ def test_sharded_run_on_bad_input_names_the_problem_and_stores_nothing(
     engine = open_db(db_url)
     assert "runs" not in inspect(engine).get_table_names() or \
         pd.read_sql("select count(*) as n from runs", engine)["n"].iloc[0] == 0
+
+
+def test_cli_run_by_unit_stores_the_same_results(generated: Path, db_url: str) -> None:
+    from click.testing import CliRunner
+
+    from scoring.cli import main
+
+    runner = CliRunner()
+    env = {"XEPLOAI_DB": db_url}
+    args = ["run", "--data", str(generated), "--year", str(YEAR), "--policy", str(POLICY)]
+    first = runner.invoke(main, args, env=env, catch_exceptions=False)
+    second = runner.invoke(main, [*args, "--by-unit", "60"], env=env, catch_exceptions=False)
+    assert first.exit_code == 0 and second.exit_code == 0, second.output
+    assert "run id: 2" in second.output and "nhóm đơn vị" in second.output
+    engine = open_db(db_url)
+    pd.testing.assert_frame_equal(load_results(engine, 2), load_results(engine, 1))
+    bad = runner.invoke(main, [*args, "--by-unit", "60", "--dry-run"], env=env)
+    assert bad.exit_code == 2
