@@ -295,3 +295,28 @@ def test_signal_mid_run_leaves_the_database_as_it_was(stored, sig):
         assert proc.returncode == -signal.SIGKILL
     assert "run id" not in proc.stdout
     assert snapshot(stored) == before
+
+
+# -- a sharded run stores group after group inside one transaction -----------------------
+
+
+def test_sharded_run_failing_in_a_later_group_stores_nothing(stored, tmp_path):
+    """The first group's rows are already sent when a plugin fails on the second."""
+    from scoring.generate import generate_dataset
+    from scoring.sharded import run_sharded
+
+    data = tmp_path / "gen"
+    generate_dataset(data, officials=60, dossiers=600, year=2023, seed=5)
+    policy = rogue_policy(tmp_path / "p", """
+global CALLS
+CALLS = globals().get("CALLS", 0) + 1
+if CALLS == 2:
+    raise RuntimeError("nhóm đơn vị thứ hai")
+return None
+""")
+    before = snapshot(stored)
+    with fail_on("NEVER", RuntimeError()) as seen, \
+            pytest.raises(PluginError, match="nhóm đơn vị thứ hai"):
+        run_sharded(data, 2023, policy=policy, db=stored, max_officials=20)
+    assert any(s.startswith("INSERT INTO results") for s in seen)
+    assert snapshot(stored) == before
