@@ -17,7 +17,6 @@ both paths frame by frame).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
@@ -184,7 +183,14 @@ def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
             else _blank_to_null(first).null_count
         if blank:
             raise NotClean(f"{name}: blank first cell")
-    from scoring.loader import EXCEL_ERRORS, MAX_YEAR, MIN_YEAR, _default_column, _misspelt
+    from scoring.loader import (
+        EXCEL_ERRORS,
+        MAX_YEAR,
+        MIN_YEAR,
+        _default_column,
+        _misspelt,
+        today_here,
+    )
 
     known = {r.name for r in rules}
     unknown = [c for c in table.column_names if c not in known]
@@ -208,7 +214,7 @@ def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
                                         pc.greater(years, MAX_YEAR)), False)):
                 raise NotClean(f"{name}.{rule.name}: year out of range")
             if rule.past:
-                tomorrow = pa.scalar(pd.Timestamp(dt.date.today()) + pd.Timedelta(days=1),
+                tomorrow = pa.scalar(pd.Timestamp(today_here()) + pd.Timedelta(days=1),
                                      arr.type)
                 if _any(pc.fill_null(pc.greater_equal(arr, tomorrow), False)):
                     raise NotClean(f"{name}.{rule.name}: future")

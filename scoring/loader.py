@@ -568,7 +568,7 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
             bad(~empty & parsed.isna(), col, EXPECTED_TEXT[rule.kind]
                 + f" (năm từ {MIN_YEAR} đến {MAX_YEAR})")
             if rule.past:
-                limit = pd.Timestamp(today or dt.date.today()) + pd.Timedelta(days=1)
+                limit = pd.Timestamp(today or today_here()) + pd.Timedelta(days=1)
                 bad(parsed >= limit, col, "ngày ở tương lai (sau hôm nay): việc này chưa thể "
                     "xảy ra — gõ nhầm năm?", "future")
             if rule.kind == "date":
@@ -580,6 +580,15 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
             continue
         out[c] = raw[c]  # extra columns are kept (plugins may read them) and ignored otherwise
     return out, Source(file, line, raw)
+
+
+VIETNAM = dt.timezone(dt.timedelta(hours=7))  # no daylight saving
+
+
+def today_here() -> dt.date:
+    """Today for the 'not in the future' check: the later of the machine's date and the date
+    in Vietnam, so a server on UTC doesn't call this morning's dossiers future."""
+    return max(dt.date.today(), dt.datetime.now(VIETNAM).date())
 
 
 def _default_column(rule: ColumnRule, index: pd.Index) -> pd.Series:

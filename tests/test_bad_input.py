@@ -442,3 +442,26 @@ def test_optional_columns_left_out_still_run(tmp_path, fast):
     assert (tables["officials"]["months_absent"] == 0).all()
     outcome = api.run(folder, 2023, store=False)
     assert len(outcome.classification.results) == 44
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_today_is_not_the_future_but_the_day_after_tomorrow_is(tmp_path, fast):
+    """'Today' is the later of the machine's date and Vietnam's, so a server on UTC
+    accepts a dossier received this morning in Vietnam."""
+    import datetime as dt
+
+    from scoring.loader import today_here
+
+    today = today_here()
+    assert today >= dt.date.today()
+    ok = damaged(tmp_path / "ok", cell("dossiers", 2, "received_at", f"{today} 06:00"))
+    # the dossier's other dates must not precede its reception
+    cell("dossiers", 2, "due_at", f"{today}")(ok)
+    cell("dossiers", 2, "returned_at", f"{today}")(ok)
+    load_dataset(ok, fast=fast)
+    later = today + dt.timedelta(days=2)
+    bad = damaged(tmp_path / "bad", cell("dossiers", 2, "returned_at", f"{later}"))
+    with pytest.raises(InvalidInputError) as info:
+        load_dataset(bad, fast=fast)
+    (problem,) = info.value.problems
+    assert (problem.column, problem.check) == ("returned_at", "future")
