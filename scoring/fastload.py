@@ -63,7 +63,10 @@ def _header(path: Path) -> list[str]:
         line = head[:end].decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise NotClean("header is not UTF-8") from exc
-    names = next(csv.reader(io.StringIO(line)), [])
+    try:
+        names = next(csv.reader(io.StringIO(line)), [])
+    except csv.Error as exc:  # a stray CR or quote in the header line (found by fuzzing)
+        raise NotClean(f"header: {exc}") from exc
     if not names:
         raise NotClean("empty header")
     return names
