@@ -83,6 +83,39 @@ def db_url(request: pytest.FixtureRequest) -> str:
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
 
 
+@pytest.fixture
+def cli(db_url: str):
+    """``cli("run", ...)``: xeploai against this test's database, checking the exit code."""
+    from click.testing import CliRunner
+
+    from scoring.cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args: str, expect: int = 0):
+        result = runner.invoke(main, [*args], env={"XEPLOAI_DB": db_url},
+                               catch_exceptions=False)
+        assert result.exit_code == expect, result.output
+        return result
+
+    return invoke
+
+
+@pytest.fixture
+def engine(db_url: str):
+    from scoring.storage import open_db
+
+    return open_db(db_url)
+
+
+@pytest.fixture
+def sample_run(engine) -> int:
+    """The bundled sample, classified for 2023 and stored; returns the run id."""
+    from scoring import api
+
+    return api.run(SAMPLE, 2023, db=engine).run_id  # type: ignore[return-value]
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     where = "" if not PG_URL else f" ({PG_URL})"
     terminalreporter.write_line(f"xeploai: {len(_pg_ran)} tests ran against PostgreSQL{where}")

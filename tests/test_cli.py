@@ -19,19 +19,6 @@ from .conftest import SAMPLE
 
 
 @pytest.fixture
-def cli(db_url):
-    runner = CliRunner()
-
-    def invoke(*args: str, expect: int = 0):
-        result = runner.invoke(main, [*args], env={"XEPLOAI_DB": db_url},
-                               catch_exceptions=False)
-        assert result.exit_code == expect, result.output
-        return result
-
-    return invoke
-
-
-@pytest.fixture
 def ran(cli):
     return cli("run", "--data", str(SAMPLE), "--year", "2023")
 

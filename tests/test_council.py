@@ -25,33 +25,8 @@ from scoring.overrides import (
     quota_allowed,
     record_override,
 )
-from scoring.storage import open_db
 
 from .conftest import POLICY, SAMPLE
-
-
-@pytest.fixture
-def engine(db_url):
-    return open_db(db_url)
-
-
-@pytest.fixture
-def sample_run(engine) -> int:
-    return api.run(SAMPLE, 2023, db=engine).run_id  # type: ignore[return-value]
-
-
-@pytest.fixture
-def cli(db_url):
-    runner = CliRunner()
-
-    def invoke(*args: str, expect: int = 0):
-        result = runner.invoke(main, [*args], env={"XEPLOAI_DB": db_url},
-                               catch_exceptions=False)
-        assert result.exit_code == expect, result.output
-        return result
-
-    return invoke
-
 
 # --- overrides ------------------------------------------------------------------------
 

@@ -7,26 +7,15 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from scoring import api
 from scoring.overrides import council_view, quota_status
-from scoring.storage import load_quotas, load_units, open_db
+from scoring.storage import load_quotas, load_units
 from scoring.xlsx_export import UNIT_COLUMNS, sheet_name, text_lines
 
 from .conftest import SAMPLE
-
-
-@pytest.fixture
-def engine(db_url):
-    return open_db(db_url)
-
-
-@pytest.fixture
-def sample_run(engine) -> int:
-    return api.run(SAMPLE, 2023, db=engine).run_id  # type: ignore[return-value]
 
 
 def export_xlsx(engine, tmp_path: Path, run_id: int, name: str = "k.xlsx") -> Path:
