@@ -228,7 +228,9 @@ def council_view(engine: Engine, run_id: int | None = None) -> CouncilView:
     final = apply_overrides(load_results(engine, rid), decisions)
     quotas, units = load_quotas(engine, rid), load_units(engine, rid)
     flags = quota_flags(final, quotas, units)
-    final["flag"] = final["official_id"].map(flags).fillna("")
+    # map through an object Series: an empty dict would otherwise give a float column
+    final["flag"] = final["official_id"].map(pd.Series(flags, dtype=object)).astype(object) \
+        .fillna("")
     groups, unit_q = quota_status(final, quotas, units)
     return CouncilView(rid, final, groups, unit_q, decisions)
 
