@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -188,23 +188,6 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "evidence",  # str: JSON list of evidence record ids / document numbers
     "note",  # str: one Vietnamese sentence for HR staff and auditors
 )
-
-
-@dataclass
-class Findings:
-    """Builder for a plugin's findings table.
-
-    Rules usually build a DataFrame directly with :func:`findings_frame`; this class is the
-    convenience for rules that have a handful of rows.
-    """
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, official_id: str, rule: str, **kwargs: Any) -> None:
-        self.rows.append({"official_id": official_id, "rule": rule, **kwargs})
-
-    def frame(self) -> pd.DataFrame:
-        return findings_frame(pd.DataFrame(self.rows))
 
 
 FINDING_DEFAULTS: dict[str, Any] = {
