@@ -164,7 +164,7 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
     quota = validate_section(policy, "quota", QuotaParams, end)
     findings, ctx, versions, order = collect_findings(dataset, policy, registry, year,
                                                       considered)
-    titles = validate_section(policy, "titles", TitlesParams, ctx.titles.considered_on)
+    titles = ctx.titles  # read once, on the consideration date, by collect_findings
 
     off = dataset.tables["officials"]
     r = pd.DataFrame({
