@@ -98,8 +98,10 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
     params = {"points_per_late": p.points_per_late,
               "points_per_no_apology": p.points_per_no_apology,
               "max_deduction": p.max_deduction, "counted_causes": p.counted_causes}
+    # each official's counted dossiers: evidence of the points and of the repeat offence
+    counted_lists = _json_lists(counted["dossier_id"], counted["handler_id"])
     if len(n_late):
-        ev = _json_lists(counted["dossier_id"], counted["handler_id"]).reindex(n_late.index)
+        ev = counted_lists.reindex(n_late.index)
         capped = applied_late != raw_late
         frames.append(findings_frame(
             pd.DataFrame({"official_id": n_late.index.to_numpy(),
@@ -149,8 +151,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
             ["official_id", "issued_on", "document_no"], kind="mergesort")
         docs = rem.groupby("official_id")["document_no"].agg(list)
         dates = join_groups(rem["issued_on"].dt.strftime("%d/%m/%Y"), rem["official_id"], ", ")
-        dossier_lists = _json_lists(counted["dossier_id"], counted["handler_id"])
-        evidence = [json.dumps({"reminders": docs[oid], "dossiers": json.loads(dossier_lists[oid])},
+        evidence = [json.dumps({"reminders": docs[oid], "dossiers": json.loads(counted_lists[oid])},
                                ensure_ascii=False) for oid in repeat.index]
         rparams = json.dumps({"repeat_threshold": p.repeat_threshold,
                               "repeat_reminder_subject": p.repeat_reminder_subject,
