@@ -6,12 +6,17 @@ reform office would ship it), run last, whose findings hook does one wrong thing
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scoring import api
 from scoring.cli import main
 from scoring.errors import PluginError
+from scoring.plugins import _is_json
 
 from .conftest import SAMPLE
 from .faults import rogue_policy, snapshot
@@ -57,6 +62,8 @@ CASES: dict[str, tuple[str, list[str]]] = {
     "params a list": (ONE + 'df["params"] = "[3]"\nreturn df\n', ["rogue.bonus", "params"]),
     "evidence not JSON": (ONE + 'df["evidence"] = "HS-1, HS-2"\nreturn df\n',
                           ["rogue.bonus", "evidence", "HS-1, HS-2"]),
+    "params with text after": (ONE + 'df["params"] = \'{"n": 3} x\'\nreturn df\n',
+                               ["rogue.bonus", "params", "x"]),
 }
 
 
@@ -91,3 +98,29 @@ def test_cli_names_plugin_and_rule_exit_1_no_traceback(tmp_path, db_url):
     assert "plugin 'rogue', rule 'rogue.bonus'" in result.output
     assert "'A+'" in result.output and "Traceback" not in result.output
     assert snapshot(db_url) == {}  # the database was not even opened
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8)
+JSON_TEXTS = st.one_of(
+    JSON_VALUES.map(lambda v: json.dumps(v, ensure_ascii=False)),
+    st.tuples(JSON_VALUES, st.sampled_from(["", " ", "\n", "\t "]),
+              st.sampled_from(["", " ", "x", ",1", "]", "}"])).map(
+        lambda t: t[1] + json.dumps(t[0]) + t[2]),
+    st.text(max_size=20))
+
+
+def _reference_is_json(value: str, kind: type | tuple[type, ...]) -> bool:
+    try:
+        return isinstance(json.loads(value), kind)
+    except ValueError:
+        return False
+
+
+@given(JSON_TEXTS, st.sampled_from([dict, (list, dict)]))
+def test_json_check_agrees_with_json_loads(value, kind):
+    """The findings check calls json's scanner directly for speed: it must accept and
+    reject exactly what ``json.loads`` does (whitespace around, text after, not JSON)."""
+    assert _is_json(value, kind) == _reference_is_json(value, kind)

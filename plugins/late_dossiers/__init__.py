@@ -61,12 +61,15 @@ def _json_lists(ids: pd.Series, by: pd.Series) -> pd.Series:
 def late_dossier_table(context: RuleContext, p: LateDossiersParams) -> pd.DataFrame:
     """The year's late dossiers, with a ``counted`` flag (the handler's fault)."""
     d = context.tables["dossiers"]
-    due = d["due_at"].dt.normalize()
-    returned = d["returned_at"].dt.normalize()
-    in_year = due.dt.year == context.year
-    late = in_year & ((returned.notna() & (returned > due))
-                      | (returned.isna() & (due <= context.year_end)))
-    out = d.loc[late, ["dossier_id", "handler_id", "late_cause", "apology_issued"]].copy()
+    # numpy on the datetime64 values: pandas' .dt accessors cost ten times more on 2M rows
+    due = d["due_at"].to_numpy().astype("datetime64[D]")
+    returned = d["returned_at"].to_numpy().astype("datetime64[D]")  # NaT: still open
+    in_year = ((due >= np.datetime64(f"{context.year}-01-01"))
+               & (due <= np.datetime64(f"{context.year}-12-31")))
+    # in the year, so an open dossier is past its due date at the year's end
+    late = np.flatnonzero(in_year & (np.isnat(returned) | (returned > due)))
+    out = d[["dossier_id", "handler_id", "late_cause", "apology_issued"]].take(late) \
+        .reset_index(drop=True)
     cause = out["late_cause"].fillna("")
     # a blank cause is the handler's until someone records otherwise (SPEC §3)
     out["counted"] = (cause == "") | cause.isin(p.counted_causes)
