@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring import api
-from scoring.engine import REASON_COLUMNS, RESULT_COLUMNS
+from scoring.engine import REASON_COLUMNS, RESULT_COLUMNS, _explanation_order
 from scoring.errors import InvalidInputError
 from scoring.fastload import load_fast
 from scoring.frames import join_groups, json_lists
@@ -80,6 +80,34 @@ def test_join_groups_matches_groupby_join(rows: list[tuple[str, str]]) -> None:
     got = join_groups(frame["item"], frame["by"], "; ", "<", ">")
     want = frame.groupby("by", sort=True)["item"].agg(lambda s: "<" + "; ".join(s) + ">")
     assert got.to_dict() == want.to_dict()
+
+
+
+REASON_ROWS = st.lists(st.tuples(
+    st.sampled_from(["CB2", "CB10", "CB1", "Đ3"]), st.integers(0, 3), st.integers(1, 3),
+    st.sampled_from(["b.x", "a.y", "core.z"]), st.sampled_from(["[]", '["HS2"]', '["HS10"]']),
+    st.integers(0, 9)), max_size=40)
+
+
+@given(REASON_ROWS)
+@settings(max_examples=200, deadline=None)
+def test_explanation_order_is_the_stable_five_key_sort(rows: list[tuple]) -> None:
+    """The engine's lexsort on integer codes orders and numbers reasons exactly like a
+    stable ``sort_values`` on official, step, plugin, rule, evidence (ties included)."""
+    frame = pd.DataFrame(rows, columns=["official_id", "_step", "_plugin", "rule", "evidence",
+                                        "note"], dtype=object)
+    frame[["_step", "_plugin"]] = frame[["_step", "_plugin"]].astype("int64")
+    frame["note"] = frame["note"].astype(str) + "/" + frame.index.astype(str)  # who is who
+    for col in REASON_COLUMNS:
+        if col not in frame:
+            frame[col] = ""
+    got, rule_lists = _explanation_order(frame, pd.unique(frame["official_id"].to_numpy()))
+    want = frame.sort_values(["official_id", "_step", "_plugin", "rule", "evidence"],
+                             kind="mergesort").reset_index(drop=True)
+    want["seq"] = want.groupby("official_id").cumcount() + 1
+    assert got["note"].tolist() == want["note"].tolist()
+    assert got["seq"].tolist() == want["seq"].tolist()
+    assert rule_lists.to_dict() == want.groupby("official_id")["rule"].agg(";".join).to_dict()
 
 
 # -- loader: the typed pyarrow path against the reference (text + pandas) path -----------
