@@ -30,9 +30,11 @@ def join_groups(items: pd.Series, by: pd.Series, sep: str, prefix: str = "",
     keys = by.to_numpy(dtype=object)
     if len(keys) == 0:
         return pd.Series([], dtype=object)
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    texts = items.to_numpy(dtype=object)[order].tolist()
+    texts = items.to_numpy(dtype=object)
+    if not pd.Index(keys).is_monotonic_increasing:  # callers often pass them sorted
+        order = np.argsort(keys, kind="stable")
+        keys, texts = keys[order], texts[order]
+    texts = texts.tolist()
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     ends = np.r_[starts[1:], len(keys)].tolist()
     joined = [prefix + sep.join(texts[a:b]) + suffix

@@ -220,7 +220,14 @@ def findings_frame(df: pd.DataFrame | None = None, /, **columns: Any) -> pd.Data
     out = out[list(FINDING_COLUMNS)].reset_index(drop=True)
     for name in ("official_id", "rule", "ceiling", "blocks_titles", "qualifies_titles",
                  "params", "evidence", "note"):
-        out[name] = out[name].fillna("").astype(object).astype(str).astype(object)
+        col = out[name]
+        if col.dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "string":
+            continue  # already Python strings, nothing missing: the usual case, left as is
+        if isinstance(col.dtype, pd.StringDtype):
+            out[name] = pd.Series(col.fillna("").to_numpy(dtype=object), index=out.index,
+                                  dtype=object)
+        else:
+            out[name] = col.fillna("").astype(object).astype(str).astype(object)
     out["points"] = out["points"].astype(float)
     out["exclude"] = out["exclude"].fillna(False).astype(bool)
     return out
