@@ -184,6 +184,13 @@ TRICKY = [
     ("dossiers.csv", "late_cause", " phan_mem"),
     ("dossiers.csv", "apology_issued", "không"),
     ("units.csv", "parent_id", "  "),
+    # the byte-level pre-checks must not wave these through
+    ("units.csv", "name", "#REF!"),
+    ("units.csv", "name", "#1 Phường"),  # a '#' that is not an Excel error
+    ("officials.csv", "full_name", "Nguye\u0302\u0303n Văn A"),  # decomposed, not NFC
+    ("dossiers.csv", "due_at", "2023-01-05 10:00"),  # a time in a date column
+    ("dossiers.csv", "received_at", "1899-12-31 10:00"),
+    ("dossiers.csv", "returned_at", "2101-01-01 08:00"),
 ]
 
 

@@ -42,6 +42,11 @@ class ServiceTimeParams(Params):
     ldtt_min_months_recruited: int = Field(ge=0, le=12)
 
 
+def _g(values: pd.Series) -> pd.Series:
+    """Numbers as in the notes (12, 4.5), as text even when there are none."""
+    return values.map("{:g}".format).astype(object)
+
+
 @hookimpl
 def xeploai_plugin_info() -> PluginInfo:
     return PluginInfo(NAME, VERSION, RULES, ServiceTimeParams,
@@ -62,19 +67,20 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
     frames = []
 
     def add(mask: pd.Series, rule: str, note: pd.Series | str, params: dict, **kw) -> None:
+        """Findings for the officials in ``mask``; a Series ``note`` holds their notes."""
         if mask.any():
             frames.append(findings_frame(
                 pd.DataFrame({"official_id": o.loc[mask, "official_id"].to_numpy()}),
                 rule=f"{NAME}.{rule}", params=json.dumps(params, sort_keys=True),
-                note=note[mask].to_numpy() if isinstance(note, pd.Series) else note, **kw))
+                note=note.to_numpy() if isinstance(note, pd.Series) else note, **kw))
 
-    fmt = worked.map("{:g}".format)
+    # notes are built for the few officials concerned, not for the whole province
     add(short, "not_classified",
-        "Công tác " + fmt + " tháng trong năm (dưới "
+        "Công tác " + _g(worked[short]) + " tháng trong năm (dưới "
         + f"{p.min_months_classified:g}" + " tháng, không nghỉ thai sản) → không xếp loại",
         {"min_months_classified": p.min_months_classified}, exclude=True)
     add(leave, "leave_ceiling",
-        "Nghỉ " + absent.map("{:g}".format) + " tháng trong năm (từ "
+        "Nghỉ " + _g(absent[leave]) + " tháng trong năm (từ "
         + f"{p.leave_ceiling_min_months:g} đến dưới {p.leave_ceiling_below_months:g} tháng)"
         + f" → tối đa {p.leave_ceiling_level}",
         {"leave_ceiling_min_months": p.leave_ceiling_min_months,
@@ -94,7 +100,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
         cutoff = context.year_end - pd.DateOffset(months=p.ldtt_min_months_recruited)
         late = recruited.notna() & (recruited > cutoff) & ~short
         add(late, "recruited_late_no_ldtt",
-            "Tuyển dụng ngày " + recruited.dt.strftime("%d/%m/%Y").fillna("")
+            "Tuyển dụng ngày " + recruited[late].dt.strftime("%d/%m/%Y")
             + f", chưa đủ {p.ldtt_min_months_recruited} tháng đến cuối năm → không xét"
             " Lao động tiên tiến",
             {"ldtt_min_months_recruited": p.ldtt_min_months_recruited,
