@@ -256,16 +256,16 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
         if not m.any():
             return
         spec = CORE_RULES[rule]
-        frame = pd.DataFrame({"official_id": ids[m]})
+        columns: dict[str, object] = {"official_id": ids[m]}
         for name, value in (("note", note), ("params", params), ("evidence", evidence)):
-            frame[name] = np.asarray(value(m), dtype=object) if callable(value) else value
+            columns[name] = np.asarray(value(m), dtype=object) if callable(value) else value
         for name, default in (("points", 0.0), ("ceiling", ""), ("exclude", False),
                               ("blocks_titles", ""), ("qualifies_titles", "")):
-            frame[name] = effects.get(name, default)
-        frame["rule"], frame["plugin"] = rule, CORE
-        frame["step"], frame["basis"] = spec.step.value, spec.basis_text
-        frame["_step"], frame["_plugin"] = STEP_ORDER[spec.step], core_rank
-        reasons.append(frame)
+            columns[name] = effects.get(name, default)
+        columns |= {"rule": rule, "plugin": CORE, "step": spec.step.value,
+                    "basis": spec.basis_text, "_step": STEP_ORDER[spec.step],
+                    "_plugin": core_rank}
+        reasons.append(pd.DataFrame(columns))  # scalars broadcast to every row
 
     core_reasons(excluded, "core.not_classified",
                  "Không xếp loại (KXL): không đủ thời gian công tác; vẫn tính điểm nhưng "

@@ -265,11 +265,13 @@ def check_findings(info: PluginInfo, df: Any, context: RuleContext) -> pd.DataFr
     fail(~df["ceiling"].isin(levels | {""}), "ceiling",
          f"mức trần không hợp lệ {{value!r}} (cho phép: {', '.join(sorted(levels))})")
     titles = {t.value for t in Title}
+    # checks of a text column are made once per distinct value; a mask over the findings
+    # is built only when some value fails
     for column in ("blocks_titles", "qualifies_titles"):
-        unknown = {v: v != "" and not set(v.split(";")) <= titles for v in df[column].unique()}
-        unknown_title = df[column].map(unknown).astype(bool)
-        fail(unknown_title, column, f"{column} có mã danh hiệu lạ {{value!r}} "
-             f"(cho phép: {', '.join(sorted(titles))}, nối bằng ';')")
+        unknown = [v for v in df[column].unique() if v != "" and not set(v.split(";")) <= titles]
+        if unknown:
+            fail(df[column].isin(unknown), column, f"{column} có mã danh hiệu lạ {{value!r}} "
+                 f"(cho phép: {', '.join(sorted(titles))}, nối bằng ';')")
     if df["exclude"].dtype != bool:
         fail(~df["exclude"].map(lambda v: isinstance(v, bool | np.bool_)), "exclude",
              "exclude phải là True/False, có giá trị {value!r}")
@@ -286,9 +288,10 @@ def check_findings(info: PluginInfo, df: Any, context: RuleContext) -> pd.DataFr
     for column, kind, label in (("params", dict, "một đối tượng JSON {...}"),
                                 ("evidence", (list, dict), "danh sách JSON [...] hoặc đối "
                                  "tượng JSON {...}")):
-        valid = {v: _is_json(v, kind) for v in df[column].unique()}
-        fail(~df[column].map(valid).astype(bool), column,
-             f"cột {column} phải là {label}, có giá trị {{value!r}}")
+        invalid = [v for v in df[column].unique() if not _is_json(v, kind)]
+        if invalid:
+            fail(df[column].isin(invalid), column,
+                 f"cột {column} phải là {label}, có giá trị {{value!r}}")
     return df[list(FINDING_COLUMNS)]
 
 
