@@ -302,7 +302,8 @@ def _reasons_to_blocks(conn: Connection) -> None:
     for run_id in runs:
         query = select(*(old.c[c] for c in REASON_COLUMNS)).where(old.c.run_id == run_id) \
             .order_by(old.c.official_id, old.c.seq)
-        rows = conn.execution_options(stream_results=True, yield_per=BLOCK_ROWS).execute(query)
+        # yield_per streams (a server-side cursor on PostgreSQL) for this query only
+        rows = conn.execute(query, execution_options={"yield_per": BLOCK_ROWS})
         block = 0
         for chunk in rows.partitions(BLOCK_ROWS):
             frame = pd.DataFrame.from_records(chunk, columns=list(REASON_COLUMNS))

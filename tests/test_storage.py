@@ -63,7 +63,8 @@ def test_schema_creation_is_idempotent_and_keeps_data(stored):
     for _ in range(2):
         open_db(stored).dispose()
     assert snapshot(stored) == before
-    assert {"runs", "results", "reasons", "xeploai_schema"} <= set(before)
+    assert {"runs", "results", "reason_blocks", "xeploai_schema"} <= set(before)
+    assert "reasons" not in before  # the version-1 table
     assert before["xeploai_schema"] == [(1, storage.SCHEMA_VERSION)]
 
 
@@ -146,7 +147,7 @@ def test_plugin_exception_stores_nothing(stored, tmp_path):
     assert snapshot(stored) == before
 
 
-@pytest.mark.parametrize("table", ["results", "reasons"])
+@pytest.mark.parametrize("table", ["results", "reason_blocks"])
 def test_database_error_mid_run_rolls_back(stored, table):
     before = snapshot(stored)
     with fail_on(f"INSERT INTO {table}", dbapi_error()) as seen, \
@@ -158,7 +159,8 @@ def test_database_error_mid_run_rolls_back(stored, table):
 
 def test_ctrl_c_mid_run_rolls_back(stored):
     before = snapshot(stored)
-    with fail_on("INSERT INTO reasons", KeyboardInterrupt()), pytest.raises(KeyboardInterrupt):
+    with fail_on("INSERT INTO reason_blocks", KeyboardInterrupt()), \
+            pytest.raises(KeyboardInterrupt):
         api.run(SAMPLE, 2023, db=stored)
     assert snapshot(stored) == before
 
@@ -178,7 +180,7 @@ def test_disk_full_mid_run_rolls_back(stored, sample_2023):
         engine.dispose()
         injected = contextlib.nullcontext()
     else:  # no way to fill the server's disk here: raise the error PostgreSQL would
-        injected = fail_on("INSERT INTO reasons",
+        injected = fail_on("INSERT INTO reason_blocks",
                            dbapi_error("DiskFull", "could not extend file: No space left"))
     with injected, pytest.raises(StorageError, match=r"full|No space") as info:
         save_run(engine, sample_2023, meta())
@@ -188,21 +190,23 @@ def test_disk_full_mid_run_rolls_back(stored, sample_2023):
 
 
 def test_a_bad_value_in_the_last_reason_rolls_back(stored, sample_2023):
-    """The database itself rejects the last row: SQLite a NOT NULL, PostgreSQL too."""
+    """A reason missing a value is refused (as the NOT NULL columns of the row-per-reason
+    table did) after the results already went in."""
     broken = sample_2023.reasons.copy()
     broken.loc[broken.index[-1], "note"] = None
     bad = type(sample_2023)(sample_2023.year, sample_2023.results, broken,
                             sample_2023.plugins, sample_2023.considered_on)
     before = snapshot(stored)
     engine = open_db(stored)
-    with pytest.raises(StorageError, match="không có gì"):
+    with pytest.raises(StorageError, match=r"thiếu giá trị ở cột note.*không có gì"):
         save_run(engine, bad, meta())
     engine.dispose()
     assert snapshot(stored) == before
 
 
 def test_a_later_run_after_a_failure_is_complete(stored, sample_2023):
-    with fail_on("INSERT INTO reasons", KeyboardInterrupt()), pytest.raises(KeyboardInterrupt):
+    with fail_on("INSERT INTO reason_blocks", KeyboardInterrupt()), \
+            pytest.raises(KeyboardInterrupt):
         api.run(SAMPLE, 2023, db=stored)
     outcome = api.run(SAMPLE, 2023, db=stored)
     engine = open_db(stored)
@@ -270,7 +274,7 @@ import os, signal, sys
 from sqlalchemy import Engine, event
 
 def before(conn, cursor, sql, *args):
-    if sql.lstrip().upper().startswith("INSERT INTO REASONS"):
+    if sql.lstrip().upper().startswith("INSERT INTO REASON_BLOCKS"):
         os.kill(os.getpid(), signal.{sig})
 
 event.listen(Engine, "before_cursor_execute", before)
