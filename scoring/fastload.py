@@ -385,8 +385,8 @@ def _cross_checks(frames: dict[str, pd.DataFrame], arrow: dict[str, dict[str, pa
                     raise NotClean(f"{name}.{rule.name}: reference")
     d = arrow.get("dossiers", {})
     if {"received_at", "due_at", "returned_at"} <= set(d):
-        # calendar days as integers (a blank date never comes before another): pyarrow's
-        # floor_temporal, or numpy datetime64 casts, cost several times more on 2M rows
+        # calendar days as integers, a blank as the latest day (an open dossier is never
+        # returned early): floor_temporal or datetime64 casts cost several times more
         latest = np.iinfo(np.int64).max
         day = {c: np.floor_divide(pc.fill_null(d[c].cast(pa.int64()), latest).to_numpy(),
                                   _DAY_NS) for c in ("received_at", "due_at", "returned_at")}
