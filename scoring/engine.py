@@ -17,6 +17,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from scoring.frames import join_groups
 from scoring.loader import Dataset
 from scoring.plugins import PluginRegistry, plugin_params
 from scoring.policy import (
@@ -157,11 +158,8 @@ def _explanation_order(reasons: pd.DataFrame, official_ids: np.ndarray
     starts = np.flatnonzero(np.r_[True, off_sorted[1:] != off_sorted[:-1]])[:n]
     ends = np.r_[starts[1:], n][:len(starts)].astype(np.int64)
     out["seq"] = np.arange(n) - np.repeat(starts, ends - starts) + 1
-    rules = out["rule"].tolist()
-    rule_lists = pd.Series([";".join(rules[a:b]) for a, b in zip(starts.tolist(),
-                                                                  ends.tolist(), strict=True)],
-                           index=pd.Index(names[off_sorted[starts]], dtype=object), dtype=object)
-    return out[list(REASON_COLUMNS)], rule_lists
+    # already by official: join_groups keeps that order instead of sorting again
+    return out[list(REASON_COLUMNS)], join_groups(out["rule"], out["official_id"], ";")
 
 
 def collect_findings(dataset: Dataset, policy: Policy, registry: PluginRegistry,

@@ -119,17 +119,22 @@ def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str
     return table.rename_columns(canonical), dict(zip(canonical, headers, strict=True))
 
 
-def _edges(chunk: pa.Array) -> tuple[np.ndarray, bool]:
-    """Which cells of a string chunk are empty, and whether any cell may start or end with
-    whitespace — read straight from the offsets and data buffers, without a kernel pass."""
+def _string_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+    """A string chunk's offsets (one per cell, plus the end) and its data bytes (None when
+    it has no data buffer), as numpy views of the Arrow buffers."""
     kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
     _, off_buf, data_buf = chunk.buffers()
     offsets = np.frombuffer(off_buf, dtype=kind)[chunk.offset:chunk.offset + len(chunk) + 1]
-    lengths = np.diff(offsets)
-    empty = lengths == 0
-    if data_buf is None or not len(chunk) or empty.all():
+    return offsets, None if data_buf is None else np.frombuffer(data_buf, dtype=np.uint8)
+
+
+def _edges(chunk: pa.Array) -> tuple[np.ndarray, bool]:
+    """Which cells of a string chunk are empty, and whether any cell may start or end with
+    whitespace — read straight from the offsets and data buffers, without a kernel pass."""
+    offsets, data = _string_buffers(chunk)
+    empty = np.diff(offsets) == 0
+    if data is None or not len(chunk) or empty.all():
         return empty, False
-    data = np.frombuffer(data_buf, dtype=np.uint8)
     starts = offsets[:-1][~empty]
     ends = offsets[1:][~empty] - 1
     return empty, bool(_MAYBE_SPACE[data[starts]].any() or _MAYBE_SPACE[data[ends]].any())
@@ -166,12 +171,10 @@ def _string_flags(arr: pa.ChunkedArray) -> tuple[bool, bool]:
     for chunk in arr.chunks:
         if not len(chunk):
             continue
-        kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        _, off_buf, data_buf = chunk.buffers()
-        if data_buf is None:
+        offsets, buffer = _string_buffers(chunk)
+        if buffer is None:
             continue
-        offsets = np.frombuffer(off_buf, dtype=kind)[chunk.offset:chunk.offset + len(chunk) + 1]
-        data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0]:offsets[-1]]
+        data = buffer[offsets[0]:offsets[-1]]
         starts = offsets[:-1][np.diff(offsets) > 0] - offsets[0]
         hash_mark = hash_mark or bool((data[starts] == ord("#")).any())
         non_ascii = non_ascii or bool((data >= 0x80).any())
