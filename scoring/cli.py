@@ -148,6 +148,8 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
         from scoring.sharded import run_sharded
 
         done = run_sharded(data_dir, year, policy=policy, db=db, max_officials=by_unit)
+        for w in done.warnings:
+            err.print(f"cảnh báo: {w}", markup=False)
         out.print(f"Đã xếp loại {done.officials} người ({done.reasons} lý do) theo "
                   f"{done.groups} nhóm đơn vị — lần chạy số {done.run_id}")
         out.print(f"run id: {done.run_id}")

@@ -16,7 +16,7 @@ import re
 import types
 import typing
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +39,7 @@ FALSE_WORDS = frozenset({"false", "0", "no", "không", "khong", ""})
 # cannot be downgraded: a value that cannot be read cannot be used.
 DOWNGRADABLE = frozenset({"reference", "duplicate", "date_order", "months_total", "future"})
 # what Excel writes in a cell whose formula failed; never a value
+DUPLICATE_TEXT = "mã bị trùng (đã xuất hiện ở dòng trước)"
 EXCEL_ERRORS = r"^#(?:N/A|REF!|VALUE!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!)$"
 
 
@@ -204,34 +205,49 @@ def _read_raw(path: Path, problems: list[Problem], known: set[str] | None = None
         problems.append(Problem(path.name, None, None, None,
                                 f"không đọc được tệp: {exc.strerror or exc}", "format"))
         return None
-    text = _decode(path.name, raw, problems)
-    if text is None:
-        return None
-    if not text.strip():
-        problems.append(Problem(path.name, None, None, None,
-                                "tệp rỗng: cần ít nhất dòng tiêu đề", check="format"))
-        return None
-    # the line breaks pandas knows (str.splitlines would also split on \x0c, \u2028, …)
-    lines = re.split(r"\r\n|\r|\n", text)
-    # Vietnamese Excel saves "CSV" with ';' (the decimal separator is ','): the header says
-    # which separator names the columns
-    top = lines[:HEADER_SCAN]
+    return read_csv_bytes(path.name, raw, problems, known)
+
+
+# the line breaks pandas knows (str.splitlines would also split on \x0c, \u2028, …)
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def header_layout(lines: list[str], known: set[str]) -> tuple[str, int]:
+    """The separator and the index of the header among a CSV file's first lines.
+
+    Vietnamese Excel saves "CSV" with ';' (the decimal separator is ','): the header says
+    which separator names the columns."""
     candidates = []
     for sep in (",", ";"):
-        rows = [_cells(ln, sep) for ln in top]
+        rows = [_cells(ln, sep) for ln in lines[:HEADER_SCAN]]
         header = _pick_header(rows, known)
         candidates.append((_header_score(rows[header], known) if rows else 0, sep == ",",
                            sep, header))
     _, _, sep, header = max(candidates, key=lambda c: (c[0], c[1]))
+    return sep, header
+
+
+def read_csv_bytes(file: str, raw: bytes, problems: list[Problem], known: set[str]
+                   ) -> RawTable | None:
+    """:func:`_read_raw` of a CSV file's bytes (``file`` names it in problems)."""
+    text = _decode(file, raw, problems)
+    if text is None:
+        return None
+    if not text.strip():
+        problems.append(Problem(file, None, None, None,
+                                "tệp rỗng: cần ít nhất dòng tiêu đề", check="format"))
+        return None
+    lines = LINE_BREAK.split(text)
+    sep, header = header_layout(lines, known)
     body = "\n".join(lines[header:])
     width = len(_cells(lines[header], sep))
-    if not _check_shape(path.name, lines, header, sep, width, problems):
+    if not _check_shape(file, lines, header, sep, width, problems):
         return None
     try:
         frame = pd.read_csv(io.StringIO(body), sep=sep, dtype=str, keep_default_na=False,
                             na_filter=False, skip_blank_lines=False)
     except (ValueError, pd.errors.ParserError) as exc:
-        problems.append(Problem(path.name, None, None, None,
+        problems.append(Problem(file, None, None, None,
                                 f"không đọc được tệp CSV: {exc}".strip(), check="format"))
         return None
     # the header as written: pandas renames a repeated 'name' to 'name.1', which would hide
@@ -621,7 +637,12 @@ def _misspelt(column: str, headers: list[Any]) -> Any:
 
 
 def _cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
-                  rules: dict[str, list[ColumnRule]], problems: list[Problem]) -> None:
+                  rules: dict[str, list[ColumnRule]], problems: list[Problem],
+                  known_keys: Mapping[str, pd.Series] | None = None,
+                  duplicates: bool = True) -> None:
+    """The checks across rows and tables: keys unique, references to existing keys, dates
+    in order. ``known_keys`` gives the keys of tables checked before (a big file is checked
+    part by part against them); ``duplicates=False`` leaves key uniqueness to the caller."""
     def report(name: str, mask: pd.Series, column: str, expected: str, check: str) -> None:
         df, src = tables[name], sources[name]
         if mask.any():
@@ -630,14 +651,14 @@ def _cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
                 problems.append(Problem(src.file, int(src.line[idx]), column,
                                         str(src.raw.at[idx, column]), expected, check))
 
-    keys: dict[str, pd.Series] = {}
+    keys: dict[str, pd.Series] = dict(known_keys or {})
     for name, df in tables.items():
         for rule in rules[name]:
             if rule.key and rule.name in df.columns:
                 col = df[rule.name]
-                dup = col.notna() & col.duplicated(keep="first")
-                report(name, dup, rule.name, "mã bị trùng (đã xuất hiện ở dòng trước)",
-                       "duplicate")
+                if duplicates:
+                    report(name, col.notna() & col.duplicated(keep="first"), rule.name,
+                           DUPLICATE_TEXT, "duplicate")
                 keys[name] = col
     for name, df in tables.items():
         for rule in rules[name]:
@@ -680,7 +701,6 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
     the first sign of a problem; this reference path then reads the data and reports.
     """
     folder = Path(folder)
-    problems: list[Problem] = []
     if not folder.is_dir():
         raise InvalidInputError([Problem(str(folder), None, None, None,
                                          "không tìm thấy thư mục dữ liệu", "missing_file")])
@@ -692,12 +712,33 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
             return load_fast(folder, specs, {s.name: _column_rules(s.row_model) for s in specs})
         except NotClean:
             pass
-    tables: dict[str, pd.DataFrame] = {}
-    rules: dict[str, list[ColumnRule]] = {}
-    hashes: dict[str, str] = {}
-    sources: dict[str, Source] = {}
+    problems: list[Problem] = []
+    read = read_tables(folder, specs, problems)
+    _cross_checks(read.tables, read.sources, read.rules, problems)
+    warnings = raise_errors(problems, warning_checks)
+    if warnings:
+        _drop_warned_rows(read.tables, read.sources, warnings)
+    return Dataset(folder, read.tables, read.hashes, warnings)
+
+
+@dataclass
+class ReadTables:
+    """What the reference path read: validated frames, their sources, the column rules of
+    every table asked for (read or not), and the hashes of the files read."""
+
+    tables: dict[str, pd.DataFrame]
+    sources: dict[str, Source]
+    rules: dict[str, list[ColumnRule]]
+    hashes: dict[str, str]
+
+
+def read_tables(folder: Path, specs: Iterable[TableSpec], problems: list[Problem]
+                ) -> ReadTables:
+    """Read and check each table of ``specs`` on its own (no check across tables),
+    appending every problem to ``problems``."""
+    out = ReadTables({}, {}, {}, {})
     for spec in specs:
-        rules[spec.name] = _column_rules(spec.row_model)
+        rules = out.rules[spec.name] = _column_rules(spec.row_model)
         file_problems = table_file_problems(folder, spec.name)
         if file_problems:
             problems += file_problems
@@ -709,39 +750,54 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
                                         "thiếu tệp bắt buộc trong thư mục dữ liệu",
                                         "missing_file"))
             else:
-                empty = pd.DataFrame({r.name: pd.Series(dtype=object) for r in rules[spec.name]})
-                tables[spec.name], sources[spec.name] = _validate_table(
-                    spec.name, f"{spec.name}.csv", empty.astype(str), rules[spec.name], problems)
+                empty = pd.DataFrame({r.name: pd.Series(dtype=object) for r in rules})
+                out.tables[spec.name], out.sources[spec.name] = _validate_table(
+                    spec.name, f"{spec.name}.csv", empty.astype(str), rules, problems)
             continue
-        hashes[path.name] = file_hash(path)
-        known = {r.name for r in rules[spec.name]}
-        read = _read_raw(path, problems, known)
+        out.hashes[path.name] = file_hash(path)
+        read = _read_raw(path, problems, {r.name for r in rules})
         if read is None:
             continue
-        renames = canonical_columns([str(c) for c in read.frame.columns], known)
-        raw = read.frame.set_axis([renames[str(c)] for c in read.frame.columns], axis=1)
-        numeric = (None if read.numeric is None
-                   else read.numeric.set_axis(raw.columns, axis=1))
-        dup_cols = raw.columns[raw.columns.duplicated()].tolist()
-        for c in dup_cols:
-            problems.append(Problem(path.name, read.first_line - 1, c, None, "cột bị lặp lại",
-                                    "format"))
-        if dup_cols:
+        checked = validate_raw(spec.name, path.name, read, rules, problems)
+        if checked is None:
             continue
-        tables[spec.name], sources[spec.name] = _validate_table(
-            spec.name, path.name, raw, rules[spec.name], problems, read.first_line, numeric)
-        if spec.name in NONEMPTY_TABLES and tables[spec.name].empty:
+        out.tables[spec.name], out.sources[spec.name] = checked
+        if spec.name in NONEMPTY_TABLES and checked[0].empty:
             problems.append(Problem(path.name, None, None, None,
                                     "không có dòng dữ liệu nào (chỉ có dòng tiêu đề)", "format"))
-    _cross_checks(tables, sources, rules, problems)
+    out.hashes = dict(sorted(out.hashes.items()))
+    return out
+
+
+def validate_raw(name: str, file: str, read: RawTable, rules: list[ColumnRule],
+                 problems: list[Problem], first_line: int | None = None
+                 ) -> tuple[pd.DataFrame, Source] | None:
+    """Check a table read as text (headers given their canonical names); None when its
+    header repeats a column. ``first_line`` numbers the rows when ``read`` is a part of a
+    file (default: where ``read`` says its data starts)."""
+    known = {r.name for r in rules}
+    renames = canonical_columns([str(c) for c in read.frame.columns], known)
+    raw = read.frame.set_axis([renames[str(c)] for c in read.frame.columns], axis=1)
+    numeric = None if read.numeric is None else read.numeric.set_axis(raw.columns, axis=1)
+    dup_cols = raw.columns[raw.columns.duplicated()].tolist()
+    for c in dup_cols:
+        problems.append(Problem(file, read.first_line - 1, c, None, "cột bị lặp lại",
+                                "format"))
+    if dup_cols:
+        return None
+    return _validate_table(name, file, raw, rules, problems,
+                           read.first_line if first_line is None else first_line, numeric)
+
+
+def raise_errors(problems: list[Problem], warning_checks: Iterable[str]) -> list[Problem]:
+    """Raise :class:`InvalidInputError` if any problem is an error; else return the
+    problems the policy downgraded to warnings."""
     downgraded = frozenset(warning_checks) & DOWNGRADABLE
     errors = [p for p in problems if p.check not in downgraded]
     warnings = [p for p in problems if p.check in downgraded]
     if errors:
         raise InvalidInputError(errors, warnings)
-    if warnings:
-        _drop_warned_rows(tables, sources, warnings)
-    return Dataset(folder, tables, dict(sorted(hashes.items())), warnings)
+    return warnings
 
 
 def _drop_warned_rows(tables: dict[str, pd.DataFrame], sources: dict[str, Source],

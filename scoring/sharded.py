@@ -18,10 +18,15 @@ Memory is bounded by one block plus one group (``max_officials`` officials and t
 dossiers), whatever the size of the country. The plugins see exactly what they would see
 in a whole run, minus other units' rows, so they need no change.
 
-Input with any problem goes to the reference loader instead (which reads everything into
-memory, but names file, row, column and value of every problem): a national dataset must
-pass ``xeploai validate`` province by province first. Dossier ids must be increasing in
-the file (one-stop systems export them so) for uniqueness to be proven while streaming.
+At the first doubt (a problem, or only something the fast checks don't vouch for: a
+``DD/MM/YYYY`` date, a decimal comma) the checked path takes over, still in bounded memory:
+the other tables go through the reference loader (they are small), and ``dossiers.csv``
+through the reference checks part by part (:mod:`scoring.partcheck`). Input with problems
+then gets the report a whole run gives — file, row, column and value of every problem, in
+one :class:`~scoring.errors.InvalidInputError` — and valid input is split by group as it is
+checked. Only a dossiers file that is not CSV (xlsx holds at most a million rows) is read
+whole. Dossier ids increasing in the file (one-stop systems export them so) let the fast
+path prove uniqueness while streaming; otherwise the checked path proves it from hashes.
 """
 
 from __future__ import annotations
@@ -29,9 +34,9 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +47,7 @@ import pyarrow.csv as pacsv
 
 from scoring import __version__
 from scoring.engine import Classification
+from scoring.errors import Problem
 from scoring.fastload import (
     _ARROW_TYPES,
     ARROW_ERRORS,
@@ -52,8 +58,20 @@ from scoring.fastload import (
     load_fast,
     to_frame,
 )
-from scoring.loader import Dataset, _column_rules, file_hash, find_table_file
-from scoring.shard import core_specs, subset, unit_groups
+from scoring.loader import (
+    Dataset,
+    Source,
+    _column_rules,
+    _cross_checks,
+    _drop_warned_rows,
+    file_hash,
+    find_table_file,
+    raise_errors,
+    read_tables,
+    table_file_problems,
+)
+from scoring.partcheck import PART_BYTES, BigCsvCheck, KeyHashes, duplicate_problems
+from scoring.shard import core_specs, official_columns, subset, unit_groups
 from scoring.storage import RunMeta, open_db, save_run_parts
 
 BIG = "dossiers"
@@ -67,17 +85,73 @@ class ShardedOutcome:
     reasons: int
     groups: int
     classify_seconds: float = 0.0  # time spent in the engine and plugins, all groups
+    warnings: list[Problem] = field(default_factory=list)  # downgraded problems (rows left out)
 
 
-def _stream_dossiers(path: Path, rules: list, dataset: Dataset, shard_of: pd.Series,
-                     workdir: Path, groups: int) -> list[Path]:
-    """Check ``dossiers.csv`` block by block and split its rows into one IPC file per group."""
+class _GroupFiles:
+    """One Arrow IPC file per group of units; rows are appended in the order they come, so
+    each group's dossiers stay in file order."""
+
+    def __init__(self, workdir: Path, groups: int) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.files = [workdir / f"group{i:05d}.arrow" for i in range(groups)]
+        self._writers: list[pa.ipc.RecordBatchFileWriter | None] = [None] * groups
+
+    def write(self, table: pa.Table, shard: np.ndarray) -> None:
+        """Append each row of ``table`` to the file of its group ``shard`` (one per row)."""
+        order = np.argsort(shard, kind="stable")
+        part = table.take(pa.array(order))
+        bounds = np.searchsorted(shard[order], np.arange(len(self.files) + 1))
+        for g in np.flatnonzero(np.diff(bounds)).tolist():
+            writer = self._writers[g]
+            if writer is None:
+                writer = self._writers[g] = pa.ipc.new_file(self.files[g], part.schema)
+            writer.write_table(part.slice(bounds[g], bounds[g + 1] - bounds[g]))
+
+    def close(self) -> None:
+        for w in self._writers:
+            if w is not None:
+                w.close()
+
+
+@dataclass
+class _Split:
+    """A dataset without its dossiers, its groups of units, and each group's dossiers in a
+    file; ``dropped``: lines of dossiers a warning left out of the run (checked path)."""
+
+    dataset: Dataset
+    groups: list[list[str]]
+    files: list[Path]
+    dropped: list[int]
+
+
+def _groups(officials: pd.DataFrame, max_officials: int) -> tuple[list[list[str]], np.ndarray]:
+    """Groups of units, and each official's group (by row of ``officials``)."""
+    groups = list(unit_groups(officials, max_officials))
+    group_of_unit = {u: i for i, g in enumerate(groups) for u in g}
+    return groups, officials["unit_id"].map(group_of_unit).to_numpy(dtype=np.int32)
+
+
+def _split_fast(folder: Path, specs: list, rules: dict, path: Path, workdir: Path,
+                max_officials: int) -> _Split:
+    """The fast path: every other table by :func:`load_fast`, then ``dossiers.csv`` block by
+    block with the same checks (NotClean at the first doubt)."""
+    dataset = load_fast(folder, [s for s in specs if s.name != BIG], rules)
+    groups, shard_of = _groups(dataset.tables["officials"], max_officials)
+    out = _GroupFiles(workdir, len(groups))
+    try:
+        _stream_dossiers(path, rules[BIG], dataset, shard_of, out)
+    finally:
+        out.close()
+    return _Split(dataset, groups, out.files, [])
+
+
+def _stream_dossiers(path: Path, rules: list, dataset: Dataset, shard_of: np.ndarray,
+                     out: _GroupFiles) -> None:
+    """Check ``dossiers.csv`` block by block and split its rows into one file per group."""
     headers, canonical, convert = csv_options(path, rules)
     official_ids = pa.array(dataset.tables["officials"]["official_id"], pa.large_string())
     unit_ids = pa.array(dataset.tables["units"]["unit_id"], pa.large_string())
-    shard_by_row = shard_of.to_numpy(dtype=np.int32)
-    files = [workdir / f"group{i:05d}.arrow" for i in range(groups)]
-    writers: list[pa.ipc.RecordBatchFileWriter | None] = [None] * groups
     last_id: str | None = None
     try:
         reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(
@@ -105,38 +179,91 @@ def _stream_dossiers(path: Path, rules: list, dataset: Dataset, shard_of: pd.Ser
             for c in ("due_at", "returned_at"):
                 if pc.any(pc.fill_null(pc.less(day[c], day["received_at"]), False)).as_py():
                     raise NotClean("dossiers: date order")
-            shard = shard_by_row[row.to_numpy()]
-            order = np.argsort(shard, kind="stable")
-            part = pa.table(arrays).take(pa.array(order))
-            bounds = np.searchsorted(shard[order], np.arange(groups + 1))
-            for g in np.flatnonzero(np.diff(bounds)).tolist():
-                if writers[g] is None:
-                    writers[g] = pa.ipc.new_file(files[g], part.schema)
-                writers[g].write_table(part.slice(bounds[g], bounds[g + 1] - bounds[g]))
+            out.write(pa.table(arrays), shard_of[row.to_numpy()])
     except ARROW_ERRORS as exc:
         raise NotClean(f"{path.name}: {exc}") from exc
+
+
+LINE = "_line"  # a checked dossier's line in the file, while it waits in its group's file
+
+
+def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: Path,
+                   max_officials: int, warning_checks: Iterable[str], part_bytes: int
+                   ) -> _Split:
+    """The reference path in bounded memory: every other table read whole (they are
+    small), ``dossiers.csv`` part by part (:mod:`scoring.partcheck`). Raises
+    :class:`InvalidInputError` naming every problem of every file, as a whole run would;
+    otherwise the dossiers are split by group as they are checked."""
+    problems: list[Problem] = []
+    small = read_tables(folder, [s for s in specs if s.name != BIG], problems)
+    _cross_checks(small.tables, small.sources, small.rules, problems)
+    keys = {name: small.tables[name][r.name] for name in small.tables
+            for r in rules[name] if r.key}
+    key = next((r.name for r in rules[BIG] if r.key), None)
+    owner = official_columns(specs)[BIG]
+    officials = small.tables.get("officials")
+    groups, shard_of = _groups(officials, max_officials) if officials is not None else ([], None)
+    official_ids = None if officials is None else pa.array(officials["official_id"],
+                                                            pa.large_string())
+    check = BigCsvCheck(path, BIG, rules[BIG], part_bytes)
+    seen = KeyHashes()
+    out = _GroupFiles(workdir, len(groups))
+    try:
+        for frame, source in check.parts():
+            _cross_checks({BIG: frame}, {BIG: source}, {BIG: rules[BIG]}, check.row_problems,
+                          known_keys=keys, duplicates=False)
+            if key is not None:
+                seen.add(frame[key])
+            if shard_of is not None and official_ids is not None:
+                table = _arrow_rows(frame, source, rules[BIG])
+                # a row naming no official is reported above (or, as a warning, left out)
+                row = pc.index_in(table[owner], value_set=official_ids)
+                known = np.flatnonzero(row.is_valid().to_numpy(zero_copy_only=False))
+                out.write(table.take(pa.array(known)),
+                          shard_of[row.to_numpy(zero_copy_only=False)[known].astype(np.int64)])
     finally:
-        for w in writers:
-            if w is not None:
-                w.close()
-    return files
+        out.close()
+    repeated = seen.repeated()
+    if key is not None and len(repeated) and check.readable:
+        check.row_problems += duplicate_problems(
+            BigCsvCheck(path, BIG, rules[BIG], part_bytes), key, repeated)
+    problems += check.problems
+    warnings = raise_errors(problems, warning_checks)
+    if warnings:
+        _drop_warned_rows(small.tables, small.sources, warnings)
+    dropped = sorted({w.row for w in warnings if w.file == path.name and w.row is not None
+                      and w.check in ("reference", "duplicate")})
+    return _Split(Dataset(folder, small.tables, small.hashes, warnings), groups, out.files,
+                  dropped)
+
+
+def _arrow_rows(frame: pd.DataFrame, source: Source, rules: list) -> pa.Table:
+    """A checked part as the fast path's Arrow types, with each row's line number."""
+    kinds = {r.name: _ARROW_TYPES[r.kind] for r in rules}
+    schema = pa.schema([(c, kinds.get(c, pa.large_string())) for c in frame.columns]
+                       + [(LINE, pa.int64())])
+    return pa.Table.from_pandas(frame.assign(**{LINE: source.line.to_numpy(dtype=np.int64)}),
+                                schema=schema, preserve_index=False)
 
 
 def _whole(session: object, folder: Path, year: int, db: str | None) -> ShardedOutcome:
-    """The reference path: it names every problem of the input (InvalidInputError), or,
-    when the fast checks only had a doubt, classifies the dataset whole."""
+    """A dossiers file that can't be streamed (xlsx, or missing): the whole reference path."""
     from scoring import api
 
     outcome = api.run(folder, year, policy=session.policy, db=db)  # type: ignore[attr-defined]
     c = outcome.classification
-    return ShardedOutcome(int(outcome.run_id or 0), len(c.results), len(c.reasons), 1)
+    return ShardedOutcome(int(outcome.run_id or 0), len(c.results), len(c.reasons), 1,
+                          warnings=list(outcome.dataset.warnings))
 
 
 def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                 db: str | None = None, max_officials: int = 100_000,
-                workdir: str | Path | None = None) -> ShardedOutcome:
+                workdir: str | Path | None = None, part_bytes: int = PART_BYTES
+                ) -> ShardedOutcome:
     """Validate, classify and store ``data_dir`` one group of units at a time (see module
-    docstring). Results and reasons are those of :func:`scoring.api.run`."""
+    docstring). Results and reasons are those of :func:`scoring.api.run`; problems in the
+    input are those it reports. ``part_bytes``: the size of the parts of ``dossiers.csv``
+    the checked path reads at a time."""
     from scoring import api
 
     folder = Path(data_dir)
@@ -144,35 +271,35 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
     specs = core_specs(session.extra_tables())
     rules = {s.name: _column_rules(s.row_model) for s in specs}
     path = find_table_file(folder, BIG)
-    try:
-        if path is None or path.suffix != ".csv":
-            raise NotClean("dossiers not a CSV file")
-        dataset = load_fast(folder, [s for s in specs if s.name != BIG], rules)
-    except NotClean:
+    if not folder.is_dir() or path is None or path.suffix != ".csv" \
+            or table_file_problems(folder, BIG):
         return _whole(session, folder, year, db)
-    officials = dataset.tables["officials"]
-    groups = list(unit_groups(officials, max_officials))
-    group_of_unit = {u: i for i, g in enumerate(groups) for u in g}
-    shard_of = officials["unit_id"].map(group_of_unit)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="xeploai-groups-") as tmp, \
             ThreadPoolExecutor(max_workers=1) as pool:
         hashed = pool.submit(file_hash, path)
         try:
-            files = _stream_dossiers(path, rules[BIG], dataset, shard_of, Path(tmp),
-                                     len(groups))
+            split = _split_fast(folder, specs, rules, path, Path(tmp) / "fast", max_officials)
         except NotClean:
-            return _whole(session, folder, year, db)
+            split = _split_checked(folder, specs, rules, path, Path(tmp) / "checked",
+                                   max_officials, session.policy.warning_checks, part_bytes)
+        dataset, files = split.dataset, split.files
+        dropped = pa.array(split.dropped, pa.int64())
         hashes = dict(sorted({**dataset.file_hashes, path.name: hashed.result()}.items()))
+        group_of_unit = {u: i for i, g in enumerate(split.groups) for u in g}
         counts = {"officials": 0, "reasons": 0, "classify": 0.0}
 
         def parts() -> Iterator[Classification]:
-            for i, units in enumerate(groups):
+            for i, units in enumerate(split.groups):
                 if files[i].exists():
                     with pa.memory_map(str(files[i])) as source:
                         table = pa.ipc.open_file(source).read_all()
                 else:  # no dossier handled in these units
                     table = pa.table({r.name: pa.array([], _ARROW_TYPES[r.kind])
                                       for r in rules[BIG]})
+                if LINE in table.column_names:
+                    if len(dropped):
+                        table = table.filter(pc.invert(pc.is_in(table[LINE], dropped)))
+                    table = table.drop_columns([LINE])
                 cols = {c: table[c] for c in table.column_names}
                 for r in rules[BIG]:
                     if r.name not in cols:
@@ -200,5 +327,5 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                        input_hashes=hashes, tool_version=__version__,
                        created_at=dt.datetime.now(dt.UTC).replace(microsecond=0))
         run_id = save_run_parts(open_db(db), parts(), meta)
-    return ShardedOutcome(run_id, int(counts["officials"]), int(counts["reasons"]), len(groups),
-                          counts["classify"])
+    return ShardedOutcome(run_id, int(counts["officials"]), int(counts["reasons"]),
+                          len(split.groups), counts["classify"], list(dataset.warnings))
