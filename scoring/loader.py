@@ -800,12 +800,19 @@ def raise_errors(problems: list[Problem], warning_checks: Iterable[str]) -> list
     return warnings
 
 
-def _drop_warned_rows(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
-                      warnings: list[Problem]) -> None:
+def rows_left_out(warnings: Iterable[Problem]) -> dict[str, set[int]]:
+    """File name → the lines a warning leaves out of the run: a row referring to nothing or
+    repeating a key can't be used; the other downgraded checks keep their rows."""
     by_file: dict[str, set[int]] = {}
     for w in warnings:
         if w.check in ("reference", "duplicate") and w.row is not None:
             by_file.setdefault(w.file, set()).add(w.row)
+    return by_file
+
+
+def _drop_warned_rows(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
+                      warnings: list[Problem]) -> None:
+    by_file = rows_left_out(warnings)
     for name, df in list(tables.items()):
         rows = by_file.get(sources[name].file, set())
         if rows:

@@ -68,6 +68,7 @@ from scoring.loader import (
     find_table_file,
     raise_errors,
     read_tables,
+    rows_left_out,
     table_file_problems,
 )
 from scoring.partcheck import PART_BYTES, BigCsvCheck, KeyHashes, duplicate_problems
@@ -202,9 +203,11 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
     key = next((r.name for r in rules[BIG] if r.key), None)
     owner = official_columns(specs)[BIG]
     officials = small.tables.get("officials")
-    groups, shard_of = _groups(officials, max_officials) if officials is not None else ([], None)
-    official_ids = None if officials is None else pa.array(officials["official_id"],
-                                                            pa.large_string())
+    groups: list[list[str]] = []
+    split_by: tuple[np.ndarray, pa.Array] | None = None  # each official's group, and id
+    if officials is not None:  # else it has problems: the dossiers are checked, not split
+        groups, shard_of = _groups(officials, max_officials)
+        split_by = shard_of, pa.array(officials["official_id"], pa.large_string())
     check = BigCsvCheck(path, BIG, rules[BIG], part_bytes)
     seen = KeyHashes()
     out = _GroupFiles(workdir, len(groups))
@@ -214,7 +217,8 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
                           known_keys=keys, duplicates=False)
             if key is not None:
                 seen.add(frame[key])
-            if shard_of is not None and official_ids is not None:
+            if split_by is not None:
+                shard_of, official_ids = split_by
                 table = _arrow_rows(frame, source, rules[BIG])
                 # a row naming no official is reported above (or, as a warning, left out)
                 row = pc.index_in(table[owner], value_set=official_ids)
@@ -231,8 +235,7 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
     warnings = raise_errors(problems, warning_checks)
     if warnings:
         _drop_warned_rows(small.tables, small.sources, warnings)
-    dropped = sorted({w.row for w in warnings if w.file == path.name and w.row is not None
-                      and w.check in ("reference", "duplicate")})
+    dropped = sorted(rows_left_out(warnings).get(path.name, ()))
     return _Split(Dataset(folder, small.tables, small.hashes, warnings), groups, out.files,
                   dropped)
 
@@ -285,7 +288,7 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
         dataset, files = split.dataset, split.files
         dropped = pa.array(split.dropped, pa.int64())
         hashes = dict(sorted({**dataset.file_hashes, path.name: hashed.result()}.items()))
-        group_of_unit = {u: i for i, g in enumerate(split.groups) for u in g}
+        grouped = {u for g in split.groups for u in g}
         counts = {"officials": 0, "reasons": 0, "classify": 0.0}
 
         def parts() -> Iterator[Classification]:
@@ -315,7 +318,7 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                 # every unit row once: each group keeps its own units (and the first group
                 # the units without officials)
                 mine = set(units) if i else set(units) | (
-                    set(result.units["unit_id"]) - set(group_of_unit))
+                    set(result.units["unit_id"]) - grouped)
                 result.units = result.units[result.units["unit_id"].isin(mine)]
                 counts["officials"] += len(result.results)
                 counts["reasons"] += len(result.reasons)
