@@ -18,10 +18,15 @@ quote never closed is cut off after :data:`MAX_PART_BYTES`, where that part repo
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,11 +53,13 @@ _LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
 
 @dataclass(frozen=True)
 class Part:
-    """Whole lines of a file: ``line`` is the file's line number of the first one."""
+    """Whole lines of a file: ``line`` is the file's line number of the first one, ``start``
+    the byte offset of the part in the file."""
 
     index: int
     line: int
     data: bytes
+    start: int = 0
 
 
 def _line_breaks(data: bytes) -> int:
@@ -81,7 +88,7 @@ def split_parts(path: Path, part_bytes: int = PART_BYTES) -> Iterator[Part]:
     cell is open. The first part holds at least the lines where a header may be."""
     with path.open("rb") as fh:
         buf = b""
-        line, index = 1, 0
+        line, index, start = 1, 0, 0
         while True:
             block = fh.read(part_bytes)
             buf += block
@@ -98,9 +105,10 @@ def split_parts(path: Path, part_bytes: int = PART_BYTES) -> Iterator[Part]:
             else:
                 cut = len(buf)
             part, buf = buf[:cut], buf[cut:]
-            yield Part(index, line, part)
+            yield Part(index, line, part, start)
             index += 1
             line += _line_breaks(part)
+            start += len(part)
 
 
 def _lines_end(data: bytes, count: int) -> int:
@@ -113,13 +121,104 @@ def _lines_end(data: bytes, count: int) -> int:
     return end
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What checking any part of one file needs, sent once to each worker process."""
+
+    path: Path
+    name: str
+    rules: list[ColumnRule]
+    header: int  # line index of the header (title rows above it)
+    prefix: bytes  # the title rows and the header, put in front of every later part
+    fn: Callable[[pd.DataFrame, Source], Any] | None  # run on each checked part, in the worker
+
+
+@dataclass(frozen=True)
+class _Job:
+    index: int
+    line: int
+    start: int
+    size: int
+
+
+@dataclass
+class _Checked:
+    """One part's checks. Rows are numbered as if the part's data began the file's data (the
+    caller knows how many rows came before; the part does not)."""
+
+    index: int
+    read_problems: list[Problem]  # numbered in the file (they count lines, not rows)
+    read: bool  # False: the part could not be read as CSV
+    records: int = 0  # rows read, blank ones included (the next part's numbering)
+    first: int = 0  # the row number its first data row was given
+    row_problems: list[Problem] = field(default_factory=list)
+    checked: bool = False  # False: a repeated column, nothing checked
+    rows: int = 0  # rows kept (blank ones dropped)
+    payload: Any = None  # fn(frame, source), or (frame, source) when there is no fn
+
+
+def _check(ctx: _Context, job: _Job) -> _Checked:
+    with ctx.path.open("rb") as fh:
+        fh.seek(job.start)
+        data = fh.read(job.size)
+    file, known = ctx.path.name, {r.name for r in ctx.rules}
+    found: list[Problem] = []
+    if job.index == 0:
+        read = read_csv_bytes(file, data, found, known)
+    else:
+        # the header (and title rows) again in front: the part reads as the file does
+        read = read_csv_bytes(file, ctx.prefix + data, found, known)
+        offset = job.line - (ctx.header + 2)
+        found = [replace(p, row=p.row + offset) if p.row is not None else p
+                 for p in found if p.row is None or p.row > ctx.header + 1]
+    if read is None:
+        return _Checked(job.index, found, read=False)
+    out = _Checked(job.index, found, read=True, records=len(read.frame), first=read.first_line)
+    checked = validate_raw(ctx.name, file, read, ctx.rules, out.row_problems)
+    if job.index:  # problems of the header line are the first part's, reported once
+        out.row_problems = [p for p in out.row_problems if p.row is None or p.row >= out.first]
+    if checked is not None:
+        out.checked, out.rows = True, len(checked[0])
+        out.payload = checked if ctx.fn is None else ctx.fn(*checked)
+    return out
+
+
+_WORKER: _Context | None = None  # set in each worker process by _start_worker
+
+
+def _start_worker(ctx: _Context) -> None:
+    global _WORKER
+    _WORKER = ctx
+
+
+def _check_in_worker(job: _Job) -> _Checked:
+    assert _WORKER is not None, "_start_worker runs first in every worker"
+    return _check(_WORKER, job)
+
+
+def default_workers() -> int:
+    """Processes for checking parts: the cores this process may use, at most 4 (each holds
+    a part read as text, ≈ 12 times :data:`PART_BYTES`)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+def shift_rows(problems: Iterable[Problem], shift: int) -> list[Problem]:
+    """``problems`` of a part numbered from its first row, numbered in the file."""
+    return [replace(p, row=p.row + shift) if p.row is not None else p for p in problems]
+
+
 class BigCsvCheck:
     """The reference checks of one CSV table read part by part.
 
-    Iterate :meth:`parts` for each part's checked frame and source (the caller adds its
-    checks across tables, into :attr:`row_problems`); then :attr:`problems` holds what
-    reading the whole file would have reported — without the row checks when some part
-    could not be read at all, as the reference path checks no row of such a file."""
+    Iterate :meth:`parts` for each part's checked frame and source, or :meth:`map` to run a
+    function on each checked part in worker processes (the caller adds its checks across
+    tables, into :attr:`row_problems`); then :attr:`problems` holds what reading the whole
+    file would have reported — without the row checks when some part could not be read at
+    all, as the reference path checks no row of such a file."""
 
     def __init__(self, path: Path, name: str, rules: list[ColumnRule],
                  part_bytes: int = PART_BYTES) -> None:
@@ -134,53 +233,79 @@ class BigCsvCheck:
         return self.read_problems + (self.row_problems if self.readable else [])
 
     def parts(self) -> Iterator[tuple[pd.DataFrame, Source]]:
+        """Each checked part's frame and source, its rows numbered as in the file (in this
+        process, one part at a time)."""
+        for (frame, source), shift in self.map(None, workers=1):
+            yield frame, Source(source.file, source.line + shift, source.raw)
+
+    def map(self, fn: Callable[[pd.DataFrame, Source], Any] | None, workers: int = 1
+            ) -> Iterator[tuple[Any, int]]:
+        """``(fn(frame, source), shift)`` for each checked part, in file order, where the
+        part's rows are numbered from the file's first data row: adding ``shift`` numbers
+        them in the file (``fn`` can't: the rows of the parts before it are not yet
+        counted). With ``workers`` > 1 the parts are checked by that many processes, at
+        most ``workers`` + 1 parts in flight; ``fn`` must then be picklable."""
         known = {r.name for r in self.rules}
-        file = self.path.name
-        prefix, header, row = b"", 0, 0
         self.read_problems, self.row_problems, self.readable, self.rows = [], [], True, 0
-        for part in split_parts(self.path, self.part_bytes):
-            found: list[Problem] = []
-            if part.index == 0:
-                top = LINE_BREAK.split(part.data[:1 << 20].decode("utf-8-sig", "replace"))
-                _, header = header_layout(top[:HEADER_SCAN + 1], known)
-                prefix = part.data[:_lines_end(part.data, header + 1)]
-                read = read_csv_bytes(file, part.data, found, known)
-                self.read_problems += found
-                if read is None and not self._more_to_read(found):
-                    return
-            else:
-                # the header (and title rows) again in front: the part reads as the file does
-                read = read_csv_bytes(file, prefix + part.data, found, known)
-                offset = part.line - (header + 2)
-                self.read_problems += [
-                    replace(p, row=p.row + offset) if p.row is not None else p
-                    for p in found if p.row is None or p.row > header + 1]
-            if read is None:
+        parts = split_parts(self.path, self.part_bytes)
+        head = next(parts, None)
+        if head is None:
+            return
+        top = LINE_BREAK.split(head.data[:1 << 20].decode("utf-8-sig", "replace"))
+        _, header = header_layout(top[:HEADER_SCAN + 1], known)
+        ctx = _Context(self.path, self.name, self.rules, header,
+                       head.data[:_lines_end(head.data, header + 1)], fn)
+        jobs = (_Job(p.index, p.line, p.start, len(p.data))
+                for p in itertools.chain([head], parts))
+        row: int | None = None  # the file's row number of the next part's first data row
+        for done in _in_order(ctx, jobs, workers):
+            self.read_problems += done.read_problems
+            if not done.read:
                 self.readable = False
+                if done.index == 0 and not self._more_to_read(done.read_problems):
+                    return
                 continue
             if not self.readable:
                 continue
-            first = read.first_line if part.index == 0 else row
-            row = first + len(read.frame)
-            found = []
-            checked = validate_raw(self.name, file, read, self.rules, found, first)
-            # problems of the header line are the first part's, reported once
-            self.row_problems += [p for p in found
-                                  if part.index == 0 or p.row is None or p.row >= first]
-            if checked is None:
+            base = done.first if row is None else row
+            shift, row = base - done.first, base + done.records
+            self.row_problems += shift_rows(done.row_problems, shift)
+            if not done.checked:
                 self.readable = False
                 continue
-            self.rows += len(checked[0])
-            yield checked
+            self.rows += done.rows
+            yield done.payload, shift
         if self.readable and self.rows == 0 and self.name in NONEMPTY_TABLES:
-            self.row_problems.append(Problem(file, None, None, None, "không có dòng dữ liệu "
-                                             "nào (chỉ có dòng tiêu đề)", "format"))
+            self.row_problems.append(Problem(self.path.name, None, None, None,
+                                             "không có dòng dữ liệu nào (chỉ có dòng tiêu đề)",
+                                             "format"))
 
     @staticmethod
     def _more_to_read(found: list[Problem]) -> bool:
         """Whether reading the next parts can still find something: not when the first part
         is not text at all, or not UTF-8 (each part would say the same)."""
         return not any(p.check == "encoding" for p in found)
+
+
+def _in_order(ctx: _Context, jobs: Iterator[_Job], workers: int) -> Iterator[_Checked]:
+    """Each job's checks, in job order; with ``workers`` > 1 in that many processes (the
+    platform's default start method), a bounded number of parts at a time."""
+    if workers <= 1:
+        for job in jobs:
+            yield _check(ctx, job)
+        return
+    pool = ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(ctx,))
+    try:
+        pending: deque[Future[_Checked]] = deque()
+        for job in jobs:
+            pending.append(pool.submit(_check_in_worker, job))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        # a caller that stops early (an unreadable first part) leaves parts unchecked
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class KeyHashes:
@@ -191,8 +316,15 @@ class KeyHashes:
         self._hashes: list[np.ndarray] = []
 
     def add(self, keys: pd.Series) -> None:
-        present = keys[keys.notna()].to_numpy(dtype=object)
-        self._hashes.append(pd.util.hash_array(present))
+        self.add_hashes(self.hash(keys))
+
+    def add_hashes(self, hashes: np.ndarray) -> None:
+        self._hashes.append(hashes)
+
+    @staticmethod
+    def hash(keys: pd.Series) -> np.ndarray:
+        """The hashes of the keys present (what :meth:`add` keeps; a worker computes them)."""
+        return pd.util.hash_array(keys[keys.notna()].to_numpy(dtype=object))
 
     def repeated(self) -> np.ndarray:
         """The hash values seen more than once (sorted)."""

@@ -37,6 +37,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,14 @@ from scoring.loader import (
     rows_left_out,
     table_file_problems,
 )
-from scoring.partcheck import PART_BYTES, BigCsvCheck, KeyHashes, duplicate_problems
+from scoring.partcheck import (
+    PART_BYTES,
+    BigCsvCheck,
+    KeyHashes,
+    default_workers,
+    duplicate_problems,
+    shift_rows,
+)
 from scoring.shard import core_specs, official_columns, subset, unit_groups
 from scoring.storage import RunMeta, open_db, save_run_parts
 
@@ -189,19 +197,18 @@ LINE = "_line"  # a checked dossier's line in the file, while it waits in its gr
 
 
 def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: Path,
-                   max_officials: int, warning_checks: Iterable[str], part_bytes: int
-                   ) -> _Split:
+                   max_officials: int, warning_checks: Iterable[str], part_bytes: int,
+                   workers: int) -> _Split:
     """The reference path in bounded memory: every other table read whole (they are
-    small), ``dossiers.csv`` part by part (:mod:`scoring.partcheck`). Raises
-    :class:`InvalidInputError` naming every problem of every file, as a whole run would;
-    otherwise the dossiers are split by group as they are checked."""
+    small), ``dossiers.csv`` part by part (:mod:`scoring.partcheck`), ``workers`` parts at a
+    time. Raises :class:`InvalidInputError` naming every problem of every file, as a whole
+    run would; otherwise the dossiers are split by group as they are checked."""
     problems: list[Problem] = []
     small = read_tables(folder, [s for s in specs if s.name != BIG], problems)
     _cross_checks(small.tables, small.sources, small.rules, problems)
     keys = {name: small.tables[name][r.name] for name in small.tables
             for r in rules[name] if r.key}
     key = next((r.name for r in rules[BIG] if r.key), None)
-    owner = official_columns(specs)[BIG]
     officials = small.tables.get("officials")
     groups: list[list[str]] = []
     split_by: tuple[np.ndarray, pa.Array] | None = None  # each official's group, and id
@@ -211,20 +218,16 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
     check = BigCsvCheck(path, BIG, rules[BIG], part_bytes)
     seen = KeyHashes()
     out = _GroupFiles(workdir, len(groups))
+    rows_of_part = partial(_checked_rows, rules=rules[BIG], keys=keys, key=key,
+                           owner=official_columns(specs)[BIG], split_by=split_by)
     try:
-        for frame, source in check.parts():
-            _cross_checks({BIG: frame}, {BIG: source}, {BIG: rules[BIG]}, check.row_problems,
-                          known_keys=keys, duplicates=False)
-            if key is not None:
-                seen.add(frame[key])
-            if split_by is not None:
-                shard_of, official_ids = split_by
-                table = _arrow_rows(frame, source, rules[BIG])
-                # a row naming no official is reported above (or, as a warning, left out)
-                row = pc.index_in(table[owner], value_set=official_ids)
-                known = np.flatnonzero(row.is_valid().to_numpy(zero_copy_only=False))
-                out.write(table.take(pa.array(known)),
-                          shard_of[row.to_numpy(zero_copy_only=False)[known].astype(np.int64)])
+        for (found, hashes, routed), shift in check.map(rows_of_part, workers):
+            check.row_problems += shift_rows(found, shift)
+            seen.add_hashes(hashes)
+            if routed is not None:
+                table, shard = routed
+                out.write(table.set_column(table.schema.get_field_index(LINE), LINE,
+                                           pc.add(table[LINE], shift)), shard)
     finally:
         out.close()
     repeated = seen.repeated()
@@ -238,6 +241,29 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
     dropped = sorted(rows_left_out(warnings).get(path.name, ()))
     return _Split(Dataset(folder, small.tables, small.hashes, warnings), groups, out.files,
                   dropped)
+
+
+def _checked_rows(frame: pd.DataFrame, source: Source, *, rules: list, keys: dict,
+                  key: str | None, owner: str,
+                  split_by: tuple[np.ndarray, pa.Array] | None
+                  ) -> tuple[list[Problem], np.ndarray, tuple[pa.Table, np.ndarray] | None]:
+    """What the checked path needs of one checked part of the dossiers, computed where the
+    part was checked (a worker process): its problems across tables, the hashes of its keys,
+    and its rows as Arrow (with their line) with each row's group — rows numbered from the
+    part's first row (:meth:`BigCsvCheck.map`)."""
+    found: list[Problem] = []
+    _cross_checks({BIG: frame}, {BIG: source}, {BIG: rules}, found, known_keys=keys,
+                  duplicates=False)
+    hashes = KeyHashes.hash(frame[key]) if key is not None else np.array([], np.uint64)
+    if split_by is None:
+        return found, hashes, None
+    shard_of, official_ids = split_by
+    table = _arrow_rows(frame, source, rules)
+    # a row naming no official is reported above (or, as a warning, left out)
+    row = pc.index_in(table[owner], value_set=official_ids)
+    known = np.flatnonzero(row.is_valid().to_numpy(zero_copy_only=False))
+    shard = shard_of[row.to_numpy(zero_copy_only=False)[known].astype(np.int64)]
+    return found, hashes, (table.take(pa.array(known)), shard)
 
 
 def _arrow_rows(frame: pd.DataFrame, source: Source, rules: list) -> pa.Table:
@@ -261,12 +287,13 @@ def _whole(session: object, folder: Path, year: int, db: str | None) -> ShardedO
 
 def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                 db: str | None = None, max_officials: int = 100_000,
-                workdir: str | Path | None = None, part_bytes: int = PART_BYTES
-                ) -> ShardedOutcome:
+                workdir: str | Path | None = None, part_bytes: int = PART_BYTES,
+                workers: int | None = None) -> ShardedOutcome:
     """Validate, classify and store ``data_dir`` one group of units at a time (see module
     docstring). Results and reasons are those of :func:`scoring.api.run`; problems in the
     input are those it reports. ``part_bytes``: the size of the parts of ``dossiers.csv``
-    the checked path reads at a time."""
+    the checked path reads at a time; ``workers``: the processes that check them (default:
+    :func:`~scoring.partcheck.default_workers`, one when the file is a single part)."""
     from scoring import api
 
     folder = Path(data_dir)
@@ -284,7 +311,9 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
             split = _split_fast(folder, specs, rules, path, Path(tmp) / "fast", max_officials)
         except NotClean:
             split = _split_checked(folder, specs, rules, path, Path(tmp) / "checked",
-                                   max_officials, session.policy.warning_checks, part_bytes)
+                                   max_officials, session.policy.warning_checks, part_bytes,
+                                   workers if workers is not None else
+                                   default_workers() if path.stat().st_size > part_bytes else 1)
         dataset, files = split.dataset, split.files
         dropped = pa.array(split.dropped, pa.int64())
         hashes = dict(sorted({**dataset.file_hashes, path.name: hashed.result()}.items()))

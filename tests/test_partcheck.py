@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import shutil
 from pathlib import Path
@@ -19,8 +20,9 @@ import scoring.sharded as sharded
 from scoring import api
 from scoring.errors import InvalidInputError, Problem
 from scoring.generate import generate_dataset
-from scoring.loader import load_dataset
-from scoring.partcheck import _line_breaks, split_parts
+from scoring.loader import Source, _column_rules, load_dataset, read_tables
+from scoring.partcheck import BigCsvCheck, _line_breaks, split_parts
+from scoring.shard import core_specs
 from scoring.storage import load_reasons, load_results, open_db
 
 from .conftest import POLICY
@@ -28,6 +30,8 @@ from .conftest import POLICY
 YEAR = 2023
 # a generated dossiers file is ≈ 90 bytes a line: parts of a few dozen lines, or one part
 PART_SIZES = [4_000, 40_000, 1 << 30]
+# (part size, processes checking the parts): in this process, and in two worker processes
+PARTS_AND_WORKERS = [(4_000, 1), (4_000, 2), (40_000, 2), (1 << 30, None)]
 
 
 @pytest.fixture(scope="module")
@@ -74,16 +78,18 @@ def _whole_problems(data: Path, warnings: frozenset[str] = frozenset()) -> list[
     return sorted(map(_key, err.value.problems))
 
 
-def _sharded_problems(data: Path, part_bytes: int, db: str) -> list[tuple]:
+def _sharded_problems(data: Path, part_bytes: int, db: str, workers: int | None = None
+                      ) -> list[tuple]:
     with pytest.raises(InvalidInputError) as err:
         sharded.run_sharded(data, YEAR, policy=POLICY, db=db, max_officials=30,
-                            part_bytes=part_bytes)
+                            part_bytes=part_bytes, workers=workers)
     return sorted(map(_key, err.value.problems))
 
 
-@pytest.mark.parametrize("part_bytes", PART_SIZES)
+@pytest.mark.parametrize(("part_bytes", "workers"), PARTS_AND_WORKERS)
 def test_parts_report_every_problem_the_whole_file_reports(generated: Path, tmp_path: Path,
-                                                           part_bytes: int) -> None:
+                                                           part_bytes: int,
+                                                           workers: int | None) -> None:
     data = _copy(generated, tmp_path / "data")
     d = Lines(data / "dossiers.csv")
     d.set(12, "due_at", "2023-13-45")
@@ -103,7 +109,8 @@ def test_parts_report_every_problem_the_whole_file_reports(generated: Path, tmp_
     whole = _whole_problems(data)
     assert len(whole) == 11
     assert ("dossiers.csv", 2600, "dossier_id") in {p[:3] for p in whole}
-    assert _sharded_problems(data, part_bytes, f"sqlite:///{tmp_path / 'x.db'}") == whole
+    assert _sharded_problems(data, part_bytes, f"sqlite:///{tmp_path / 'x.db'}",
+                             workers) == whole
     assert not (tmp_path / "x.db").exists() or \
         pd.read_sql("select count(*) as n from runs", open_db(
             f"sqlite:///{tmp_path / 'x.db'}"))["n"].iloc[0] == 0
@@ -151,9 +158,9 @@ def _vietnamese(data: Path) -> None:
     path.write_text("SỞ NỘI VỤ — BÁO CÁO HỒ SƠ,,,\n,,\n" + "\n".join(lines), encoding="utf-8")
 
 
-@pytest.mark.parametrize("part_bytes", PART_SIZES)
+@pytest.mark.parametrize(("part_bytes", "workers"), PARTS_AND_WORKERS)
 def test_checked_parts_classify_like_a_whole_run(generated: Path, tmp_path: Path,
-                                                 part_bytes: int,
+                                                 part_bytes: int, workers: int | None,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     data = _copy(generated, tmp_path / "data")
     _vietnamese(data)
@@ -164,7 +171,7 @@ def test_checked_parts_classify_like_a_whole_run(generated: Path, tmp_path: Path
     db = f"sqlite:///{tmp_path / 'x.db'}"
     whole = api.run(data, YEAR, policy=POLICY, db=db)
     out = sharded.run_sharded(data, YEAR, policy=POLICY, db=db, max_officials=30,
-                              part_bytes=part_bytes, workdir=tmp_path)
+                              part_bytes=part_bytes, workdir=tmp_path, workers=workers)
     assert used == ["checked"] and out.groups > 1
     engine = open_db(db)
     for load in (load_results, load_reasons):
@@ -196,6 +203,33 @@ def test_warnings_leave_out_the_rows_a_whole_run_leaves_out(generated: Path,
     assert late  # the row left out had a real handler before the edit
 
 
+def _pid_rows(frame: pd.DataFrame, source: Source) -> tuple[int, list[int], list[str]]:
+    return os.getpid(), source.line.tolist(), frame["dossier_id"].tolist()
+
+
+def test_parts_checked_by_worker_processes_come_back_in_order_and_numbered(
+        generated: Path, tmp_path: Path) -> None:
+    # multi-line cells: a part's rows can't be numbered before the parts ahead are read
+    data = _copy(generated, tmp_path / "data")
+    _vietnamese(data)
+    spec = next(s for s in core_specs() if s.name == "dossiers")
+    check = BigCsvCheck(data / "dossiers.csv", "dossiers", _column_rules(spec.row_model), 4_000)
+    here = [(source.line.tolist(), frame["dossier_id"].tolist())
+            for frame, source in check.parts()]
+    rows_here = check.rows
+    done = list(check.map(_pid_rows, workers=2))
+    assert len(here) > 50 and len(done) == len(here)
+    pids = {pid for (pid, _, _), _ in done}
+    assert os.getpid() not in pids and len(pids) == 2
+    assert [([n + shift for n in lines], ids) for (_, lines, ids), shift in done] == here
+    assert check.rows == rows_here and not check.problems
+    # the rows are numbered as a whole read numbers them
+    problems: list[Problem] = []
+    whole = read_tables(data, [spec], problems)
+    assert not problems
+    assert [n for lines, _ in here for n in lines] == whole.sources["dossiers"].line.tolist()
+
+
 # -- cutting a file into parts ----------------------------------------------------------
 
 cell = st.text(alphabet=st.sampled_from(list('ab,"\r\né')), max_size=5)
@@ -219,6 +253,7 @@ def test_parts_are_whole_lines_cut_outside_quotes(tmp_path_factory: pytest.TempP
     seen = b""
     for p in parts:
         assert p.line == 1 + _line_breaks(seen)
+        assert p.start == len(seen)  # where a worker process reads the part again
         seen += p.data
         if p is not parts[-1]:
             # cut after a line break, with every quoted cell closed
