@@ -1,0 +1,69 @@
+"""Reading dates: the byte-level reading of the usual shapes (``YYYY-MM-DD``,
+``DD/MM/YYYY``, with or without a time) gives what pandas gives, cell for cell, and leaves
+pandas everything else."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scoring.loader import _any_datetimes, _plain_datetimes, parse_datetimes
+
+
+def _two(n: int, pad: bool) -> str:
+    return f"{n:02d}" if pad else str(n)
+
+
+@st.composite
+def date_cell(draw: st.DrawFn) -> str:
+    y = draw(st.integers(1850, 2150))
+    m = draw(st.integers(0, 14))
+    d = draw(st.integers(0, 33))
+    pad = draw(st.booleans() | st.just(True))
+    if draw(st.booleans()):
+        text = f"{y:04d}-{_two(m, pad)}-{_two(d, pad)}"
+    else:
+        text = f"{_two(d, pad)}/{_two(m, pad)}/{y:04d}"
+    kind = draw(st.sampled_from(["date", "minutes", "seconds"]))
+    if kind != "date":
+        sep = draw(st.sampled_from([" ", " ", "T", "  "]))
+        text += f"{sep}{_two(draw(st.integers(0, 25)), pad)}:{draw(st.integers(0, 61)):02d}"
+        if kind == "seconds":
+            text += f":{draw(st.integers(0, 61)):02d}"
+    return text + draw(st.sampled_from(["", "", "", "Z", "+07:00", ".5", "x"]))
+
+
+cells = st.lists(date_cell() | st.text(max_size=20), min_size=1, max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells)
+def test_plain_reading_is_pandas_reading(values: list[str]) -> None:
+    s = pd.Series([v.strip() for v in values], dtype="str")
+    plain, done = _plain_datetimes(s)
+    pandas = _any_datetimes(s)
+    # where the byte reading answers, it answers what pandas does; and it answers for every
+    # well-formed cell, so pandas is left only the odd ones
+    pd.testing.assert_series_equal(plain[done], pandas[done])
+    assert (pandas[~done].isna() | ~s[~done].str.fullmatch(
+        r"\d{4}-\d\d-\d\d( \d\d:\d\d(:\d\d)?)?|\d\d/\d\d/\d{4}( \d\d:\d\d(:\d\d)?)?")).all()
+    pd.testing.assert_series_equal(parse_datetimes(pd.Series(values, dtype="str")), pandas)
+
+
+def test_a_province_column_shape_by_shape() -> None:
+    values = ["2023-09-25", "25/09/2023", "25/09/2023 16:12", "2023-09-25 16:12:59",
+              "29/02/2024", "29/02/2023", "5/9/2023", "2023-09-25T16:12", "31/04/2023",
+              "01/01/1899", "", "25/09/2023 24:00", "2100-12-31 23:59:59",
+              "29/02/1900", "29/02/2000", "2100-02-29", "2023-09-25 24:00"]
+    s = pd.Series(values, dtype="str")
+    _, done = _plain_datetimes(s)
+    assert done.tolist() == [True, True, True, True, True, False, False, False, False,
+                             False, False, False, True, False, True, False, False]
+    got = parse_datetimes(s)
+    assert got.iloc[2] == pd.Timestamp("2023-09-25 16:12")
+    assert got.iloc[4] == pd.Timestamp("2024-02-29")
+    assert got.iloc[6] == pd.Timestamp("2023-09-05")  # day first, read by pandas
+    assert got.iloc[14] == pd.Timestamp("2000-02-29")  # 1900 and 2100 are not leap years
+    assert got.iloc[[5, 8, 9, 10, 11, 13, 15, 16]].isna().all()
+    pd.testing.assert_series_equal(got, _any_datetimes(s))
