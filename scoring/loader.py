@@ -7,6 +7,7 @@ row models plugins declare: the models are the contract, this module enforces it
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import difflib
@@ -16,7 +17,7 @@ import re
 import types
 import typing
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,11 +28,13 @@ import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from scoring.aliases import ALIASES, canonical_columns
 from scoring.errors import InvalidInputError, Problem
+from scoring.fastload import PY_WHITESPACE
 from scoring.records import CORE_TABLES, NONEMPTY_TABLES
 from scoring.types import TableSpec
 
@@ -239,25 +242,74 @@ def read_csv_bytes(file: str, raw: bytes, problems: list[Problem], known: set[st
         problems.append(Problem(file, None, None, None,
                                 "tệp rỗng: cần ít nhất dòng tiêu đề", check="format"))
         return None
-    lines = LINE_BREAK.split(text)
-    sep, header = header_layout(lines, known)
-    body = "\n".join(lines[header:])
-    width = len(_cells(lines[header], sep))
-    if not _check_shape(file, lines, header, sep, width, problems):
+    # the text is UTF-8 (it decoded): its lines are cut from the bytes, not split into
+    # millions of Python strings
+    data = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
+    data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")  # the breaks LINE_BREAK cuts at
+    lines, at = _lines(data)
+    top = [ln.removesuffix("\n") for ln in lines.slice(0, HEADER_SCAN).to_pylist()]
+    sep, header = header_layout(top, known)
+    width = len(_cells(top[header], sep))
+    body = lines.slice(header + 1)
+    shape = _check_shape(file, body, lambda: data[at[header]:].decode(), header, sep, width,
+                         problems)
+    if shape is None:
         return None
-    try:
-        frame = pd.read_csv(io.StringIO(body), sep=sep, dtype=str, keep_default_na=False,
-                            na_filter=False, skip_blank_lines=False)
-    except (ValueError, pd.errors.ParserError) as exc:
-        problems.append(Problem(file, None, None, None,
-                                f"không đọc được tệp CSV: {exc}".strip(), check="format"))
-        return None
+    frame = None
+    if shape == "plain":
+        rows = len(body) - (1 if len(body) and body[-1].as_py() == "" else 0)
+        frame = _plain_cells(pa.py_buffer(data)[at[header + 1]:] if len(body) else b"",
+                             sep, width, rows)
+    if frame is None:
+        try:
+            frame = pd.read_csv(io.StringIO(data[at[header]:].decode()), sep=sep, dtype=str,
+                                keep_default_na=False, na_filter=False,
+                                skip_blank_lines=False)
+        except (ValueError, pd.errors.ParserError) as exc:
+            problems.append(Problem(file, None, None, None,
+                                    f"không đọc được tệp CSV: {exc}".strip(), check="format"))
+            return None
     # the header as written: pandas renames a repeated 'name' to 'name.1', which would hide
     # the repetition and report a missing column instead
-    names = _cells(lines[header], sep)
+    names = _cells(top[header], sep)
     if len(names) == frame.shape[1]:
         frame.columns = [n if n.strip() else f"Unnamed: {j}" for j, n in enumerate(names)]
     return RawTable(frame, first_line=header + 2)
+
+
+def _lines(data: bytes) -> tuple[pa.LargeStringArray, np.ndarray]:
+    """The lines of UTF-8 ``data`` (line breaks already ``\\n``), each with its ``\\n``
+    except the last one (empty when ``data`` ends with a line break) — as
+    ``LINE_BREAK.split`` cuts them, without the breaks; and where each starts."""
+    breaks = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    offsets = np.concatenate([[0], breaks + 1, [len(data)]]).astype(np.int64)
+    return pa.LargeStringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets),
+                                            pa.py_buffer(data)), offsets
+
+
+def _plain_cells(data: pa.Buffer | bytes, sep: str, width: int, rows: int
+                 ) -> pd.DataFrame | None:
+    """The cells of ``rows`` lines with no quote and no blank line, every one ``width`` cells
+    wide (:func:`_check_shape` said so): splitting at each ``sep`` is all a CSV reader would
+    do, and pyarrow does it on both cores ≈ 10 times faster than pandas reading the text.
+    None when pyarrow reads them otherwise (then pandas reads the text, as any other file)."""
+    names = [f"c{j}" for j in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False,
+                                             double_quote=False, escape_char=False,
+                                             newlines_in_values=False,
+                                             ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.large_string()),
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    if table.num_rows != rows:
+        return None
+    return pd.DataFrame({j: table.column(j).to_pandas() for j in range(width)})
 
 
 def _cells(line: str, sep: str) -> list[str]:
@@ -325,23 +377,22 @@ def _is_utf8(text: str) -> bool:
         return False
 
 
-def _check_shape(file: str, lines: list[str], header: int, sep: str, width: int,
-                 problems: list[Problem]) -> bool:
-    """Rows with more or fewer cells than the header, and quotes never closed.
+def _check_shape(file: str, body: pa.LargeStringArray, text: Callable[[], str], header: int,
+                 sep: str, width: int, problems: list[Problem]) -> str | None:
+    """Rows with more or fewer cells than the header, and quotes never closed. ``body``:
+    the lines after the header (:func:`_lines`); ``text``: the file's text from the header
+    on. None when there are problems; otherwise "plain" when no line holds a quote or is
+    blank (then every line is one row of ``width`` cells), else "other".
 
     pandas stops at the first long row and pads short ones silently (a missing last cell
     would take the column's default): count every row's cells, fast where there are no
     quotes, with the csv module where there are."""
-    series = pd.Series(lines[header + 1:], dtype=object)
-    if series.empty:
-        return True
-    counts = series.str.count(re.escape(sep)) + 1
-    quoted = series.str.contains('"', regex=False)
-    blank = series.str.strip() == ""
+    if not len(body):
+        return "plain"
+    counts = pc.add(pc.count_substring(body, sep), 1).to_numpy()
     before = len(problems)
-    if quoted.any():
-        body = "\n".join(lines[header:])
-        reader = csv.reader(io.StringIO(body, newline=""), delimiter=sep, strict=True)
+    if pc.any(pc.match_substring(body, '"')).as_py():
+        reader = csv.reader(io.StringIO(text(), newline=""), delimiter=sep, strict=True)
         prev = 0
         try:
             next(reader)
@@ -352,16 +403,21 @@ def _check_shape(file: str, lines: list[str], header: int, sep: str, width: int,
                     _shape_problem(file, header + start, len(row), width, problems)
                 prev = reader.line_num
             # non-quoted lines were counted by the reader too: skip the fast count
-            return len(problems) == before
+            return "other" if len(problems) == before else None
         except csv.Error:
             problems.append(Problem(file, header + prev + 1, None, None,
                                     'dấu ngoặc kép (") không được đóng: ô có dấu phẩy hoặc '
                                     "xuống dòng phải nằm trọn trong cặp ngoặc kép", "format"))
-            return False
+            return None
+    blank = pc.equal(pc.utf8_trim(body, PY_WHITESPACE), "").to_numpy(zero_copy_only=False)
     wrong = (counts != width) & ~blank
-    for idx in np.flatnonzero(wrong.to_numpy()):
-        _shape_problem(file, header + 2 + int(idx), int(counts.iloc[idx]), width, problems)
-    return len(problems) == before
+    for idx in np.flatnonzero(wrong):
+        _shape_problem(file, header + 2 + int(idx), int(counts[idx]), width, problems)
+    if len(problems) != before:
+        return None
+    # an empty last line is the end of the last row, not a blank row
+    end_only = body[-1].as_py() == ""
+    return "other" if blank[:-1].any() or (blank[-1] and not end_only) else "plain"
 
 
 def _shape_problem(file: str, line: int, got: int, width: int, problems: list[Problem]) -> None:
