@@ -636,13 +636,40 @@ def _parse_number(values: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce")
 
 
+def _blank_rows(raw: pd.DataFrame) -> pd.Series:
+    """Rows whose every cell is blank once stripped: column by column, each looking only at
+    the rows still blank (after the first column, hardly any)."""
+    blank = pd.Series(True, index=raw.index)
+    for c in range(raw.shape[1]):
+        still = blank.to_numpy().nonzero()[0]
+        if not len(still):
+            break
+        blank.iloc[still] = (raw.iloc[still, c].str.strip() == "").to_numpy()
+    return blank
+
+
+def _duplicated(col: pd.Series) -> pd.Series:
+    """Cells repeating an earlier cell's key (blank cells repeat nothing). A one-stop system
+    exports its ids in order: strictly increasing keys are proven unique without hashing."""
+    present = col.dropna()
+    if len(present) > 1:
+        try:
+            keys = pa.array(present, pa.large_string())
+            increasing = pc.all(pc.less(keys[:-1], keys[1:])).as_py()
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            increasing = False
+        if increasing:
+            return pd.Series(False, index=col.index)
+    return col.notna() & col.duplicated(keep="first")
+
+
 def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnRule],
                     problems: list[Problem], first_line: int = 2,
                     numeric: pd.DataFrame | None = None,
                     today: dt.date | None = None) -> tuple[pd.DataFrame, Source]:
     line = pd.Series(np.arange(len(raw)) + first_line, index=raw.index)
     # blank lines are harmless: drop them (after numbering, so row numbers stay true)
-    blank = (raw.apply(lambda c: c.str.strip()) == "").all(axis=1) if len(raw.columns) else None
+    blank = _blank_rows(raw) if len(raw.columns) else None
     if blank is not None and blank.any():
         raw, line = raw[~blank], line[~blank]
     out = pd.DataFrame(index=raw.index)
@@ -809,7 +836,7 @@ def _cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
             if rule.key and rule.name in df.columns:
                 col = df[rule.name]
                 if duplicates:
-                    report(name, col.notna() & col.duplicated(keep="first"), rule.name,
+                    report(name, _duplicated(col), rule.name,
                            DUPLICATE_TEXT, "duplicate")
                 keys[name] = col
     for name, df in tables.items():
