@@ -22,6 +22,7 @@ import itertools
 import json
 import multiprocessing as mp
 import os
+import re
 import resource
 import shutil
 import sys
@@ -156,6 +157,25 @@ def ensure_data(workdir: Path, size: str, seed: int) -> Path:
     return data
 
 
+_ISO_DAY = re.compile(rb"(\d{4})-(\d{2})-(\d{2})")
+
+
+def vietnamese_dates(data: Path) -> Path:
+    """A copy of ``data`` with every date written ``DD/MM/YYYY`` as HR staff's exports
+    write them (valid input the fast path does not read: the reference path does)."""
+    out = data.with_name(data.name + "-vn")
+    if (out / ".complete").exists():
+        return out
+    out.mkdir(exist_ok=True)
+    print(f"writing its dates DD/MM/YYYY → {out}", flush=True)
+    for path in sorted(data.glob("*.csv")):
+        with path.open("rb") as src, (out / path.name).open("wb") as dst:
+            for lines in iter(lambda src=src: src.readlines(64 << 20), []):
+                dst.write(_ISO_DAY.sub(rb"\3/\2/\1", b"".join(lines)))
+    (out / ".complete").write_text("ok")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", choices=sorted(SIZES), default="province")
@@ -163,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workdir", type=Path,
                     default=Path(tempfile.gettempdir()) / "xeploai-bench")
+    ap.add_argument("--dates", choices=("iso", "vn"), default="iso",
+                    help="vn: the same data with dates written DD/MM/YYYY, as HR exports "
+                         "write them")
     ap.add_argument("--cleanup", action="store_true", help="delete the generated data after")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     ap.add_argument("--by-unit", type=int, metavar="N", default=None,
@@ -173,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         args.by_unit = 100_000
     args.workdir.mkdir(parents=True, exist_ok=True)
     data = ensure_data(args.workdir, args.size, args.seed)
+    if args.dates == "vn":
+        data = vietnamese_dates(data)
     repeat = 1 if args.size == "national" else max(1, args.repeat)
     load_before = os.getloadavg()
 
@@ -192,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     officials, dossiers = SIZES[args.size]
     ratio = b["seconds"] / a["seconds"]
     figures = {
-        "size": args.size, "officials": officials, "dossiers": dossiers,
+        "size": args.size, "dates": args.dates, "officials": officials, "dossiers": dossiers,
         "input_rows": a["rows"], "input_bytes": sum(p.stat().st_size
                                                     for p in data.glob("*.csv")),
         "floor_s": a["seconds"], "floor_peak": a["peak_bytes"],
@@ -204,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         "loadavg_before": load_before[0], "loadavg_after": load_after[0],
         "repeat": repeat, "by_unit": args.by_unit, "groups": b.get("groups", 1),
     }
-    print(f"\nxeploai benchmark — {args.size}: {officials:,} officials, {dossiers:,} dossiers "
+    print(f"\nxeploai benchmark — {args.size}"
+          + (" (dates DD/MM/YYYY)" if args.dates == "vn" else "")
+          + f": {officials:,} officials, {dossiers:,} dossiers "
           f"({figures['input_rows']:,} input rows, {figures['input_bytes'] / 1e6:,.0f} MB CSV)")
     print(f"machine: {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before / "
           f"{load_after[0]:.2f} after; best of {repeat}\n")

@@ -702,7 +702,9 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
             # a Mac writes 'có' decomposed (NFD); it must equal the 'có' typed elsewhere
             s = s.str.normalize("NFC")
         empty = s == ""
-        excel_error = s.str.startswith("#") & s.str.match(EXCEL_ERRORS)
+        excel_error = s.str.startswith("#")
+        if excel_error.any():  # the pattern only where it can match: a regex per cell is slow
+            excel_error[excel_error] = s[excel_error].str.match(EXCEL_ERRORS)
         bad(excel_error, col, "ô báo lỗi của Excel: công thức không tính được, cần giá trị")
         empty = empty | excel_error
         if rule.required:

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from scoring import api
@@ -42,3 +43,17 @@ def test_bench_reports_the_full_run_and_its_steps(bench, tmp_path: Path,
     # the run measured is the real one: same reasons as classifying the data here
     expected = api.run(tmp_path / "small-seed0", bench.YEAR, policy=bench.POLICY, store=False)
     assert figures["reasons"] == len(expected.classification.reasons)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the script forks a child per figure")
+def test_bench_with_vietnamese_dates_classifies_the_same_data(bench, tmp_path: Path) -> None:
+    out = tmp_path / "figures.json"
+    assert bench.main(["--size", "small", "--repeat", "1", "--workdir", str(tmp_path),
+                       "--dates", "vn", "--json", str(out)]) == 0
+    vn = tmp_path / "small-seed0-vn"
+    assert "/" in (vn / "dossiers.csv").read_text(encoding="utf-8").splitlines()[1]
+    same = [api.run(d, bench.YEAR, policy=bench.POLICY, store=False).classification
+            for d in (tmp_path / "small-seed0", vn)]
+    pd.testing.assert_frame_equal(same[0].results, same[1].results)
+    pd.testing.assert_frame_equal(same[0].reasons, same[1].reasons)
+    assert json.loads(out.read_text())["reasons"] == len(same[1].reasons)
