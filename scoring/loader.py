@@ -936,10 +936,13 @@ def read_tables(folder: Path, specs: Iterable[TableSpec], problems: list[Problem
                     spec.name, f"{spec.name}.csv", empty.astype(str), rules, problems)
             continue
         out.hashes[path.name] = file_hash(path)
-        read = _read_raw(path, problems, {r.name for r in rules})
-        if read is None:
-            continue
-        checked = validate_raw(spec.name, path.name, read, rules, problems)
+        if path.suffix == ".csv" and path.stat().st_size > PARALLEL_BYTES:
+            checked = _read_in_parts(path, spec.name, rules, problems)
+        else:
+            read = _read_raw(path, problems, {r.name for r in rules})
+            if read is None:
+                continue
+            checked = validate_raw(spec.name, path.name, read, rules, problems)
         if checked is None:
             continue
         out.tables[spec.name], out.sources[spec.name] = checked
@@ -948,6 +951,31 @@ def read_tables(folder: Path, specs: Iterable[TableSpec], problems: list[Problem
                                     "không có dòng dữ liệu nào (chỉ có dòng tiêu đề)", "format"))
     out.hashes = dict(sorted(out.hashes.items()))
     return out
+
+
+# A CSV file bigger than this (a province's dossiers) is read and checked in parts by one
+# process per core: the checks are Python over pandas, one core each
+PARALLEL_BYTES = 64 << 20
+
+
+def _read_in_parts(path: Path, name: str, rules: list[ColumnRule], problems: list[Problem]
+                   ) -> tuple[pd.DataFrame, Source] | None:
+    """:func:`_read_raw` and :func:`validate_raw` of a big CSV file, in parts checked by
+    worker processes (:class:`scoring.partcheck.BigCsvCheck`: the same checks, rows
+    numbered as in the whole file); None when it can't be read or has no rows."""
+    from scoring import partcheck
+
+    check = partcheck.BigCsvCheck(path, name, rules, partcheck.PART_BYTES)
+    frames, lines, raws = [], [], []
+    for (frame, source), shift in check.map(None, partcheck.default_workers()):
+        frames.append(frame)
+        lines.append(source.line + shift)
+        raws.append(source.raw)
+    problems += check.problems
+    if not check.readable or not frames:
+        return None
+    return pd.concat(frames, ignore_index=True), Source(
+        path.name, pd.concat(lines, ignore_index=True), pd.concat(raws, ignore_index=True))
 
 
 def validate_raw(name: str, file: str, read: RawTable, rules: list[ColumnRule],

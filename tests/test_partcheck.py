@@ -261,3 +261,53 @@ def test_parts_are_whole_lines_cut_outside_quotes(tmp_path_factory: pytest.TempP
     # the parts read as the whole file reads
     assert [r for p in parts for r in csv.reader(io.StringIO(p.data.decode(), newline=""))] \
         == list(csv.reader(io.StringIO(data.decode(), newline="")))
+
+
+# -- whole runs: a big file read in parts by worker processes ------------------------------
+
+def _loaded(data: Path, monkeypatch: pytest.MonkeyPatch, parts: bool):
+    import scoring.loader as loader
+    import scoring.partcheck as partcheck
+
+    monkeypatch.setattr(loader, "PARALLEL_BYTES", 100_000 if parts else 1 << 40)
+    monkeypatch.setattr(partcheck, "PART_BYTES", 20_000)
+    monkeypatch.setattr(partcheck, "default_workers", lambda: 2)
+    return load_dataset(data, fast=False)
+
+
+def test_a_big_file_read_in_parts_loads_as_one_read(generated: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _copy(generated, tmp_path / "data")
+    _vietnamese(data)  # multi-line cells and title rows: rows ≠ lines
+    assert (data / "dossiers.csv").stat().st_size > 100_000
+    whole, parts = (_loaded(data, monkeypatch, p) for p in (False, True))
+    assert whole.tables.keys() == parts.tables.keys()
+    for name in whole.tables:
+        pd.testing.assert_frame_equal(parts.tables[name], whole.tables[name])
+
+
+def test_a_big_file_read_in_parts_reports_as_one_read(generated: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _copy(generated, tmp_path / "data")
+    d = Lines(data / "dossiers.csv")
+    d.set(12, "due_at", "2023-13-45")
+    d.set(2500, "dossier_id", d.cell(20, "dossier_id"))  # a key of another part
+    d.set(3600, "handler_id", "KHONG_CO")
+    d.save()
+    reports = []
+    for parts in (False, True):
+        with pytest.raises(InvalidInputError) as err:
+            _loaded(data, monkeypatch, parts)
+        reports.append(sorted(map(_key, err.value.problems)))
+    assert len(reports[0]) == 3 and reports[1] == reports[0]
+
+
+def test_a_repeated_column_is_reported_when_read_in_parts(generated: Path,
+                                                          tmp_path: Path) -> None:
+    data = _copy(generated, tmp_path / "data")
+    d = Lines(data / "dossiers.csv")
+    d.lines[0] = d.lines[0].replace("late_cause", "unit_id")
+    d.save()
+    whole = _whole_problems(data)
+    assert [(p[1], p[2], p[5]) for p in whole] == [(1, "unit_id", "format")]
+    assert _sharded_problems(data, 4_000, f"sqlite:///{tmp_path / 'x.db'}", 2) == whole
