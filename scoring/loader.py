@@ -251,16 +251,16 @@ def read_csv_bytes(file: str, raw: bytes, problems: list[Problem], known: set[st
     sep, header = header_layout(top, known)
     width = len(_cells(top[header], sep))
     body = lines.slice(header + 1)
-    shape = _check_shape(file, body, lambda: data[at[header]:].decode(), header, sep, width,
-                         problems)
-    if shape is None:
-        return None
+    rows = len(body) - (1 if len(body) and body[-1].as_py() == "" else 0)  # the last break
     frame = None
-    if shape == "plain":
-        rows = len(body) - (1 if len(body) and body[-1].as_py() == "" else 0)
-        frame = _plain_cells(pa.py_buffer(data)[at[header + 1]:] if len(body) else b"",
-                             sep, width, rows)
+    if width > 1 and rows and data.find(b'"', at[header + 1]) < 0:
+        # no quote: every line is a row, and pyarrow refuses a line of another width (a
+        # blank one too), so a file it reads has no problem _check_shape would report
+        frame = _plain_cells(pa.py_buffer(data)[at[header + 1]:], sep, width, rows)
     if frame is None:
+        if not _check_shape(file, body, lambda: data[at[header]:].decode(), header, sep,
+                            width, problems):
+            return None
         try:
             frame = pd.read_csv(io.StringIO(data[at[header]:].decode()), sep=sep, dtype=str,
                                 keep_default_na=False, na_filter=False,
@@ -289,10 +289,10 @@ def _lines(data: bytes) -> tuple[pa.LargeStringArray, np.ndarray]:
 
 def _plain_cells(data: pa.Buffer | bytes, sep: str, width: int, rows: int
                  ) -> pd.DataFrame | None:
-    """The cells of ``rows`` lines with no quote and no blank line, every one ``width`` cells
-    wide (:func:`_check_shape` said so): splitting at each ``sep`` is all a CSV reader would
-    do, and pyarrow does it on both cores ≈ 10 times faster than pandas reading the text.
-    None when pyarrow reads them otherwise (then pandas reads the text, as any other file)."""
+    """The cells of ``rows`` lines holding no quote, each cut at every ``sep``: all a CSV
+    reader does with such lines, and pyarrow does it on both cores ≈ 10 times faster than
+    pandas reads the text. None unless every line has ``width`` cells (then pandas reads
+    the text, and :func:`_check_shape` names the lines that don't)."""
     names = [f"c{j}" for j in range(width)]
     try:
         table = pacsv.read_csv(
@@ -378,17 +378,16 @@ def _is_utf8(text: str) -> bool:
 
 
 def _check_shape(file: str, body: pa.LargeStringArray, text: Callable[[], str], header: int,
-                 sep: str, width: int, problems: list[Problem]) -> str | None:
-    """Rows with more or fewer cells than the header, and quotes never closed. ``body``:
-    the lines after the header (:func:`_lines`); ``text``: the file's text from the header
-    on. None when there are problems; otherwise "plain" when no line holds a quote or is
-    blank (then every line is one row of ``width`` cells), else "other".
+                 sep: str, width: int, problems: list[Problem]) -> bool:
+    """Rows with more or fewer cells than the header, and quotes never closed; False when
+    there are any. ``body``: the lines after the header (:func:`_lines`); ``text``: the
+    file's text from the header on.
 
     pandas stops at the first long row and pads short ones silently (a missing last cell
     would take the column's default): count every row's cells, fast where there are no
     quotes, with the csv module where there are."""
     if not len(body):
-        return "plain"
+        return True
     counts = pc.add(pc.count_substring(body, sep), 1).to_numpy()
     before = len(problems)
     if pc.any(pc.match_substring(body, '"')).as_py():
@@ -403,21 +402,17 @@ def _check_shape(file: str, body: pa.LargeStringArray, text: Callable[[], str], 
                     _shape_problem(file, header + start, len(row), width, problems)
                 prev = reader.line_num
             # non-quoted lines were counted by the reader too: skip the fast count
-            return "other" if len(problems) == before else None
+            return len(problems) == before
         except csv.Error:
             problems.append(Problem(file, header + prev + 1, None, None,
                                     'dấu ngoặc kép (") không được đóng: ô có dấu phẩy hoặc '
                                     "xuống dòng phải nằm trọn trong cặp ngoặc kép", "format"))
-            return None
+            return False
     blank = pc.equal(pc.utf8_trim(body, PY_WHITESPACE), "").to_numpy(zero_copy_only=False)
     wrong = (counts != width) & ~blank
     for idx in np.flatnonzero(wrong):
         _shape_problem(file, header + 2 + int(idx), int(counts[idx]), width, problems)
-    if len(problems) != before:
-        return None
-    # an empty last line is the end of the last row, not a blank row
-    end_only = body[-1].as_py() == ""
-    return "other" if blank[:-1].any() or (blank[-1] and not end_only) else "plain"
+    return len(problems) == before
 
 
 def _shape_problem(file: str, line: int, got: int, width: int, problems: list[Problem]) -> None:
@@ -936,7 +931,7 @@ def read_tables(folder: Path, specs: Iterable[TableSpec], problems: list[Problem
                     spec.name, f"{spec.name}.csv", empty.astype(str), rules, problems)
             continue
         out.hashes[path.name] = file_hash(path)
-        if path.suffix == ".csv" and path.stat().st_size > PARALLEL_BYTES:
+        if path.suffix == ".csv" and path.stat().st_size > PARTS_BYTES:
             checked = _read_in_parts(path, spec.name, rules, problems)
         else:
             read = _read_raw(path, problems, {r.name for r in rules})
@@ -953,21 +948,23 @@ def read_tables(folder: Path, specs: Iterable[TableSpec], problems: list[Problem
     return out
 
 
-# A CSV file bigger than this (a province's dossiers) is read and checked in parts by one
-# process per core: the checks are Python over pandas, one core each
-PARALLEL_BYTES = 64 << 20
+# A CSV file bigger than this (a province's dossiers) is read and checked in parts: the
+# same result, with temporaries the size of a part rather than of the file (≈ 1 GB less
+# on a province), and a little faster. Worker processes don't pay here: sending each
+# part's frames back through a pipe costs what checking it on a second core saves.
+PARTS_BYTES = 64 << 20
 
 
 def _read_in_parts(path: Path, name: str, rules: list[ColumnRule], problems: list[Problem]
                    ) -> tuple[pd.DataFrame, Source] | None:
-    """:func:`_read_raw` and :func:`validate_raw` of a big CSV file, in parts checked by
-    worker processes (:class:`scoring.partcheck.BigCsvCheck`: the same checks, rows
-    numbered as in the whole file); None when it can't be read or has no rows."""
+    """:func:`_read_raw` and :func:`validate_raw` of a big CSV file, part by part
+    (:class:`scoring.partcheck.BigCsvCheck`: the same checks, rows numbered as in the whole
+    file); None when it can't be read or has no rows."""
     from scoring import partcheck
 
     check = partcheck.BigCsvCheck(path, name, rules, partcheck.PART_BYTES)
     frames, lines, raws = [], [], []
-    for (frame, source), shift in check.map(None, partcheck.default_workers()):
+    for (frame, source), shift in check.map(None, workers=1):
         frames.append(frame)
         lines.append(source.line + shift)
         raws.append(source.raw)

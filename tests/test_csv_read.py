@@ -55,12 +55,17 @@ def test_plain_files_are_cut_by_pyarrow_and_others_read_by_pandas(monkeypatch) -
 
     cut: list[bool] = []
     plain = loader._plain_cells
-    monkeypatch.setattr(loader, "_plain_cells",
-                        lambda *a: cut.append(True) or plain(*a))
+
+    def spy(*args: object) -> pd.DataFrame | None:
+        frame = plain(*args)
+        cut.append(frame is not None)
+        return frame
+
+    monkeypatch.setattr(loader, "_plain_cells", spy)
     header = "official_id,full_name,task_score\r\n"
     for body, expected in (("A, B ,1\r\nC,Đ,2\r\n", [True]),  # plain
                            ('A,"B, C",1\r\n', []),  # a quote: pandas
-                           ("A,B,1\r\n \r\nC,D,2\r\n", [])):  # a blank line: pandas
+                           ("A,B,1\r\n \r\nC,D,2\r\n", [False])):  # a blank line: pandas
         cut.clear()
         read = read_csv_bytes("t.csv", (header + body).encode(), [], KNOWN)
         assert cut == expected

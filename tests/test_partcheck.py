@@ -263,15 +263,14 @@ def test_parts_are_whole_lines_cut_outside_quotes(tmp_path_factory: pytest.TempP
         == list(csv.reader(io.StringIO(data.decode(), newline="")))
 
 
-# -- whole runs: a big file read in parts by worker processes ------------------------------
+# -- whole runs: a big file read in parts ---------------------------------------------------
 
 def _loaded(data: Path, monkeypatch: pytest.MonkeyPatch, parts: bool):
     import scoring.loader as loader
     import scoring.partcheck as partcheck
 
-    monkeypatch.setattr(loader, "PARALLEL_BYTES", 100_000 if parts else 1 << 40)
+    monkeypatch.setattr(loader, "PARTS_BYTES", 100_000 if parts else 1 << 40)
     monkeypatch.setattr(partcheck, "PART_BYTES", 20_000)
-    monkeypatch.setattr(partcheck, "default_workers", lambda: 2)
     return load_dataset(data, fast=False)
 
 
