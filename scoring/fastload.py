@@ -109,14 +109,47 @@ def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str
     """Parse ``path`` with a type per column; returns the table (columns renamed to their
     canonical names) and canonical name → header as written."""
     headers, canonical, convert = csv_options(path, rules)
+    kinds = {r.name: r.kind for r in rules}
+    dates = [h for h, c in zip(headers, canonical, strict=True)
+             if kinds.get(c) in ("date", "datetime")]
     try:
-        table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(use_threads=True),
-                               parse_options=PARSE_OPTIONS, convert_options=convert)
-    except ARROW_ERRORS as exc:
-        raise NotClean(f"{path.name}: {exc}") from exc
+        table = _parse(path, convert)
+    except NotClean:
+        if not dates:
+            raise
+        # HR exports write dates DD/MM/YYYY, which pyarrow's timestamp parser does not
+        # read: those columns again as text, read by the reference path's byte reader
+        convert.column_types = {**convert.column_types,
+                                **dict.fromkeys(dates, pa.large_string())}
+        table = _parse(path, convert)
+        for h in dates:
+            table = table.set_column(table.column_names.index(h), h, _day_first(table[h], h))
     if table.column_names != headers:
         raise NotClean("header parsed differently")
     return table.rename_columns(canonical), dict(zip(canonical, headers, strict=True))
+
+
+def _parse(path: Path, convert: pacsv.ConvertOptions) -> pa.Table:
+    try:
+        return pacsv.read_csv(path, read_options=pacsv.ReadOptions(use_threads=True),
+                              parse_options=PARSE_OPTIONS, convert_options=convert)
+    except ARROW_ERRORS as exc:
+        raise NotClean(f"{path.name}: {exc}") from exc
+
+
+def _day_first(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
+    """A date column read as text, as timestamps: every cell empty (null) or in one of the
+    shapes :func:`scoring.loader.plain_datetimes` reads, or the reference path decides."""
+    from scoring.loader import plain_datetimes
+
+    chunks = []
+    for chunk in column.chunks:
+        empty = np.diff(_string_buffers(chunk)[0]) == 0
+        ns, ok = plain_datetimes(chunk)
+        if not (ok | empty).all():
+            raise NotClean(f"{name}: a date the byte reader leaves to pandas")
+        chunks.append(pa.array(ns, pa.timestamp("ns"), mask=empty))
+    return pa.chunked_array(chunks, pa.timestamp("ns"))
 
 
 def _string_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:

@@ -513,14 +513,20 @@ def _plain_datetimes(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     not, naming a real moment in 1900–2100, read from their bytes; and which cells those
     were. The others (one-digit days, a 'T', a zone, 30/02) are left to pandas, which reads
     ≈ 300,000 cells a second with a format; this reads tens of millions."""
-    n = len(s)
-    none = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]"), np.zeros(n, bool)
     cells = pa.array(s, pa.large_string(), from_pandas=True)
     if isinstance(cells, pa.ChunkedArray):
         cells = cells.combine_chunks()
+    ns, ok = plain_datetimes(cells)
+    return pd.Series(ns.view("datetime64[ns]"), index=s.index), ok
+
+
+def plain_datetimes(cells: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_plain_datetimes` of an Arrow column: nanoseconds since 1970 (NaT's value
+    where not read) and which cells were read."""
+    n = len(cells)
     _, off_buf, data_buf = cells.buffers()
     if data_buf is None or n == 0:
-        return none
+        return np.full(n, np.iinfo(np.int64).min, dtype=np.int64), np.zeros(n, bool)
     offsets = np.frombuffer(off_buf, dtype=np.int64)[cells.offset:cells.offset + n + 1]
     length = np.diff(offsets)
     # the first 19 bytes of every cell, one row each (zeros past the data's end)
@@ -569,7 +575,7 @@ def _plain_datetimes(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     days = era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
     ns = np.where(ok, ((days * 24 + hh) * 60 + mm) * 60 + ss, 0) * 1_000_000_000
     ns[~ok] = np.iinfo(np.int64).min  # NaT
-    return pd.Series(ns.view("datetime64[ns]"), index=s.index), ok
+    return ns, ok
 
 
 def _any_datetimes(s: pd.Series) -> pd.Series:

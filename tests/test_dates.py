@@ -5,6 +5,7 @@ pandas everything else."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -68,3 +69,45 @@ def test_a_province_column_shape_by_shape() -> None:
     assert got.iloc[14] == pd.Timestamp("2000-02-29")  # 1900 and 2100 are not leap years
     assert got.iloc[[5, 8, 9, 10, 11, 13, 15, 16]].isna().all()
     pd.testing.assert_series_equal(got, _any_datetimes(s))
+
+
+def test_a_dataset_in_dd_mm_yyyy_takes_the_fast_path_and_loads_the_same(
+        tmp_path, monkeypatch) -> None:
+    import re
+
+    import scoring.fastload as fastload
+    from scoring.generate import generate_dataset
+    from scoring.loader import load_dataset
+
+    generate_dataset(tmp_path, officials=80, dossiers=3_000, year=2023, seed=5)
+    for path in tmp_path.glob("*.csv"):
+        path.write_text(re.sub(r"(\d{4})-(\d{2})-(\d{2})", r"\3/\2/\1",
+                               path.read_text(encoding="utf-8")), encoding="utf-8")
+    fast: list[str] = []
+    load_fast = fastload.load_fast
+    monkeypatch.setattr(fastload, "load_fast",
+                        lambda *a, **k: fast.append("yes") or load_fast(*a, **k))
+    got = load_dataset(tmp_path)
+    assert fast == ["yes"] and not got.warnings  # no NotClean: the fast path's own frames
+    reference = load_dataset(tmp_path, fast=False)
+    for name, frame in reference.tables.items():
+        pd.testing.assert_frame_equal(got.tables[name], frame)
+    assert got.tables["dossiers"]["received_at"].notna().all()
+    # one cell the byte reader leaves to pandas sends the whole dataset to the reference path
+    d = tmp_path / "dossiers.csv"
+    lines = d.read_text(encoding="utf-8").split("\n")
+    lines[5] = re.sub(r"\b0(\d)/", r"\1/", lines[5], count=1)  # a one-digit day or month
+    d.write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.setattr(fastload, "load_fast", load_fast)
+    with pytest.raises(fastload.NotClean):
+        fastload.load_fast(tmp_path, *_specs_and_rules())
+    pd.testing.assert_frame_equal(load_dataset(tmp_path).tables["dossiers"],
+                                  load_dataset(tmp_path, fast=False).tables["dossiers"])
+
+
+def _specs_and_rules() -> tuple[list, dict]:
+    from scoring.loader import _column_rules
+    from scoring.shard import core_specs
+
+    specs = core_specs()
+    return specs, {s.name: _column_rules(s.row_model) for s in specs}
