@@ -112,13 +112,16 @@ def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str
     kinds = {r.name: r.kind for r in rules}
     dates = [h for h, c in zip(headers, canonical, strict=True)
              if kinds.get(c) in ("date", "datetime")]
+    day_first = bool(dates) and _slash_in_first_dates(path, headers, dates)
     try:
+        if day_first:
+            raise NotClean("dates written DD/MM/YYYY")
         table = _parse(path, convert)
     except NotClean:
         if not dates:
             raise
         # HR exports write dates DD/MM/YYYY, which pyarrow's timestamp parser does not
-        # read: those columns again as text, read by the reference path's byte reader
+        # read: those columns as text, read by the reference path's byte reader
         convert.column_types = {**convert.column_types,
                                 **dict.fromkeys(dates, pa.large_string())}
         table = _parse(path, convert)
@@ -127,6 +130,20 @@ def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str
     if table.column_names != headers:
         raise NotClean("header parsed differently")
     return table.rename_columns(canonical), dict(zip(canonical, headers, strict=True))
+
+
+def _slash_in_first_dates(path: Path, headers: list[str], dates: list[str]) -> bool:
+    """Whether a date cell of the first data row holds a '/': then the file writes its
+    dates DD/MM/YYYY, and parsing them as timestamps first would only fail."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16).decode("utf-8-sig", "replace").split("\n")
+    if len(head) < 3:  # no complete first row
+        return False
+    try:
+        row = next(csv.reader([head[1]]), [])
+    except csv.Error:
+        return False
+    return any("/" in cell for h, cell in zip(headers, row, strict=False) if h in dates)
 
 
 def _parse(path: Path, convert: pacsv.ConvertOptions) -> pa.Table:
