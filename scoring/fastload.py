@@ -109,12 +109,9 @@ def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str
     """Parse ``path`` with a type per column; returns the table (columns renamed to their
     canonical names) and canonical name → header as written."""
     headers, canonical, convert = csv_options(path, rules)
-    kinds = {r.name: r.kind for r in rules}
-    dates = [h for h, c in zip(headers, canonical, strict=True)
-             if kinds.get(c) in ("date", "datetime")]
-    day_first = bool(dates) and _slash_in_first_dates(path, headers, dates)
+    dates = date_headers(headers, canonical, rules)
     try:
-        if day_first:
+        if dates_as_text(path, headers, dates, convert):
             raise NotClean("dates written DD/MM/YYYY")
         table = _parse(path, convert)
     except NotClean:
@@ -122,14 +119,37 @@ def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str
             raise
         # HR exports write dates DD/MM/YYYY, which pyarrow's timestamp parser does not
         # read: those columns as text, read by the reference path's byte reader
-        convert.column_types = {**convert.column_types,
-                                **dict.fromkeys(dates, pa.large_string())}
-        table = _parse(path, convert)
-        for h in dates:
-            table = table.set_column(table.column_names.index(h), h, _day_first(table[h], h))
+        dates_as_text(path, headers, dates, convert, force=True)
+        table = dates_from_text(_parse(path, convert), dates)
     if table.column_names != headers:
         raise NotClean("header parsed differently")
     return table.rename_columns(canonical), dict(zip(canonical, headers, strict=True))
+
+
+def date_headers(headers: list[str], canonical: list[str], rules: list[ColumnRule]
+                 ) -> list[str]:
+    """The headers (as written) of the date and datetime columns."""
+    kinds = {r.name: r.kind for r in rules}
+    return [h for h, c in zip(headers, canonical, strict=True)
+            if kinds.get(c) in ("date", "datetime")]
+
+
+def dates_as_text(path: Path, headers: list[str], dates: list[str],
+                  convert: pacsv.ConvertOptions, force: bool = False) -> bool:
+    """Set ``convert`` to read the ``dates`` columns as text when the first data row writes
+    one DD/MM/YYYY (or when ``force``); whether it did. :func:`dates_from_text` then reads
+    them."""
+    if not dates or not (force or _slash_in_first_dates(path, headers, dates)):
+        return False
+    convert.column_types = {**convert.column_types, **dict.fromkeys(dates, pa.large_string())}
+    return True
+
+
+def dates_from_text(table: pa.Table, dates: list[str]) -> pa.Table:
+    """``table`` with its ``dates`` columns (read as text) as timestamps."""
+    for h in dates:
+        table = table.set_column(table.column_names.index(h), h, _day_first(table[h], h))
+    return table
 
 
 def _slash_in_first_dates(path: Path, headers: list[str], dates: list[str]) -> bool:

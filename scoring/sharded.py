@@ -56,6 +56,9 @@ from scoring.fastload import (
     NotClean,
     checked_columns,
     csv_options,
+    date_headers,
+    dates_as_text,
+    dates_from_text,
     load_fast,
     to_frame,
 )
@@ -159,6 +162,8 @@ def _stream_dossiers(path: Path, rules: list, dataset: Dataset, shard_of: np.nda
                      out: _GroupFiles) -> None:
     """Check ``dossiers.csv`` block by block and split its rows into one file per group."""
     headers, canonical, convert = csv_options(path, rules)
+    dates = date_headers(headers, canonical, rules)
+    as_text = dates if dates_as_text(path, headers, dates, convert) else []
     official_ids = pa.array(dataset.tables["officials"]["official_id"], pa.large_string())
     unit_ids = pa.array(dataset.tables["units"]["unit_id"], pa.large_string())
     last_id: str | None = None
@@ -169,7 +174,8 @@ def _stream_dossiers(path: Path, rules: list, dataset: Dataset, shard_of: np.nda
         for batch in reader:
             if batch.schema.names != headers:
                 raise NotClean("header parsed differently")
-            table = pa.Table.from_batches([batch]).rename_columns(canonical)
+            table = dates_from_text(pa.Table.from_batches([batch]), as_text) \
+                .rename_columns(canonical)
             cols = checked_columns(BIG, table, rules)
             arrays = {c: v for c, v in cols.items() if isinstance(v, pa.ChunkedArray)}
             ids = arrays["dossier_id"].combine_chunks()

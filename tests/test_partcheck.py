@@ -310,3 +310,21 @@ def test_a_repeated_column_is_reported_when_read_in_parts(generated: Path,
     whole = _whole_problems(data)
     assert [(p[1], p[2], p[5]) for p in whole] == [(1, "unit_id", "format")]
     assert _sharded_problems(data, 4_000, f"sqlite:///{tmp_path / 'x.db'}", 2) == whole
+
+
+def test_dd_mm_yyyy_dates_are_streamed_on_the_fast_path(generated: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _copy(generated, tmp_path / "data")
+    for path in data.glob("*.csv"):
+        path.write_text(re.sub(r"(\d{4})-(\d{2})-(\d{2})", r"\3/\2/\1",
+                               path.read_text(encoding="utf-8")), encoding="utf-8")
+    used: list[str] = []
+    monkeypatch.setattr(sharded, "_split_checked", lambda *a, **k: used.append("checked"))
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    whole = api.run(data, YEAR, policy=POLICY, db=db)
+    out = sharded.run_sharded(data, YEAR, policy=POLICY, db=db, max_officials=30)
+    assert not used and out.groups > 1
+    engine = open_db(db)
+    for load in (load_results, load_reasons):
+        pd.testing.assert_frame_equal(load(engine, out.run_id), load(engine, whole.run_id))
+    assert "late_dossiers.late" in set(load_reasons(engine, out.run_id)["rule"])
