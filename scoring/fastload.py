@@ -17,11 +17,11 @@ both paths frame by frame).
 from __future__ import annotations
 
 import csv
-import io
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -53,23 +53,51 @@ class NotClean(Exception):
     """The fast path cannot vouch for this dataset; the reference path must read it."""
 
 
-def _header(path: Path) -> list[str]:
+@dataclass(frozen=True)
+class CsvPlan:
+    """How pyarrow reads one CSV file: where its header is (title rows above it are
+    skipped), which separator, and each column's type."""
+
+    headers: list[str]  # as written
+    canonical: list[str]
+    convert: pacsv.ConvertOptions
+    sep: str
+    skip: int  # lines above the header
+    first_row: list[str]  # the first data row's cells, as text ([] when none)
+
+    def read_options(self, **kwargs: Any) -> pacsv.ReadOptions:
+        return pacsv.ReadOptions(skip_rows=self.skip, **kwargs)
+
+    def parse_options(self) -> pacsv.ParseOptions:
+        return pacsv.ParseOptions(delimiter=self.sep, newlines_in_values=False)
+
+
+def _header(path: Path, known: set[str]) -> tuple[list[str], str, int, list[str]]:
+    """The header's cells, the separator, the lines above the header and the first data
+    row's cells — found as the reference path finds them (``loader.header_layout``)."""
+    from scoring.loader import HEADER_SCAN, LINE_BREAK, header_layout
+
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
-    end = head.find(b"\n")
+    end = max(head.rfind(b"\n"), head.rfind(b"\r"))
     if end < 0:
         raise NotClean("no complete header line")
     try:
-        line = head[:end].decode("utf-8-sig")
+        lines = LINE_BREAK.split(head[:end].decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         raise NotClean("header is not UTF-8") from exc
+    sep, header = header_layout(lines[:HEADER_SCAN], known)
+    if header >= len(lines):
+        raise NotClean("no complete header line")
     try:
-        names = next(csv.reader(io.StringIO(line)), [])
+        names = next(csv.reader([lines[header]], delimiter=sep), [])
+        first = next(csv.reader([lines[header + 1]], delimiter=sep), []) \
+            if header + 1 < len(lines) else []
     except csv.Error as exc:  # a stray CR or quote in the header line (found by fuzzing)
         raise NotClean(f"header: {exc}") from exc
     if not names:
         raise NotClean("empty header")
-    return names
+    return names, sep, header, first
 
 
 def _bool_words() -> tuple[list[str], list[str]]:
@@ -82,11 +110,10 @@ def _bool_words() -> tuple[list[str], list[str]]:
     return spellings(TRUE_WORDS), spellings(FALSE_WORDS)
 
 
-def csv_options(path: Path, rules: list[ColumnRule]
-                ) -> tuple[list[str], list[str], pacsv.ConvertOptions]:
+def csv_options(path: Path, rules: list[ColumnRule]) -> CsvPlan:
     """The file's headers as written, their canonical names, and the typed conversion."""
-    headers = _header(path)
     known = {r.name for r in rules}
+    headers, sep, skip, first = _header(path, known)
     mapping = canonical_columns(headers, known)
     canonical = [mapping[h] for h in headers]
     if len(set(canonical)) != len(canonical):
@@ -98,29 +125,29 @@ def csv_options(path: Path, rules: list[ColumnRule]
     convert = pacsv.ConvertOptions(column_types=types, null_values=[""],
                                    strings_can_be_null=False, true_values=true_words,
                                    false_values=false_words, check_utf8=True)
-    return headers, canonical, convert
+    return CsvPlan(headers, canonical, convert, sep, skip, first)
 
 
-PARSE_OPTIONS = pacsv.ParseOptions(newlines_in_values=False)
 ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError)
 
 
 def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str, str]]:
     """Parse ``path`` with a type per column; returns the table (columns renamed to their
     canonical names) and canonical name → header as written."""
-    headers, canonical, convert = csv_options(path, rules)
+    plan = csv_options(path, rules)
+    headers, canonical = plan.headers, plan.canonical
     dates = date_headers(headers, canonical, rules)
     try:
-        if dates_as_text(path, headers, dates, convert):
+        if dates_as_text(plan, dates):
             raise NotClean("dates written DD/MM/YYYY")
-        table = _parse(path, convert)
+        table = _parse(path, plan)
     except NotClean:
         if not dates:
             raise
         # HR exports write dates DD/MM/YYYY, which pyarrow's timestamp parser does not
         # read: those columns as text, read by the reference path's byte reader
-        dates_as_text(path, headers, dates, convert, force=True)
-        table = dates_from_text(_parse(path, convert), dates)
+        dates_as_text(plan, dates, force=True)
+        table = dates_from_text(_parse(path, plan), dates)
     if table.column_names != headers:
         raise NotClean("header parsed differently")
     return table.rename_columns(canonical), dict(zip(canonical, headers, strict=True))
@@ -134,14 +161,16 @@ def date_headers(headers: list[str], canonical: list[str], rules: list[ColumnRul
             if kinds.get(c) in ("date", "datetime")]
 
 
-def dates_as_text(path: Path, headers: list[str], dates: list[str],
-                  convert: pacsv.ConvertOptions, force: bool = False) -> bool:
-    """Set ``convert`` to read the ``dates`` columns as text when the first data row writes
+def dates_as_text(plan: CsvPlan, dates: list[str], force: bool = False) -> bool:
+    """Set ``plan`` to read the ``dates`` columns as text when the first data row writes
     one DD/MM/YYYY (or when ``force``); whether it did. :func:`dates_from_text` then reads
-    them."""
-    if not dates or not (force or _slash_in_first_dates(path, headers, dates)):
+    them: parsing them as timestamps first would only fail."""
+    slash = any("/" in cell for h, cell in zip(plan.headers, plan.first_row, strict=False)
+                if h in dates)
+    if not dates or not (force or slash):
         return False
-    convert.column_types = {**convert.column_types, **dict.fromkeys(dates, pa.large_string())}
+    plan.convert.column_types = {**plan.convert.column_types,
+                                 **dict.fromkeys(dates, pa.large_string())}
     return True
 
 
@@ -152,24 +181,11 @@ def dates_from_text(table: pa.Table, dates: list[str]) -> pa.Table:
     return table
 
 
-def _slash_in_first_dates(path: Path, headers: list[str], dates: list[str]) -> bool:
-    """Whether a date cell of the first data row holds a '/': then the file writes its
-    dates DD/MM/YYYY, and parsing them as timestamps first would only fail."""
-    with path.open("rb") as fh:
-        head = fh.read(1 << 16).decode("utf-8-sig", "replace").split("\n")
-    if len(head) < 3:  # no complete first row
-        return False
+def _parse(path: Path, plan: CsvPlan) -> pa.Table:
     try:
-        row = next(csv.reader([head[1]]), [])
-    except csv.Error:
-        return False
-    return any("/" in cell for h, cell in zip(headers, row, strict=False) if h in dates)
-
-
-def _parse(path: Path, convert: pacsv.ConvertOptions) -> pa.Table:
-    try:
-        return pacsv.read_csv(path, read_options=pacsv.ReadOptions(use_threads=True),
-                              parse_options=PARSE_OPTIONS, convert_options=convert)
+        return pacsv.read_csv(path, read_options=plan.read_options(use_threads=True),
+                              parse_options=plan.parse_options(),
+                              convert_options=plan.convert)
     except ARROW_ERRORS as exc:
         raise NotClean(f"{path.name}: {exc}") from exc
 

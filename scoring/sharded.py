@@ -52,7 +52,6 @@ from scoring.errors import Problem
 from scoring.fastload import (
     _ARROW_TYPES,
     ARROW_ERRORS,
-    PARSE_OPTIONS,
     NotClean,
     checked_columns,
     csv_options,
@@ -161,16 +160,17 @@ def _split_fast(folder: Path, specs: list, rules: dict, path: Path, workdir: Pat
 def _stream_dossiers(path: Path, rules: list, dataset: Dataset, shard_of: np.ndarray,
                      out: _GroupFiles) -> None:
     """Check ``dossiers.csv`` block by block and split its rows into one file per group."""
-    headers, canonical, convert = csv_options(path, rules)
+    plan = csv_options(path, rules)
+    headers, canonical = plan.headers, plan.canonical
     dates = date_headers(headers, canonical, rules)
-    as_text = dates if dates_as_text(path, headers, dates, convert) else []
+    as_text = dates if dates_as_text(plan, dates) else []
     official_ids = pa.array(dataset.tables["officials"]["official_id"], pa.large_string())
     unit_ids = pa.array(dataset.tables["units"]["unit_id"], pa.large_string())
     last_id: str | None = None
     try:
-        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(
-            use_threads=True, block_size=BLOCK_BYTES), parse_options=PARSE_OPTIONS,
-            convert_options=convert)
+        reader = pacsv.open_csv(path, read_options=plan.read_options(
+            use_threads=True, block_size=BLOCK_BYTES), parse_options=plan.parse_options(),
+            convert_options=plan.convert)
         for batch in reader:
             if batch.schema.names != headers:
                 raise NotClean("header parsed differently")

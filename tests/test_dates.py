@@ -86,9 +86,9 @@ def test_a_dataset_in_dd_mm_yyyy_takes_the_fast_path_and_loads_the_same(
     fast: list[str] = []
     load_fast = fastload.load_fast
     monkeypatch.setattr(fastload, "load_fast",
-                        lambda *a, **k: fast.append("yes") or load_fast(*a, **k))
+                        lambda *a, **k: (load_fast(*a, **k), fast.append("yes"))[0])
     got = load_dataset(tmp_path)
-    assert fast == ["yes"] and not got.warnings  # no NotClean: the fast path's own frames
+    assert fast == ["yes"] and not got.warnings  # it returned: the fast path's own frames
     reference = load_dataset(tmp_path, fast=False)
     for name, frame in reference.tables.items():
         pd.testing.assert_frame_equal(got.tables[name], frame)
@@ -111,3 +111,31 @@ def _specs_and_rules() -> tuple[list, dict]:
 
     specs = core_specs()
     return specs, {s.name: _column_rules(s.row_model) for s in specs}
+
+
+def test_an_excel_export_with_title_rows_and_semicolons_takes_the_fast_path(
+        tmp_path, monkeypatch) -> None:
+    # Vietnamese Excel saves "CSV" with ';', HR systems put a title above the header
+    import re
+
+    import scoring.fastload as fastload
+    from scoring.generate import generate_dataset
+    from scoring.loader import load_dataset
+
+    generate_dataset(tmp_path, officials=80, dossiers=3_000, year=2023, seed=6)
+    for path in tmp_path.glob("*.csv"):
+        text = path.read_text(encoding="utf-8")
+        assert '"' not in text and ";" not in text
+        text = re.sub(r"(\d{4})-(\d{2})-(\d{2})", r"\3/\2/\1", text).replace(",", ";")
+        path.write_text(f"SỞ NỘI VỤ TỈNH BÌNH ĐỊNH\nBáo cáo {path.stem}\n\n{text}",
+                        encoding="utf-8")
+    fast: list[str] = []
+    load_fast = fastload.load_fast
+    monkeypatch.setattr(fastload, "load_fast",
+                        lambda *a, **k: (load_fast(*a, **k), fast.append("yes"))[0])
+    got = load_dataset(tmp_path)
+    reference = load_dataset(tmp_path, fast=False)
+    assert fast == ["yes"]
+    for name, frame in reference.tables.items():
+        pd.testing.assert_frame_equal(got.tables[name], frame)
+    assert len(got.tables["dossiers"]) == 3_000
