@@ -6,12 +6,12 @@ and for a province the reference path — every cell read as text, stripped, par
 straight into its type, then runs the same checks as the reference path, vectorised.
 
 It only ever *accepts*: at the first sign of anything the reference path would report or
-treat specially — a value pyarrow cannot parse, a blank required cell, a code out of list,
-a duplicate key, a dangling reference, a date out of order, an .xlsx file, a Vietnamese
-``DD/MM/YYYY`` date, a decimal comma — it returns ``None`` and :func:`load_dataset` runs
-the reference path, which names file, row, column and value of every problem. So the fast
-path can change how long a run takes, never what it produces (tests/test_speed.py compares
-both paths frame by frame).
+treat specially — a value pyarrow cannot parse, a blank required cell, a code out of list, a
+duplicate key, a dangling reference, a date out of order, an .xlsx file, a date the byte
+reader of ``YYYY-MM-DD``/``DD/MM/YYYY`` leaves to pandas, a decimal comma — it returns
+``None`` and :func:`load_dataset` runs the reference path, which names file, row, column and
+value of every problem. So the fast path can change how long a run takes, never what it
+produces (tests/test_speed.py compares both paths frame by frame).
 """
 
 from __future__ import annotations
@@ -396,12 +396,15 @@ def _nfc(arr: pa.ChunkedArray) -> bool:
     return all(unicodedata.is_normalized("NFC", v) for v in pc.unique(odd).to_pylist())
 
 
+def strictly_increasing(keys: pa.Array) -> bool:
+    """Whether every key is greater than the one before: one-stop systems export their ids
+    in order, and then the keys are proven unique without hashing them."""
+    return len(keys) < 2 or not _any(pc.greater_equal(keys[:-1], keys[1:]))
+
+
 def _unique(arr: pa.ChunkedArray) -> bool:
     present = arr.drop_null().combine_chunks() if arr.null_count else arr.combine_chunks()
-    if len(present) < 2:
-        return True
-    # one-stop systems export in id order: then a strictly increasing column proves it
-    if not _any(pc.greater_equal(present[:-1], present[1:])):
+    if strictly_increasing(present):
         return True
     return len(present.dictionary_encode().dictionary) == len(present)
 

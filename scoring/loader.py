@@ -17,7 +17,7 @@ import re
 import types
 import typing
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -258,11 +258,11 @@ def read_csv_bytes(file: str, raw: bytes, problems: list[Problem], known: set[st
         # blank one too), so a file it reads has no problem _check_shape would report
         frame = _plain_cells(pa.py_buffer(data)[at[header + 1]:], sep, width, rows)
     if frame is None:
-        if not _check_shape(file, body, lambda: data[at[header]:].decode(), header, sep,
-                            width, problems):
+        text = data[at[header]:].decode()  # from the header on, line breaks as \n
+        if not _check_shape(file, body, text, header, sep, width, problems):
             return None
         try:
-            frame = pd.read_csv(io.StringIO(data[at[header]:].decode()), sep=sep, dtype=str,
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str,
                                 keep_default_na=False, na_filter=False,
                                 skip_blank_lines=False)
         except (ValueError, pd.errors.ParserError) as exc:
@@ -377,7 +377,7 @@ def _is_utf8(text: str) -> bool:
         return False
 
 
-def _check_shape(file: str, body: pa.LargeStringArray, text: Callable[[], str], header: int,
+def _check_shape(file: str, body: pa.LargeStringArray, text: str, header: int,
                  sep: str, width: int, problems: list[Problem]) -> bool:
     """Rows with more or fewer cells than the header, and quotes never closed; False when
     there are any. ``body``: the lines after the header (:func:`_lines`); ``text``: the
@@ -391,7 +391,7 @@ def _check_shape(file: str, body: pa.LargeStringArray, text: Callable[[], str], 
     counts = pc.add(pc.count_substring(body, sep), 1).to_numpy()
     before = len(problems)
     if pc.any(pc.match_substring(body, '"')).as_py():
-        reader = csv.reader(io.StringIO(text(), newline=""), delimiter=sep, strict=True)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
         prev = 0
         try:
             next(reader)
@@ -652,15 +652,14 @@ def _blank_rows(raw: pd.DataFrame) -> pd.Series:
 def _duplicated(col: pd.Series) -> pd.Series:
     """Cells repeating an earlier cell's key (blank cells repeat nothing). A one-stop system
     exports its ids in order: strictly increasing keys are proven unique without hashing."""
-    present = col.dropna()
-    if len(present) > 1:
-        try:
-            keys = pa.array(present, pa.large_string())
-            increasing = pc.all(pc.less(keys[:-1], keys[1:])).as_py()
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            increasing = False
-        if increasing:
-            return pd.Series(False, index=col.index)
+    from scoring.fastload import strictly_increasing
+
+    try:
+        increasing = strictly_increasing(pa.array(col.dropna(), pa.large_string()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: pandas compares them
+        increasing = False
+    if increasing:
+        return pd.Series(False, index=col.index)
     return col.notna() & col.duplicated(keep="first")
 
 
@@ -975,7 +974,7 @@ def _read_in_parts(path: Path, name: str, rules: list[ColumnRule], problems: lis
         lines.append(source.line + shift)
         raws.append(source.raw)
     problems += check.problems
-    if not check.readable or not frames:
+    if not check.readable or not check.rows:  # an empty file: the check has said so
         return None
     return pd.concat(frames, ignore_index=True), Source(
         path.name, pd.concat(lines, ignore_index=True), pd.concat(raws, ignore_index=True))

@@ -18,12 +18,12 @@ Memory is bounded by one block plus one group (``max_officials`` officials and t
 dossiers), whatever the size of the country. The plugins see exactly what they would see
 in a whole run, minus other units' rows, so they need no change.
 
-At the first doubt (a problem, or only something the fast checks don't vouch for: a
-``DD/MM/YYYY`` date, a decimal comma) the checked path takes over, still in bounded memory:
-the other tables go through the reference loader (they are small), and ``dossiers.csv``
-through the reference checks part by part (:mod:`scoring.partcheck`). Input with problems
-then gets the report a whole run gives — file, row, column and value of every problem, in
-one :class:`~scoring.errors.InvalidInputError` — and valid input is split by group as it is
+At the first doubt (a problem, or only something the fast checks don't vouch for: a date
+with a one-digit day) the checked path takes over, still in bounded memory: the other tables
+go through the reference loader (they are small), and ``dossiers.csv`` through the reference
+checks part by part (:mod:`scoring.partcheck`). Input with problems then gets the report a
+whole run gives — file, row, column and value of every problem, in one
+:class:`~scoring.errors.InvalidInputError` — and valid input is split by group as it is
 checked. Only a dossiers file that is not CSV (xlsx holds at most a million rows) is read
 whole. Dossier ids increasing in the file (one-stop systems export them so) let the fast
 path prove uniqueness while streaming; otherwise the checked path proves it from hashes.
@@ -59,6 +59,7 @@ from scoring.fastload import (
     dates_as_text,
     dates_from_text,
     load_fast,
+    strictly_increasing,
     to_frame,
 )
 from scoring.loader import (
@@ -180,7 +181,7 @@ def _stream_dossiers(path: Path, rules: list, dataset: Dataset, shard_of: np.nda
             arrays = {c: v for c, v in cols.items() if isinstance(v, pa.ChunkedArray)}
             ids = arrays["dossier_id"].combine_chunks()
             if len(ids):
-                if pc.any(pc.greater_equal(ids[:-1], ids[1:])).as_py() \
+                if not strictly_increasing(ids) \
                         or (last_id is not None and ids[0].as_py() <= last_id):
                     raise NotClean("dossier ids not increasing")
                 last_id = ids[-1].as_py()
