@@ -7,7 +7,7 @@
 One invocation generates the data once (cached in --workdir), then measures on it:
 
 (a) floor     — ``pyarrow.csv.read_csv`` of every input file, nothing else;
-(b) full run  — ``scoring.api.run``: load + validate + classify + reasons + store (SQLite);
+(b) full run  — ``xeploai.scoring.api.run``: load + validate + classify + reasons + store (SQLite);
 (c) classify  — ``Session.classify`` alone, on an already loaded dataset;
 
 each in a fresh forked child, so every figure has its own peak memory (ru_maxrss). Times are
@@ -50,7 +50,7 @@ TARGETS = {"province": {"ratio": 1.5, "seconds": 10.0, "peak": 2 * GIB},
 
 
 def default_workers() -> int:
-    from scoring.partcheck import default_workers
+    from xeploai.scoring.partcheck import default_workers
 
     return default_workers()
 
@@ -152,7 +152,7 @@ def floor(data: Path, stream: bool = False) -> dict[str, Any]:
 
 
 def sharded_run(data: Path, db_dir: Path, max_officials: int) -> dict[str, Any]:
-    from scoring.sharded import run_sharded
+    from xeploai.scoring.sharded import run_sharded
 
     db = db_dir / f"bench-{os.getpid()}.db"
     started = time.perf_counter()
@@ -166,7 +166,7 @@ def sharded_run(data: Path, db_dir: Path, max_officials: int) -> dict[str, Any]:
 
 
 def full_run(data: Path, db_dir: Path) -> dict[str, Any]:
-    from scoring import api
+    from xeploai.scoring import api
 
     db = db_dir / f"bench-{os.getpid()}.db"
     marks: list[float] = []
@@ -185,7 +185,7 @@ def full_run(data: Path, db_dir: Path) -> dict[str, Any]:
 
 
 def classify_only(data: Path) -> dict[str, Any]:
-    from scoring import api
+    from xeploai.scoring import api
 
     session = api.Session.open(POLICY)
     started = time.perf_counter()
@@ -202,7 +202,7 @@ def best(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def ensure_data(workdir: Path, size: str, seed: int) -> Path:
-    from scoring.generate import generate_dataset
+    from xeploai.scoring.generate import generate_dataset
 
     officials, dossiers = SIZES[size]
     data = workdir / f"{size}-seed{seed}"
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cleanup", action="store_true", help="delete the generated data after")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     ap.add_argument("--by-unit", type=int, metavar="N", default=None,
-                    help="sharded run (scoring.sharded): groups of units of at most N "
+                    help="sharded run (xeploai.scoring.sharded): groups of units of at most N "
                          "officials; default for national: 100000")
     args = ap.parse_args(argv)
     if args.size == "national" and args.by_unit is None:

@@ -9,27 +9,31 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy import Engine
+from xeploai.scoring import __version__
+from xeploai.scoring.engine import Classification, classify
+from xeploai.scoring.errors import XeploaiError
+from xeploai.scoring.export import check_target, write_csv, write_json
+from xeploai.scoring.loader import Dataset, load_dataset
+from xeploai.scoring.overrides import council_view
+from xeploai.scoring.plugins import PluginRegistry, build_registry, known_names
+from xeploai.scoring.policy import (
+    Policy,
+    bundled_policy,
+    check_sections,
+    load_policy,
+    validate_policy,
+)
+from xeploai.scoring.storage import RunMeta, get_run, load_reasons, open_db, save_run
+from xeploai.scoring.xlsx_export import write_xlsx
 
-from scoring import __version__
-from scoring.engine import Classification, classify
-from scoring.errors import XeploaiError
-from scoring.export import check_target, write_csv, write_json
-from scoring.loader import Dataset, load_dataset
-from scoring.overrides import council_view
-from scoring.plugins import PluginRegistry, build_registry, known_names
-from scoring.policy import Policy, check_sections, load_policy, validate_policy
-from scoring.storage import RunMeta, get_run, load_reasons, open_db, save_run
-from scoring.xlsx_export import write_xlsx
-
-DEFAULT_POLICY = Path("config") / "binh_dinh_2023.toml"
-# when xeploai runs outside its source folder, fall back to the policy shipped beside it
-_SHIPPED_POLICY = Path(__file__).resolve().parent.parent / DEFAULT_POLICY
+DEFAULT_POLICY_NAME = "binh_dinh_2023.toml"
 
 
 def resolve_policy_path(path: str | Path | None) -> Path:
+    """The policy file a command reads: the one named, else the bundled default."""
     if path is not None:
         return Path(path)
-    return DEFAULT_POLICY if DEFAULT_POLICY.exists() else _SHIPPED_POLICY
+    return bundled_policy(DEFAULT_POLICY_NAME)
 
 
 @dataclass

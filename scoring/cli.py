@@ -1,4 +1,4 @@
-"""The ``xeploai`` command: a thin layer over :mod:`scoring.api` (SPEC §7).
+"""The ``xeploai`` command: a thin layer over :mod:`xeploai.scoring.api` (SPEC §7).
 
 Exit codes: 0 success, 1 a user error (bad input, unknown id) with a message and no
 traceback, 2 wrong usage (click's own).
@@ -20,12 +20,11 @@ import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-
-from scoring import __version__, api
-from scoring.errors import InvalidInputError, XeploaiError
-from scoring.explain import explanation, render_text
-from scoring.policy import parameter_values
-from scoring.storage import open_db
+from xeploai.scoring import __version__, api
+from xeploai.scoring.errors import InvalidInputError, XeploaiError
+from xeploai.scoring.explain import explanation, render_text
+from xeploai.scoring.policy import parameter_values
+from xeploai.scoring.storage import open_db
 
 # a pipe or a test runner has no width: give tables room rather than 80 truncated columns
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
@@ -145,7 +144,7 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
         if settings or dry_run:
             raise click.UsageError("--by-unit stores a run: it can't be combined with --set "
                                    "or --dry-run")
-        from scoring.sharded import run_sharded
+        from xeploai.scoring.sharded import run_sharded
 
         done = run_sharded(data_dir, year, policy=policy, db=db, max_officials=by_unit)
         for w in done.warnings:
@@ -158,8 +157,8 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
         raise click.UsageError("--set needs --dry-run: a stored run always follows a policy "
                                "file; change the file to store a run with other values")
     if settings:
-        from scoring.cli_council import print_comparison
-        from scoring.compare import parse_settings, what_if
+        from xeploai.scoring.cli_council import print_comparison
+        from xeploai.scoring.compare import parse_settings, what_if
 
         wi = what_if(data_dir, year, parse_settings(settings), policy=policy)
         out.print(summary_table(wi.results, f"Chạy thử năm {year} — {wi.comparison.label_b} "
@@ -278,7 +277,7 @@ def generate(officials: int, dossiers: int, year: int, out_dir: str, seed: int) 
       xeploai generate --officials 1000 --dossiers 40000 --year 2023 --out data/nho
       xeploai run --data data/nho --year 2023
     """
-    from scoring.generate import generate_dataset
+    from xeploai.scoring.generate import generate_dataset
 
     counts = generate_dataset(Path(out_dir), officials=officials, dossiers=dossiers,
                               year=year, seed=seed)
@@ -368,10 +367,10 @@ def policy_show(year: int | None, policy: str | None) -> None:
 
 
 # the council's commands (override, overrides, runs, diff) register themselves on `main`
-from scoring import cli_council  # noqa: E402, F401
+from xeploai.scoring import cli_council  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
-    # run as `python -m scoring.cli`: use the module the council commands registered on
-    from scoring.cli import main as _main
+    # run as `python -m xeploai.scoring.cli`: use the module the council commands registered on
+    from xeploai.scoring.cli import main as _main
 
     _main()

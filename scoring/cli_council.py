@@ -1,7 +1,8 @@
 """The council's commands: override, overrides, runs, diff (registered on ``xeploai``).
 
-Kept apart from :mod:`scoring.cli` so the core commands stay short; like them, each is a
-thin layer over a library function (:mod:`scoring.overrides`, :mod:`scoring.compare`).
+Kept apart from :mod:`xeploai.scoring.cli` so the core commands stay short; like them, each is a
+thin layer over a library function (:mod:`xeploai.scoring.overrides`,
+:mod:`xeploai.scoring.compare`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ import json
 import click
 import pandas as pd
 from rich.table import Table
-
-from scoring.cli import db_option, err, main, out, user_errors
-from scoring.compare import Comparison, compare_runs
-from scoring.overrides import council_view, load_overrides, pending_overrides, record_override
-from scoring.storage import get_run, list_runs, open_db
+from xeploai.scoring.cli import db_option, err, main, out, user_errors
+from xeploai.scoring.compare import Comparison, compare_runs
+from xeploai.scoring.overrides import (
+    council_view,
+    load_overrides,
+    pending_overrides,
+    record_override,
+)
+from xeploai.scoring.storage import get_run, list_runs, open_db
 
 
 def comparison_table(cmp: Comparison) -> Table:

@@ -18,11 +18,10 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
-
-from scoring.errors import XeploaiError
-from scoring.overrides import council_view
-from scoring.policy import Policy
-from scoring.storage import load_reasons
+from xeploai.scoring.errors import XeploaiError
+from xeploai.scoring.overrides import council_view
+from xeploai.scoring.policy import Policy
+from xeploai.scoring.storage import load_reasons
 
 CHANGE_COLUMNS: tuple[str, ...] = (
     "official_id", "full_name", "unit_id", "score_a", "score_b", "level_a", "level_b",
@@ -124,7 +123,7 @@ def what_if(data_dir: str | Path, year: int, settings: dict[str, Any], *,
             policy: str | Path | Policy | None = None) -> WhatIf:
     """Classify ``data_dir`` under the policy and under the policy with ``settings`` from
     1 January of ``year`` on; compare the two. Stores nothing."""
-    from scoring.api import Session
+    from xeploai.scoring.api import Session
 
     base = Session.open(policy)
     for key in settings:

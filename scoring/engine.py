@@ -16,11 +16,10 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-
-from scoring.frames import join_groups
-from scoring.loader import Dataset
-from scoring.plugins import PluginRegistry, plugin_params
-from scoring.policy import (
+from xeploai.scoring.frames import join_groups
+from xeploai.scoring.loader import Dataset
+from xeploai.scoring.plugins import PluginRegistry, plugin_params
+from xeploai.scoring.policy import (
     LevelsParams,
     Policy,
     QuotaParams,
@@ -28,7 +27,7 @@ from scoring.policy import (
     considered_on,
     validate_section,
 )
-from scoring.types import (
+from xeploai.scoring.types import (
     CODE_RANK,
     FINDING_COLUMNS,
     LEVEL_RANK,

@@ -7,13 +7,12 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
-
-from scoring.errors import UnknownOfficialError, XeploaiError
-from scoring.export import format_number, reason_objects
-from scoring.overrides import council_view
-from scoring.policy import load_policy
-from scoring.storage import get_run, load_reasons
-from scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
+from xeploai.scoring.errors import UnknownOfficialError, XeploaiError
+from xeploai.scoring.export import format_number, reason_objects
+from xeploai.scoring.overrides import council_view
+from xeploai.scoring.policy import load_policy
+from xeploai.scoring.storage import get_run, load_reasons
+from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 
 STEP_VI = {
     "service_time": "Thời gian công tác", "score": "Điểm", "level": "Mức tạm tính",

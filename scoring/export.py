@@ -1,6 +1,6 @@
 """Council exports of a stored run (SPEC §7): csv (UTF-8 with BOM for Excel) and json.
 
-The xlsx council workbook is in :mod:`scoring.xlsx_export`. Every export shows final values
+The xlsx council workbook is in :mod:`xeploai.scoring.xlsx_export`. Every export shows final values
 (after council overrides) in the SPEC columns, then the engine's values and the override.
 """
 
@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
-
-from scoring.errors import XeploaiError
+from xeploai.scoring.errors import XeploaiError
 
 EXPORT_COLUMNS: tuple[str, ...] = (
     "official_id", "full_name", "unit_id", "year", "score", "provisional_level", "level",

@@ -28,12 +28,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-
-from scoring.aliases import canonical_columns
+from xeploai.scoring.aliases import canonical_columns
 
 if TYPE_CHECKING:
-    from scoring.loader import ColumnRule, Dataset
-    from scoring.types import TableSpec
+    from xeploai.scoring.loader import ColumnRule, Dataset
+    from xeploai.scoring.types import TableSpec
 
 # exactly the characters str.strip() removes, so trimmed cells equal the reference path's
 PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
@@ -75,7 +74,7 @@ class CsvPlan:
 def _header(path: Path, known: set[str]) -> tuple[list[str], str, int, list[str]]:
     """The header's cells, the separator, the lines above the header and the first data
     row's cells — found as the reference path finds them (``loader.header_layout``)."""
-    from scoring.loader import HEADER_SCAN, LINE_BREAK, header_layout
+    from xeploai.scoring.loader import HEADER_SCAN, LINE_BREAK, header_layout
 
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
@@ -101,7 +100,7 @@ def _header(path: Path, known: set[str]) -> tuple[list[str], str, int, list[str]
 
 
 def _bool_words() -> tuple[list[str], list[str]]:
-    from scoring.loader import FALSE_WORDS, TRUE_WORDS
+    from xeploai.scoring.loader import FALSE_WORDS, TRUE_WORDS
 
     def spellings(words: frozenset[str]) -> list[str]:
         out = {v for w in words if w for v in (w, w.upper(), w.capitalize())}
@@ -192,8 +191,8 @@ def _parse(path: Path, plan: CsvPlan) -> pa.Table:
 
 def _day_first(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
     """A date column read as text, as timestamps: every cell empty (null) or in one of the
-    shapes :func:`scoring.loader.plain_datetimes` reads, or the reference path decides."""
-    from scoring.loader import plain_datetimes
+    shapes :func:`xeploai.scoring.loader.plain_datetimes` reads, or the reference path decides."""
+    from xeploai.scoring.loader import plain_datetimes
 
     chunks = []
     for chunk in column.chunks:
@@ -295,7 +294,7 @@ def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
             else _blank_to_null(first).null_count
         if blank:
             raise NotClean(f"{name}: blank first cell")
-    from scoring.loader import (
+    from xeploai.scoring.loader import (
         EXCEL_ERRORS,
         MAX_YEAR,
         MIN_YEAR,
@@ -412,14 +411,14 @@ def _unique(arr: pa.ChunkedArray) -> bool:
 def load_fast(folder: Path, specs: list[TableSpec],
               rules: dict[str, list[ColumnRule]]) -> Dataset:
     """Load a clean CSV dataset; raise :class:`NotClean` when the reference path must."""
-    from scoring.loader import (
+    from xeploai.scoring.loader import (
         Dataset,
         _validate_table,
         file_hash,
         find_table_file,
         table_file_problems,
     )
-    from scoring.records import NONEMPTY_TABLES
+    from xeploai.scoring.records import NONEMPTY_TABLES
 
     paths: dict[str, Path] = {}
     frames: dict[str, pd.DataFrame] = {}

@@ -1,6 +1,6 @@
 """Every hook a xeploai plugin can implement, in the order a run calls them.
 
-A plugin is a module (or object) with functions decorated by ``scoring.hookimpl`` whose
+A plugin is a module (or object) with functions decorated by ``xeploai.scoring.hookimpl`` whose
 names are the hook names below. Built-in rules are plugins too, registered through the
 ``xeploai.plugins`` entry-point group exactly like a province's own. Each hook is called
 once per plugin; the core calls the plugins one by one so an error names the plugin.
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pluggy
-
-from scoring.types import PluginInfo, RuleContext
+from xeploai.scoring.types import PluginInfo, RuleContext
 
 PROJECT = "xeploai"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -26,7 +25,7 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 def xeploai_plugin_info() -> PluginInfo:
     """Describe the plugin.
 
-    Called once when the plugin is loaded. Returns a :class:`~scoring.types.PluginInfo`:
+    Called once when the plugin is loaded. Returns a :class:`~xeploai.scoring.types.PluginInfo`:
     ``name`` (also the plugin's section in the policy file), ``version``, the ``rules`` it
     may report (each with its legal basis, or marked as a project assumption), the pydantic
     ``params_model`` that validates its policy section, and any extra input ``tables`` it
@@ -50,8 +49,8 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame | None:
         (``context.params_of("late_dossiers")``, read on 31 December of the year) and the
         title parameters in force on the consideration date (``context.titles``).
 
-    Returns a DataFrame with the columns of :data:`scoring.types.FINDING_COLUMNS` (build it
-    with :func:`scoring.types.findings_frame`), one row per official and rule that has an
+    Returns a DataFrame with the columns of :data:`xeploai.scoring.types.FINDING_COLUMNS` (build it
+    with :func:`xeploai.scoring.types.findings_frame`), one row per official and rule that has an
     effect or something to show: points, a level ceiling, exclusion from classification
     (KXL), titles blocked or qualified for, the parameter values used, the evidence ids and
     a Vietnamese note. Return ``None`` or an empty frame when nothing applies.

@@ -1,7 +1,7 @@
 """Load a dataset folder and validate it against the row models, reporting every problem.
 
 Checks run column by column over whole tables (a province has millions of dossiers), but
-what they check is read from the pydantic row models in :mod:`scoring.records` and from the
+what they check is read from the pydantic row models in :mod:`xeploai.scoring.records` and from the
 row models plugins declare: the models are the contract, this module enforces it.
 """
 
@@ -31,12 +31,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-
-from scoring.aliases import ALIASES, canonical_columns
-from scoring.errors import InvalidInputError, Problem
-from scoring.fastload import PY_WHITESPACE
-from scoring.records import CORE_TABLES, NONEMPTY_TABLES
-from scoring.types import TableSpec
+from xeploai.scoring.aliases import ALIASES, canonical_columns
+from xeploai.scoring.errors import InvalidInputError, Problem
+from xeploai.scoring.fastload import PY_WHITESPACE
+from xeploai.scoring.records import CORE_TABLES, NONEMPTY_TABLES
+from xeploai.scoring.types import TableSpec
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "có", "co", "x", "đúng"})
 FALSE_WORDS = frozenset({"false", "0", "no", "không", "khong", ""})
@@ -652,7 +651,7 @@ def _blank_rows(raw: pd.DataFrame) -> pd.Series:
 def _duplicated(col: pd.Series) -> pd.Series:
     """Cells repeating an earlier cell's key (blank cells repeat nothing). A one-stop system
     exports its ids in order: strictly increasing keys are proven unique without hashing."""
-    from scoring.fastload import strictly_increasing
+    from xeploai.scoring.fastload import strictly_increasing
 
     try:
         increasing = strictly_increasing(pa.array(col.dropna(), pa.large_string()))
@@ -878,7 +877,7 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
     ``warning_checks`` (from the policy) turns chosen checks into warnings; the rows they
     concern are then left out of the run, and the warning says so.
 
-    ``fast`` first tries :mod:`scoring.fastload` (typed pyarrow parsing), which gives up at
+    ``fast`` first tries :mod:`xeploai.scoring.fastload` (typed pyarrow parsing), which gives up at
     the first sign of a problem; this reference path then reads the data and reports.
     """
     folder = Path(folder)
@@ -887,7 +886,7 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
                                          "không tìm thấy thư mục dữ liệu", "missing_file")])
     specs = [TableSpec(n, m, req) for n, (m, req) in CORE_TABLES.items()] + list(extra_tables)
     if fast:
-        from scoring.fastload import NotClean, load_fast
+        from xeploai.scoring.fastload import NotClean, load_fast
 
         try:
             return load_fast(folder, specs, {s.name: _column_rules(s.row_model) for s in specs})
@@ -963,9 +962,9 @@ PARTS_BYTES = 64 << 20
 def _read_in_parts(path: Path, name: str, rules: list[ColumnRule], problems: list[Problem]
                    ) -> tuple[pd.DataFrame, Source] | None:
     """:func:`_read_raw` and :func:`validate_raw` of a big CSV file, part by part
-    (:class:`scoring.partcheck.BigCsvCheck`: the same checks, rows numbered as in the whole
+    (:class:`xeploai.scoring.partcheck.BigCsvCheck`: the same checks, rows numbered as in the whole
     file); None when it can't be read or has no rows."""
-    from scoring import partcheck
+    from xeploai.scoring import partcheck
 
     check = partcheck.BigCsvCheck(path, name, rules, partcheck.PART_BYTES)
     frames, lines, raws = [], [], []

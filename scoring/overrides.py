@@ -19,10 +19,9 @@ from fractions import Fraction
 import pandas as pd
 from sqlalchemy import Engine, select
 from sqlmodel import Field, Session, SQLModel
-
-from scoring.errors import UnknownOfficialError, XeploaiError
-from scoring.storage import get_run, load_quotas, load_results, load_units
-from scoring.types import LEVEL_RANK, Level, Title
+from xeploai.scoring.errors import UnknownOfficialError, XeploaiError
+from xeploai.scoring.storage import get_run, load_quotas, load_results, load_units
+from xeploai.scoring.types import LEVEL_RANK, Level, Title
 
 
 class OverrideError(XeploaiError):
@@ -284,7 +283,7 @@ def pending_overrides(engine: Engine, run_id: int | None = None) -> pd.DataFrame
     when the new run neither has its own decision on that official nor already gives the same
     value, so HR staff can re-apply them knowingly.
     """
-    from scoring.storage import list_runs
+    from xeploai.scoring.storage import list_runs
 
     run = get_run(engine, run_id)
     earlier = [r for r in list_runs(engine) if r.year == run.year and r.id < run.id]  # type: ignore[operator]

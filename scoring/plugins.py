@@ -27,10 +27,9 @@ import numpy as np
 import pandas as pd
 import pluggy
 from pydantic import BaseModel
-
-from scoring import hookspecs
-from scoring.errors import PluginError
-from scoring.types import FINDING_COLUMNS, Level, PluginInfo, RuleContext, Title
+from xeploai.scoring import hookspecs
+from xeploai.scoring.errors import PluginError
+from xeploai.scoring.types import FINDING_COLUMNS, Level, PluginInfo, RuleContext, Title
 
 ENTRY_POINT_GROUP = "xeploai.plugins"
 ALLOW_ENV = "XEPLOAI_PLUGINS"
@@ -46,7 +45,7 @@ class LoadedPlugin:
 
 
 def _is_builtin(module: ModuleType) -> bool:
-    return module.__name__.split(".")[0] == "plugins"
+    return module.__name__.startswith("xeploai.plugins.")
 
 
 def _load_path_module(path: str) -> ModuleType:
@@ -117,7 +116,8 @@ class PluginRegistry:
                   f"{', '.join(t.name for t in info.tables) or '-'}", file=sys.stderr)
         if not isinstance(info, PluginInfo):
             self.pm.unregister(module)
-            raise PluginError(label, "xeploai_plugin_info phải trả về scoring.types.PluginInfo")
+            raise PluginError(label, "xeploai_plugin_info phải trả về "
+                                     "xeploai.scoring.types.PluginInfo")
         if info.name in self.plugins:
             self.pm.unregister(module)
             raise PluginError(info.name, f"trùng tên với plugin đã nạp từ "
@@ -230,7 +230,7 @@ def check_findings(info: PluginInfo, df: Any, context: RuleContext) -> pd.DataFr
     missing = [c for c in FINDING_COLUMNS if c not in df.columns]
     if missing:
         raise PluginError(name, "thiếu cột trong kết quả: " + ", ".join(missing)
-                          + " (dùng scoring.types.findings_frame)")
+                          + " (dùng xeploai.scoring.types.findings_frame)")
     if df.empty:
         return df[list(FINDING_COLUMNS)]
     df = df.reset_index(drop=True)
@@ -331,7 +331,7 @@ def build_registry(plugin_paths: Iterable[str] = ()) -> PluginRegistry:
 def plugin_params(registry: PluginRegistry, active: list[LoadedPlugin], policy: Any,
                   date: Any) -> dict[str, BaseModel]:
     """Each active plugin's policy section, validated by its own model at ``date``."""
-    from scoring.policy import validate_section
+    from xeploai.scoring.policy import validate_section
 
     params: dict[str, BaseModel] = {}
     for plugin in active:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.resources
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -30,8 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from scoring.errors import PolicyError
+from xeploai.scoring.errors import PolicyError
 
 SETTINGS_SECTIONS = frozenset({"policy", "validation"})
 # the sections the core itself reads; every other section must be a plugin's
@@ -160,6 +160,11 @@ def _resolve_paths(data: dict[str, Any], path: Path | None) -> None:
                                 for p in paths]
 
 
+def bundled_policy(name: str) -> Path:
+    """A policy file shipped inside the package (``config/`` of the repository)."""
+    return Path(str(importlib.resources.files("xeploai.config").joinpath(name)))
+
+
 def _merged(data: dict[str, Any], path: Path | None, where: str,
             seen: tuple[Path, ...]) -> tuple[dict[str, Any], str]:
     """``data`` on top of the file it extends (recursively); returns it and the bases' hash."""
@@ -174,7 +179,10 @@ def _merged(data: dict[str, Any], path: Path | None, where: str,
         raise PolicyError(f"{where}: [policy].extends phải là đường dẫn tới tệp chính sách")
     base_path = Path(base_ref)
     if not base_path.is_absolute():
-        base_path = ((path.parent if path else Path.cwd()) / base_path).resolve()
+        beside = ((path.parent if path else Path.cwd()) / base_path).resolve()
+        # a bare name that is not beside the file is one of the policies xeploai ships
+        bundled = bundled_policy(base_ref) if base_path.name == base_ref else None
+        base_path = beside if beside.exists() or bundled is None else bundled
     if base_path in seen:
         raise PolicyError(f"{where}: [policy].extends tạo vòng lặp qua {base_path}")
     base_text = _read_text(base_path)

@@ -24,11 +24,11 @@ Like OpenFisca's YAML tests: a plugin author writes cases, not code. Each file n
             points: {late_dossiers.late: -3}            # points a rule applied
 
 Rows use the column names of SPEC §3 (or of a plugin's row model); what a row leaves out
-gets a default (see :meth:`scoring.testing.DatasetBuilder.add`). ``repeat: n`` adds the
+gets a default (see :meth:`xeploai.scoring.testing.DatasetBuilder.add`). ``repeat: n`` adds the
 row n times (ids get ``-1`` … ``-n``). Turn the collector on with one line in a
 ``conftest.py``::
 
-    pytest_plugins = ["scoring.rule_tests"]
+    pytest_plugins = ["xeploai.scoring.rule_tests"]
 """
 
 from __future__ import annotations
@@ -42,10 +42,9 @@ from typing import Any
 
 import pytest
 import yaml
-
-from scoring.records import CORE_TABLES
-from scoring.testing import DatasetBuilder, Result
-from scoring.types import TableSpec
+from xeploai.scoring.records import CORE_TABLES
+from xeploai.scoring.testing import DatasetBuilder, Result
+from xeploai.scoring.types import TableSpec
 
 EXPECT_KEYS = frozenset({"level", "provisional_level", "score", "titles", "reasons",
                          "not_reasons", "points"})
@@ -136,7 +135,7 @@ _sessions: dict[tuple[str, float], Any] = {}
 
 def _session(policy: Path | None) -> Any:
     """One open session per policy file (opening loads every plugin)."""
-    from scoring.api import Session, resolve_policy_path
+    from xeploai.scoring.api import Session, resolve_policy_path
 
     path = resolve_policy_path(policy).resolve()
     key = (str(path), path.stat().st_mtime)
@@ -147,7 +146,7 @@ def _session(policy: Path | None) -> Any:
 
 def run_case(case: RuleCase, folder: Path) -> Result:
     """Build the case's dataset in ``folder``, classify it, and check every expectation."""
-    from scoring.api import Session
+    from xeploai.scoring.api import Session
 
     session = _session(case.policy)
     if case.parameters:

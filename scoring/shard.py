@@ -13,10 +13,9 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
-
-from scoring.loader import Dataset, _column_rules
-from scoring.records import CORE_TABLES
-from scoring.types import TableSpec
+from xeploai.scoring.loader import Dataset, _column_rules
+from xeploai.scoring.records import CORE_TABLES
+from xeploai.scoring.types import TableSpec
 
 
 def official_columns(specs: Iterable[TableSpec]) -> dict[str, str]:

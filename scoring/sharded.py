@@ -3,7 +3,7 @@ one group of units at a time, store everything as one run.
 
 National scale is 2,000,000 officials and 100,000,000 dossiers (≈ 9 GB of CSV, ≈ 8 GB as
 columns in memory). Only the dossiers are that big, and every result depends only on the
-official's own unit (:mod:`scoring.shard`), so:
+official's own unit (:mod:`xeploai.scoring.shard`), so:
 
 1. every table but ``dossiers`` is loaded and checked as usual (fast path);
 2. ``dossiers.csv`` is read in blocks by pyarrow's streaming reader; each block gets the
@@ -21,9 +21,9 @@ in a whole run, minus other units' rows, so they need no change.
 At the first doubt (a problem, or only something the fast checks don't vouch for: a date
 with a one-digit day) the checked path takes over, still in bounded memory: the other tables
 go through the reference loader (they are small), and ``dossiers.csv`` through the reference
-checks part by part (:mod:`scoring.partcheck`). Input with problems then gets the report a
+checks part by part (:mod:`xeploai.scoring.partcheck`). Input with problems then gets the report a
 whole run gives — file, row, column and value of every problem, in one
-:class:`~scoring.errors.InvalidInputError` — and valid input is split by group as it is
+:class:`~xeploai.scoring.errors.InvalidInputError` — and valid input is split by group as it is
 checked. Only a dossiers file that is not CSV (xlsx holds at most a million rows) is read
 whole. Dossier ids increasing in the file (one-stop systems export them so) let the fast
 path prove uniqueness while streaming; otherwise the checked path proves it from hashes.
@@ -45,11 +45,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-
-from scoring import __version__
-from scoring.engine import Classification
-from scoring.errors import Problem
-from scoring.fastload import (
+from xeploai.scoring import __version__
+from xeploai.scoring.engine import Classification
+from xeploai.scoring.errors import Problem
+from xeploai.scoring.fastload import (
     _ARROW_TYPES,
     ARROW_ERRORS,
     NotClean,
@@ -62,7 +61,7 @@ from scoring.fastload import (
     strictly_increasing,
     to_frame,
 )
-from scoring.loader import (
+from xeploai.scoring.loader import (
     Dataset,
     Source,
     _column_rules,
@@ -75,7 +74,7 @@ from scoring.loader import (
     rows_left_out,
     table_file_problems,
 )
-from scoring.partcheck import (
+from xeploai.scoring.partcheck import (
     PART_BYTES,
     BigCsvCheck,
     KeyHashes,
@@ -83,8 +82,8 @@ from scoring.partcheck import (
     duplicate_problems,
     shift_rows,
 )
-from scoring.shard import core_specs, official_columns, subset, unit_groups
-from scoring.storage import RunMeta, open_db, save_run_parts
+from xeploai.scoring.shard import core_specs, official_columns, subset, unit_groups
+from xeploai.scoring.storage import RunMeta, open_db, save_run_parts
 
 BIG = "dossiers"
 BLOCK_BYTES = 64 << 20
@@ -207,7 +206,7 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
                    max_officials: int, warning_checks: Iterable[str], part_bytes: int,
                    workers: int) -> _Split:
     """The reference path in bounded memory: every other table read whole (they are
-    small), ``dossiers.csv`` part by part (:mod:`scoring.partcheck`), ``workers`` parts at a
+    small), ``dossiers.csv`` part by part (:mod:`xeploai.scoring.partcheck`), ``workers`` parts at a
     time. Raises :class:`InvalidInputError` naming every problem of every file, as a whole
     run would; otherwise the dossiers are split by group as they are checked."""
     problems: list[Problem] = []
@@ -284,7 +283,7 @@ def _arrow_rows(frame: pd.DataFrame, source: Source, rules: list) -> pa.Table:
 
 def _whole(session: object, folder: Path, year: int, db: str | None) -> ShardedOutcome:
     """A dossiers file that can't be streamed (xlsx, or missing): the whole reference path."""
-    from scoring import api
+    from xeploai.scoring import api
 
     outcome = api.run(folder, year, policy=session.policy, db=db)  # type: ignore[attr-defined]
     c = outcome.classification
@@ -297,11 +296,11 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                 workdir: str | Path | None = None, part_bytes: int = PART_BYTES,
                 workers: int | None = None) -> ShardedOutcome:
     """Validate, classify and store ``data_dir`` one group of units at a time (see module
-    docstring). Results and reasons are those of :func:`scoring.api.run`; problems in the
+    docstring). Results and reasons are those of :func:`xeploai.scoring.api.run`; problems in the
     input are those it reports. ``part_bytes``: the size of the parts of ``dossiers.csv``
     the checked path reads at a time; ``workers``: the processes that check them (default:
-    :func:`~scoring.partcheck.default_workers`, one when the file is a single part)."""
-    from scoring import api
+    :func:`~xeploai.scoring.partcheck.default_workers`, one when the file is a single part)."""
+    from xeploai.scoring import api
 
     folder = Path(data_dir)
     session = api.Session.open(policy)  # type: ignore[arg-type]

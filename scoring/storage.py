@@ -43,15 +43,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine
 from sqlmodel import select as orm_select
-
-from scoring.engine import (
+from xeploai.scoring.engine import (
     QUOTA_COLUMNS,
     REASON_COLUMNS,
     RESULT_COLUMNS,
     UNIT_COLUMNS,
     Classification,
 )
-from scoring.errors import StorageError, UnknownRunError
+from xeploai.scoring.errors import StorageError, UnknownRunError
 
 DEFAULT_DB = "sqlite:///xeploai.db"
 DB_ENV = "XEPLOAI_DB"
@@ -379,7 +378,7 @@ def save_run(engine: Engine, result: Classification, meta: RunMeta) -> int:
 
 def save_run_parts(engine: Engine, parts: Iterable[Classification], meta: RunMeta) -> int:
     """Store the classifications of disjoint groups of units as one run, in one
-    transaction (see :mod:`scoring.sharded`); ``parts`` may be a generator that classifies
+    transaction (see :mod:`xeploai.scoring.sharded`); ``parts`` may be a generator that classifies
     each group as it is asked for, so only one group is in memory at a time."""
     try:
         return _insert_run(engine, parts, meta)

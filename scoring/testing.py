@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
-from scoring.engine import Classification
-from scoring.records import CORE_TABLES
-from scoring.types import TableSpec
+from xeploai.scoring.engine import Classification
+from xeploai.scoring.records import CORE_TABLES
+from xeploai.scoring.types import TableSpec
 
 COLUMNS: dict[str, list[str]] = {name: list(model.model_fields) for name, (model, _) in
                                  CORE_TABLES.items()}
@@ -212,9 +211,9 @@ class DatasetBuilder:
     def classify(self, folder: Path, year: int = 2023, *, policy: Any = None,
                  considered_on: dt.date | None = None, session: Any = None) -> Result:
         """Write the tables to ``folder`` and classify ``year`` under ``policy`` (a path or a
-        :class:`~scoring.policy.Policy`; default the shipped one), or with an open
-        :class:`~scoring.api.Session`."""
-        from scoring.api import Session
+        :class:`~xeploai.scoring.policy.Policy`; default the shipped one), or with an open
+        :class:`~xeploai.scoring.api.Session`."""
+        from xeploai.scoring.api import Session
 
         session = session or Session.open(policy)
         dataset = session.load(self.write(folder, session.extra_tables()))

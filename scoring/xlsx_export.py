@@ -18,13 +18,12 @@ from typing import Any, ClassVar
 
 import pandas as pd
 import xlsxwriter
+from xeploai.scoring.export import atomic_path, format_number, is_formula_like
+from xeploai.scoring.overrides import CouncilView
+from xeploai.scoring.storage import RunRecord
+from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
-
-from scoring.export import atomic_path, format_number, is_formula_like
-from scoring.overrides import CouncilView
-from scoring.storage import RunRecord
-from scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 
 SUMMARY_SHEET = "Tổng hợp"
 LEVEL_ORDER: tuple[Level, ...] = (Level.HTXSNV, Level.HTTNV, Level.HTNV, Level.KHTNV, Level.KXL)

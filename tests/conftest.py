@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from scoring.testing import DatasetBuilder
+from xeploai.scoring.testing import DatasetBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "config" / "binh_dinh_2023.toml"
@@ -87,8 +86,7 @@ def db_url(request: pytest.FixtureRequest) -> str:
 def cli(db_url: str):
     """``cli("run", ...)``: xeploai against this test's database, checking the exit code."""
     from click.testing import CliRunner
-
-    from scoring.cli import main
+    from xeploai.scoring.cli import main
 
     runner = CliRunner()
 
@@ -103,7 +101,7 @@ def cli(db_url: str):
 
 @pytest.fixture
 def engine(db_url: str):
-    from scoring.storage import open_db
+    from xeploai.scoring.storage import open_db
 
     return open_db(db_url)
 
@@ -111,7 +109,7 @@ def engine(db_url: str):
 @pytest.fixture
 def sample_run(engine) -> int:
     """The bundled sample, classified for 2023 and stored; returns the run id."""
-    from scoring import api
+    from xeploai.scoring import api
 
     return api.run(SAMPLE, 2023, db=engine).run_id  # type: ignore[return-value]
 
@@ -122,4 +120,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
 
 
 # rule tests as data: tests/rules/test_*.yaml (docs/plugins.md)
-pytest_plugins = ["scoring.rule_tests"]
+pytest_plugins = ["xeploai.scoring.rule_tests"]

@@ -57,8 +57,8 @@ def fail_on(statement: str, action: BaseException | Callable[[Any], Any],
 ROGUE_HEADER = '''
 import math
 import pandas as pd
-from scoring import hookimpl
-from scoring.types import PluginInfo, Rule, Step, findings_frame
+from xeploai.scoring import hookimpl
+from xeploai.scoring.types import PluginInfo, Rule, Step, findings_frame
 
 RULES = (Rule("rogue.bonus", "Điểm thưởng thử nghiệm", "Căn cứ thử nghiệm", Step.SCORE),
          Rule("rogue.cap", "Mức trần thử nghiệm", "Căn cứ thử nghiệm", Step.CEILING))

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from scoring import api
+from xeploai.scoring import api
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, text
-
-from scoring.cli import main
-from scoring.export import COUNCIL_COLUMNS, EXPORT_COLUMNS
+from xeploai.scoring.cli import main
+from xeploai.scoring.export import COUNCIL_COLUMNS, EXPORT_COLUMNS
 
 from .conftest import SAMPLE
 

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import shutil
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -21,12 +22,11 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from scoring import api
-from scoring.cli import main
-from scoring.errors import InvalidInputError
-from scoring.plugins import _load_path_module
-from scoring.types import RuleContext, TitleContext
+from xeploai.scoring import api
+from xeploai.scoring.cli import main
+from xeploai.scoring.errors import InvalidInputError
+from xeploai.scoring.plugins import _load_path_module
+from xeploai.scoring.types import RuleContext, TitleContext
 
 from .conftest import POLICY, ROOT, SAMPLE
 
@@ -147,12 +147,20 @@ def _venv_install_args() -> list[str]:
 @pytest.mark.slow
 def test_installed_plugin_in_a_fresh_venv_runs_end_to_end(tmp_path, dataset):
     venv = tmp_path / "venv"
-    # system site-packages: xeploai and its dependencies are already there, no download
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
-                    str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    # The new venv sees the packages of the environment running this test (xeploai and its
+    # dependencies, no download), whether that is a venv or the system interpreter:
+    # ``--system-site-packages`` would give the base interpreter's, not a venv's. addsitedir
+    # also runs that environment's .pth files, which is how an editable xeploai is found.
+    purelib = Path(subprocess.run(
+        [str(venv / "bin" / "python"), "-c",
+         "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True, capture_output=True, text=True).stdout.strip())
+    running = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (purelib / "running_environment.pth").write_text(
+        "".join(f"import site; site.addsitedir({p!r})\n" for p in running))
     py = str(venv / "bin" / "python")
-    # PYTHONPATH: the xeploai of this checkout, whichever copy is installed system-wide
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)
     for var in ("XEPLOAI_PLUGINS", "XEPLOAI_TRACE_HOOKS", "XEPLOAI_DB"):
         env.pop(var, None)
 
@@ -174,7 +182,7 @@ def test_installed_plugin_in_a_fresh_venv_runs_end_to_end(tmp_path, dataset):
 
 def _installed_plugin_checks(run, tmp_path: Path, dataset: Path) -> None:
     run("-m", "pip", "install", "--no-deps", "-q", *_venv_install_args(), "-e", str(EXAMPLE))
-    listing = run("-m", "scoring.cli", "plugins", "--policy", str(EXAMPLE_POLICY))
+    listing = run("-m", "xeploai.scoring.cli", "plugins", "--policy", str(EXAMPLE_POLICY))
     line = next(ln for ln in listing.splitlines() if "│ complaints" in ln)
     assert "entry point: xeploai-complaints==0.1.0" in line
 
@@ -184,9 +192,10 @@ def _installed_plugin_checks(run, tmp_path: Path, dataset: Path) -> None:
 
     def export(policy: Path, extra: dict[str, str] | None = None) -> dict[str, dict]:
         db = f"sqlite:///{tmp_path / 'runs.db'}"
-        run("-m", "scoring.cli", "run", "--data", str(dataset), "--year", "2023",
+        run("-m", "xeploai.scoring.cli", "run", "--data", str(dataset), "--year", "2023",
             "--policy", str(policy), "--db", db, extra=extra)
-        text = run("-m", "scoring.cli", "export", "--format", "csv", "--out", "-", "--db", db)
+        text = run("-m", "xeploai.scoring.cli", "export", "--format", "csv", "--out", "-",
+                   "--db", db)
         return {r["official_id"]: r for r in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))}
 
     base = export(POLICY)

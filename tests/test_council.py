@@ -10,13 +10,12 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-
-from scoring import api
-from scoring.cli import main
-from scoring.compare import compare_runs, parse_settings, what_if
-from scoring.errors import UnknownOfficialError, XeploaiError
-from scoring.explain import explanation, render_text
-from scoring.overrides import (
+from xeploai.scoring import api
+from xeploai.scoring.cli import main
+from xeploai.scoring.compare import compare_runs, parse_settings, what_if
+from xeploai.scoring.errors import UnknownOfficialError, XeploaiError
+from xeploai.scoring.explain import explanation, render_text
+from xeploai.scoring.overrides import (
     OverrideError,
     council_view,
     load_overrides,

@@ -9,11 +9,10 @@ import openpyxl
 import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
-
-from scoring import api
-from scoring.overrides import council_view, quota_status
-from scoring.storage import load_quotas, load_units
-from scoring.xlsx_export import UNIT_COLUMNS, sheet_name, text_lines
+from xeploai.scoring import api
+from xeploai.scoring.overrides import council_view, quota_status
+from xeploai.scoring.storage import load_quotas, load_units
+from xeploai.scoring.xlsx_export import UNIT_COLUMNS, sheet_name, text_lines
 
 from .conftest import SAMPLE
 
@@ -192,7 +191,7 @@ def test_row_height_estimate_counts_wrapped_lines():
 
 @given(st.text(max_size=30))
 def test_neutralise_never_leaves_a_formula_start_and_loses_nothing(text):
-    from scoring.export import FORMULA_STARTS, neutralise
+    from xeploai.scoring.export import FORMULA_STARTS, neutralise
 
     safe = neutralise(text)
     assert not safe.startswith(FORMULA_STARTS)

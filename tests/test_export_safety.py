@@ -13,10 +13,9 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from scoring import api
-from scoring.cli import main
-from scoring.export import FORMULA_STARTS, ExportError, write_csv
+from xeploai.scoring import api
+from xeploai.scoring.cli import main
+from xeploai.scoring.export import FORMULA_STARTS, ExportError, write_csv
 
 from .conftest import SAMPLE
 

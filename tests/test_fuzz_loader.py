@@ -10,10 +10,9 @@ from pathlib import Path
 import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from scoring.errors import InvalidInputError
-from scoring.loader import load_dataset
-from scoring.testing import COLUMNS, DatasetBuilder
+from xeploai.scoring.errors import InvalidInputError
+from xeploai.scoring.loader import load_dataset
+from xeploai.scoring.testing import COLUMNS, DatasetBuilder
 
 TABLES = list(COLUMNS)
 

@@ -1,4 +1,4 @@
-"""Tests for the synthetic dataset generator (scoring.generate)."""
+"""Tests for the synthetic dataset generator (xeploai.scoring.generate)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from scoring.generate import COLUMNS, FILES, generate_dataset
+from xeploai.scoring.generate import COLUMNS, FILES, generate_dataset
 
 YEAR = 2023
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"

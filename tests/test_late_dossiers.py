@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from scoring.testing import DatasetBuilder
+from xeploai.scoring.testing import DatasetBuilder
 
 
 def test_counted_late_dossier_costs_one_point_and_one_more_without_apology(builder, data_dir):

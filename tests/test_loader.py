@@ -6,9 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from scoring.errors import InvalidInputError
-from scoring.loader import load_dataset
+from xeploai.scoring.errors import InvalidInputError
+from xeploai.scoring.loader import load_dataset
 
 from .conftest import SAMPLE
 
@@ -142,8 +141,7 @@ def _to_vietnamese_xlsx(src: Path, dst: Path, *, real_dates: bool = False) -> No
     import re
 
     import pandas as pd
-
-    from scoring.aliases import ALIASES
+    from xeploai.scoring.aliases import ALIASES
 
     dst.mkdir()
     iso = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
@@ -162,8 +160,7 @@ def _to_vietnamese_xlsx(src: Path, dst: Path, *, real_dates: bool = False) -> No
 @pytest.mark.parametrize("real_dates", [False, True])
 def test_xlsx_with_vietnamese_headers_and_dates_gives_the_same_run(tmp_path, real_dates):
     from openpyxl import load_workbook
-
-    from scoring.api import Session
+    from xeploai.scoring.api import Session
 
     d = tmp_path / "xlsx"
     _to_vietnamese_xlsx(SAMPLE, d, real_dates=real_dates)

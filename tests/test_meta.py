@@ -16,13 +16,12 @@ import re
 from pathlib import Path
 
 import pytest
-
-from scoring import hookspecs
-from scoring.api import Session
-from scoring.plugins import PluginRegistry, _load_path_module
-from scoring.policy import load_policy
-from scoring.rule_tests import load_cases
-from scoring.types import FINDING_COLUMNS
+from xeploai.scoring import hookspecs
+from xeploai.scoring.api import Session
+from xeploai.scoring.plugins import PluginRegistry, _load_path_module
+from xeploai.scoring.policy import load_policy
+from xeploai.scoring.rule_tests import load_cases
+from xeploai.scoring.types import FINDING_COLUMNS
 
 from .conftest import POLICY, ROOT
 

@@ -15,15 +15,14 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import scoring.sharded as sharded
-from scoring import api
-from scoring.errors import InvalidInputError, Problem
-from scoring.generate import generate_dataset
-from scoring.loader import Source, _column_rules, load_dataset, read_tables
-from scoring.partcheck import BigCsvCheck, _line_breaks, split_parts
-from scoring.shard import core_specs
-from scoring.storage import load_reasons, load_results, open_db
+from xeploai.scoring import api
+from xeploai.scoring import sharded as sharded
+from xeploai.scoring.errors import InvalidInputError, Problem
+from xeploai.scoring.generate import generate_dataset
+from xeploai.scoring.loader import Source, _column_rules, load_dataset, read_tables
+from xeploai.scoring.partcheck import BigCsvCheck, _line_breaks, split_parts
+from xeploai.scoring.shard import core_specs
+from xeploai.scoring.storage import load_reasons, load_results, open_db
 
 from .conftest import POLICY
 
@@ -268,8 +267,8 @@ def test_parts_are_whole_lines_cut_outside_quotes(tmp_path_factory: pytest.TempP
 # -- whole runs: a big file read in parts ---------------------------------------------------
 
 def _loaded(data: Path, monkeypatch: pytest.MonkeyPatch, parts: bool):
-    import scoring.loader as loader
-    import scoring.partcheck as partcheck
+    from xeploai.scoring import loader as loader
+    from xeploai.scoring import partcheck as partcheck
 
     monkeypatch.setattr(loader, "PARTS_BYTES", 100_000 if parts else 1 << 40)
     monkeypatch.setattr(partcheck, "PART_BYTES", 20_000)

@@ -10,22 +10,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from scoring.api import Session
-from scoring.cli import main
-from scoring.errors import PluginError, PolicyError
-from scoring.plugins import build_registry
-from scoring.testing import DatasetBuilder
-from scoring.types import PluginInfo
+from xeploai.scoring.api import Session
+from xeploai.scoring.cli import main
+from xeploai.scoring.errors import PluginError, PolicyError
+from xeploai.scoring.plugins import build_registry
+from xeploai.scoring.testing import DatasetBuilder
+from xeploai.scoring.types import PluginInfo
 
 from .conftest import POLICY
 
 GOOD = '''
 import pandas as pd
 from pydantic import Field
-from scoring import hookimpl
-from scoring.policy import Params
-from scoring.types import PluginInfo, Rule, Step, findings_frame
+from xeploai.scoring import hookimpl
+from xeploai.scoring.policy import Params
+from xeploai.scoring.types import PluginInfo, Rule, Step, findings_frame
 
 class BonusParams(Params):
     points: float = Field(ge=0)
@@ -124,7 +123,7 @@ def test_misspelt_hook_is_an_error_not_a_silent_no_op(tmp_path):
 
 
 def test_plugin_without_plugin_info_is_an_error(tmp_path):
-    bad = plugin_file(tmp_path, "from scoring import hookimpl\n@hookimpl\n"
+    bad = plugin_file(tmp_path, "from xeploai.scoring import hookimpl\n@hookimpl\n"
                                 "def xeploai_findings(context):\n    return None\n")
     with pytest.raises(PluginError, match="thiếu hook xeploai_plugin_info"):
         build_registry([str(bad)])

@@ -12,11 +12,10 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-
-from scoring import api
-from scoring.cli import main
-from scoring.errors import PluginError
-from scoring.plugins import _is_json
+from xeploai.scoring import api
+from xeploai.scoring.cli import main
+from xeploai.scoring.errors import PluginError
+from xeploai.scoring.plugins import _is_json
 
 from .conftest import SAMPLE
 from .faults import rogue_policy, snapshot

@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
-from scoring.api import Session
-from scoring.errors import PolicyError
-from scoring.policy import load_policy, parse_policy
+from xeploai.scoring.api import Session
+from xeploai.scoring.errors import PolicyError
+from xeploai.scoring.policy import load_policy, parse_policy
 
 from .conftest import POLICY
 

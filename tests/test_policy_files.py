@@ -7,11 +7,10 @@ import datetime as dt
 
 import pytest
 from click.testing import CliRunner
-
-from scoring.api import Session
-from scoring.cli import main
-from scoring.errors import PolicyError
-from scoring.policy import load_policy, parameter_values
+from xeploai.scoring.api import Session
+from xeploai.scoring.cli import main
+from xeploai.scoring.errors import PolicyError
+from xeploai.scoring.policy import load_policy, parameter_values
 
 from .conftest import POLICY
 

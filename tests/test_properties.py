@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from scoring.testing import DatasetBuilder
-from scoring.types import CODE_RANK
+from xeploai.scoring.testing import DatasetBuilder
+from xeploai.scoring.types import CODE_RANK
 
 official = st.fixed_dictionaries({
     "score": st.integers(40, 100),

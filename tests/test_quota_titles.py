@@ -6,8 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
-from scoring.policy import load_policy
+from xeploai.scoring.policy import load_policy
 
 from .conftest import POLICY
 

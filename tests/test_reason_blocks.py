@@ -25,12 +25,11 @@ from sqlalchemy import (
     create_engine,
     text,
 )
-
-from scoring import __version__, api, storage
-from scoring.engine import REASON_COLUMNS, Classification
-from scoring.errors import StorageError
-from scoring.generate import generate_dataset
-from scoring.storage import (
+from xeploai.scoring import __version__, api, storage
+from xeploai.scoring.engine import REASON_COLUMNS, Classification
+from xeploai.scoring.errors import StorageError
+from xeploai.scoring.generate import generate_dataset
+from xeploai.scoring.storage import (
     RunMeta,
     decode_reason_blocks,
     encode_reason_blocks,
@@ -133,7 +132,7 @@ def test_same_run_saved_twice_gives_identical_blocks(db_url, generated, small_bl
 
 
 def test_sharded_run_numbers_blocks_across_parts(tmp_path, small_blocks):
-    from scoring.sharded import run_sharded
+    from xeploai.scoring.sharded import run_sharded
 
     data = tmp_path / "gen"
     generate_dataset(data, officials=150, dossiers=8_000, year=YEAR, seed=3)

@@ -1,4 +1,4 @@
-"""The YAML rule-test runner itself (scoring.rule_tests): what a plugin author sees when a
+"""The YAML rule-test runner itself (xeploai.scoring.rule_tests): what a plugin author sees when a
 case is wrong, malformed, or passes; and the pytest collector in a project of its own."""
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from scoring.rule_tests import RuleCaseError, RuleCaseFailure, load_cases, run_case
+from xeploai.scoring.rule_tests import RuleCaseError, RuleCaseFailure, load_cases, run_case
 
 from .conftest import POLICY, ROOT
 
@@ -95,7 +94,7 @@ def test_malformed_files_are_clear_errors_naming_the_file(tmp_path, text, messag
 def test_the_collector_runs_yaml_files_in_a_project_of_its_own(tmp_path):
     project = tmp_path / "my_plugin_tests"
     project.mkdir()
-    (project / "conftest.py").write_text('pytest_plugins = ["scoring.rule_tests"]\n')
+    (project / "conftest.py").write_text('pytest_plugins = ["xeploai.scoring.rule_tests"]\n')
     write(project, CASES, "test_good.yaml")
     write(project, CASES.replace("level: HTNV", "level: HTXSNV"), "test_bad.yaml")
     write(project, CASES, "cases_not_collected.yaml")

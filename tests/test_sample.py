@@ -5,8 +5,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-
-from scoring.api import Session
+from xeploai.scoring.api import Session
 
 from .conftest import SAMPLE
 
@@ -41,8 +40,7 @@ def test_cli_run_and_export_match_the_hand_worked_table(expected, tmp_path):
     """Every SPEC §5 rule the sample exercises, end to end through the command line."""
     import pandas as pd
     from click.testing import CliRunner
-
-    from scoring.cli import main
+    from xeploai.scoring.cli import main
 
     env = {"XEPLOAI_DB": f"sqlite:///{tmp_path / 'x.db'}"}
     runner = CliRunner()

@@ -12,16 +12,15 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from scoring import api
-from scoring.engine import REASON_COLUMNS, RESULT_COLUMNS, _explanation_order
-from scoring.errors import InvalidInputError
-from scoring.fastload import load_fast
-from scoring.frames import join_groups, json_lists
-from scoring.generate import generate_dataset
-from scoring.loader import Dataset, _column_rules, load_dataset
-from scoring.shard import core_specs, subset, unit_groups
-from scoring.storage import load_reasons, load_results, open_db
+from xeploai.scoring import api
+from xeploai.scoring.engine import REASON_COLUMNS, RESULT_COLUMNS, _explanation_order
+from xeploai.scoring.errors import InvalidInputError
+from xeploai.scoring.fastload import load_fast
+from xeploai.scoring.frames import join_groups, json_lists
+from xeploai.scoring.generate import generate_dataset
+from xeploai.scoring.loader import Dataset, _column_rules, load_dataset
+from xeploai.scoring.shard import core_specs, subset, unit_groups
+from xeploai.scoring.storage import load_reasons, load_results, open_db
 
 from .conftest import POLICY, SAMPLE
 
@@ -266,7 +265,7 @@ def test_unit_by_unit_equals_whole(generated: Path, max_officials: int) -> None:
 def test_sharded_run_stores_what_a_whole_run_stores(generated: Path, db_url: str,
                                                     tmp_path: Path, max_officials: int,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import scoring.sharded as sharded
+    from xeploai.scoring import sharded as sharded
 
     monkeypatch.setattr(sharded, "BLOCK_BYTES", 256 << 10)  # several blocks per file
     whole = api.run(generated, YEAR, policy=POLICY, db=db_url)
@@ -290,7 +289,7 @@ def test_sharded_run_stores_what_a_whole_run_stores(generated: Path, db_url: str
 
 def test_sharded_run_on_bad_input_names_the_problem_and_stores_nothing(
         tmp_path: Path, db_url: str) -> None:
-    import scoring.sharded as sharded
+    from xeploai.scoring import sharded as sharded
 
     data = tmp_path / "data"
     shutil.copytree(SAMPLE, data)
@@ -305,8 +304,7 @@ def test_sharded_run_on_bad_input_names_the_problem_and_stores_nothing(
 
 def test_cli_run_by_unit_stores_the_same_results(generated: Path, db_url: str) -> None:
     from click.testing import CliRunner
-
-    from scoring.cli import main
+    from xeploai.scoring.cli import main
 
     runner = CliRunner()
     env = {"XEPLOAI_DB": db_url}

@@ -19,10 +19,9 @@ import threading
 import pandas as pd
 import pytest
 from sqlalchemy import create_engine, event, inspect, text
-
-from scoring import __version__, api, storage
-from scoring.errors import InvalidInputError, PluginError, StorageError
-from scoring.storage import RunMeta, load_reasons, load_results, open_db, save_run
+from xeploai.scoring import __version__, api, storage
+from xeploai.scoring.errors import InvalidInputError, PluginError, StorageError
+from xeploai.scoring.storage import RunMeta, load_reasons, load_results, open_db, save_run
 
 from .conftest import ROOT, SAMPLE
 from .faults import dbapi_error, fail_on, rogue_policy, snapshot
@@ -278,7 +277,7 @@ def before(conn, cursor, sql, *args):
         os.kill(os.getpid(), signal.{sig})
 
 event.listen(Engine, "before_cursor_execute", before)
-from scoring.cli import main
+from xeploai.scoring.cli import main
 sys.argv = ["xeploai", "run", "--data", {data!r}, "--year", "2023", "--db", {db!r}]
 main()
 """
@@ -306,8 +305,8 @@ def test_signal_mid_run_leaves_the_database_as_it_was(stored, sig):
 
 def test_sharded_run_failing_in_a_later_group_stores_nothing(stored, tmp_path):
     """The first group's rows are already sent when a plugin fails on the second."""
-    from scoring.generate import generate_dataset
-    from scoring.sharded import run_sharded
+    from xeploai.scoring.generate import generate_dataset
+    from xeploai.scoring.sharded import run_sharded
 
     data = tmp_path / "gen"
     generate_dataset(data, officials=60, dossiers=600, year=2023, seed=5)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-
-from scoring import hookimpl
-from scoring.policy import Params
-from scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
+from xeploai.scoring import hookimpl
+from xeploai.scoring.policy import Params
+from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
 
 NAME = "discipline"
 VERSION = "1.0.0"

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-
-from scoring import hookimpl
-from scoring.frames import json_lists
-from scoring.policy import Params
-from scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
+from xeploai.scoring import hookimpl
+from xeploai.scoring.frames import json_lists
+from xeploai.scoring.policy import Params
+from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
 
 NAME = "innovation"
 VERSION = "1.0.0"

@@ -16,11 +16,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
-
-from scoring import hookimpl
-from scoring.frames import join_groups, json_lists
-from scoring.policy import Params
-from scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
+from xeploai.scoring import hookimpl
+from xeploai.scoring.frames import join_groups, json_lists
+from xeploai.scoring.policy import Params
+from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
 
 NAME = "late_dossiers"
 VERSION = "1.0.0"

@@ -7,10 +7,9 @@ import json
 
 import pandas as pd
 from pydantic import Field
-
-from scoring import hookimpl
-from scoring.policy import Params
-from scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
+from xeploai.scoring import hookimpl
+from xeploai.scoring.policy import Params
+from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
 
 NAME = "service_time"
 VERSION = "1.0.0"

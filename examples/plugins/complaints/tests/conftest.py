@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 # collect rules/test_*.yaml: rule cases written as data
-pytest_plugins = ["scoring.rule_tests"]
+pytest_plugins = ["xeploai.scoring.rule_tests"]
 
 POLICY = Path(__file__).resolve().parent.parent / "policy.toml"
 

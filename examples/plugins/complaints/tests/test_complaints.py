@@ -1,10 +1,9 @@
-"""The complaints plugin through xeploai's public API: scoring.testing builds the data."""
+"""The complaints plugin through xeploai's public API: xeploai.scoring.testing builds the data."""
 
 import pytest
-
-from scoring.api import Session
-from scoring.errors import InvalidInputError
-from scoring.testing import DatasetBuilder
+from xeploai.scoring.api import Session
+from xeploai.scoring.errors import InvalidInputError
+from xeploai.scoring.testing import DatasetBuilder
 
 
 def complaints(b: DatasetBuilder, official: str, n: int, *, decided_on: str = "2023-06-01",

@@ -19,10 +19,9 @@ from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field
-
-from scoring import hookimpl
-from scoring.policy import Params
-from scoring.types import PluginInfo, Rule, RuleContext, Step, TableSpec, findings_frame
+from xeploai.scoring import hookimpl
+from xeploai.scoring.policy import Params
+from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, TableSpec, findings_frame
 
 NAME = "complaints"
 VERSION = "0.1.0"
