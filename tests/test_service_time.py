@@ -57,3 +57,14 @@ def test_recruitment_under_old_law_needs_ten_months(builder, data_dir):
 def test_recruitment_under_2022_law_has_no_ten_month_condition(builder, data_dir):
     builder.official("late", task_score=85, months_worked=9, recruited_on="2023-04-01")
     assert builder.classify(data_dir, year=2023).titles("late") == ["LDTT"]
+
+
+def test_recruited_on_first_of_march_qualifies_under_old_law(builder, data_dir):
+    # March to December are ten full months: 1 March qualifies, 2 March does not
+    builder.official("first", task_score=85, months_worked=10, recruited_on="2022-03-01")
+    builder.official("second", task_score=85, months_worked=9.9, recruited_on="2022-03-02")
+    res = builder.classify(data_dir, year=2022)
+    assert res.titles("first") == ["LDTT"]
+    assert "service_time.recruited_late_no_ldtt" not in res.rules("first")
+    assert res.titles("second") == []
+    assert "service_time.recruited_late_no_ldtt" in res.rules("second")

@@ -95,8 +95,10 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
             {"regime": context.titles.regime}, blocks_titles="LDTT")
     elif p.ldtt_min_months_recruited > 0:
         recruited = o["recruited_on"]
-        # months from recruitment to the end of the year must reach the minimum
-        cutoff = context.year_end - pd.DateOffset(months=p.ldtt_min_months_recruited)
+        # whole months from recruitment to the end of the year must reach the minimum:
+        # recruited on 1 March serves March to December, ten full months (SPEC §5 step 6),
+        # so the last qualifying day is the first of month 13 − minimum
+        cutoff = context.year_start + pd.DateOffset(months=12 - p.ldtt_min_months_recruited)
         late = recruited.notna() & (recruited > cutoff) & ~short
         add(late, "recruited_late_no_ldtt",
             "Tuyển dụng ngày " + recruited[late].dt.strftime("%d/%m/%Y")
