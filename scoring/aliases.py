@@ -59,6 +59,23 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "cchc": ("Phục vụ CCHC", "Cải cách hành chính"),
     # titles_history
     "year": ("Năm",),
+    # dossiers, work_items (SPEC §10)
+    "exemption_confirmed_by": ("Người xác nhận miễn trừ", "Văn bản xác nhận miễn trừ",
+                               "Xác nhận khách quan"),
+    # periods
+    "period": ("Kỳ đánh giá", "Kỳ"),
+    "general_score": ("Điểm tiêu chí chung", "Điểm chung"),
+    "leader_dd": ("Điểm đ lãnh đạo", "Tiêu chí đ"),
+    "leader_e": ("Điểm e lãnh đạo", "Tiêu chí e"),
+    # work_items
+    "item_id": ("Mã sản phẩm giao", "Mã công việc"),
+    "product_code": ("Mã sản phẩm", "Mã danh mục sản phẩm"),
+    "coefficient": ("Hệ số quy đổi", "Hệ số"),
+    "assigned_qty": ("Số lượng giao", "Khối lượng giao"),
+    "done_qty": ("Số lượng hoàn thành", "Khối lượng hoàn thành"),
+    "major_errors": ("Số lỗi lớn", "Lỗi lớn"),
+    "delays": ("Số lần chậm tiến độ", "Chậm tiến độ"),
+    "cause": ("Nguyên nhân chậm, lỗi",),
 }
 
 

@@ -10,15 +10,16 @@ from typing import IO
 
 from sqlalchemy import Engine
 from xeploai.scoring import __version__
-from xeploai.scoring.engine import Classification, classify
+from xeploai.scoring.engine import Classification, classify, default_as_of
 from xeploai.scoring.errors import XeploaiError
 from xeploai.scoring.export import check_target, write_csv, write_json
-from xeploai.scoring.loader import Dataset, load_dataset
+from xeploai.scoring.loader import Dataset, load_dataset, today_here
 from xeploai.scoring.overrides import council_view
 from xeploai.scoring.plugins import PluginRegistry, build_registry, known_names
 from xeploai.scoring.policy import (
     Policy,
     bundled_policy,
+    bundled_policy_for_year,
     check_sections,
     load_policy,
     validate_policy,
@@ -29,10 +30,13 @@ from xeploai.scoring.xlsx_export import write_xlsx
 DEFAULT_POLICY_NAME = "binh_dinh_2023.toml"
 
 
-def resolve_policy_path(path: str | Path | None) -> Path:
-    """The policy file a command reads: the one named, else the bundled default."""
+def resolve_policy_path(path: str | Path | None, year: int | None = None) -> Path:
+    """The policy file a command reads: the one named, else the bundled policy in force for
+    ``year`` (SPEC §10: nd335_2026.toml from 2026), else the bundled default."""
     if path is not None:
         return Path(path)
+    if year is not None:
+        return bundled_policy_for_year(year)
     return bundled_policy(DEFAULT_POLICY_NAME)
 
 
@@ -44,8 +48,11 @@ class Session:
     registry: PluginRegistry
 
     @classmethod
-    def open(cls, policy: str | Path | Policy | None = None) -> Session:
-        pol = policy if isinstance(policy, Policy) else load_policy(resolve_policy_path(policy))
+    def open(cls, policy: str | Path | Policy | None = None,
+             year: int | None = None) -> Session:
+        """The policy named, or the bundled one in force for ``year``."""
+        pol = policy if isinstance(policy, Policy) \
+            else load_policy(resolve_policy_path(policy, year))
         registry = build_registry(pol.plugin_paths)
         # an enabled plugin that is not installed explains an "unknown section": say it first
         active = {p.info.name for p in registry.only(pol.enabled_plugins)}
@@ -62,9 +69,9 @@ class Session:
     def load(self, data_dir: str | Path) -> Dataset:
         return load_dataset(data_dir, self.extra_tables(), self.policy.warning_checks)
 
-    def classify(self, dataset: Dataset, year: int,
-                 considered_on: dt.date | None = None) -> Classification:
-        return classify(dataset, self.policy, self.registry, year, considered_on)
+    def classify(self, dataset: Dataset, year: int, considered_on: dt.date | None = None,
+                 as_of: dt.date | None = None) -> Classification:
+        return classify(dataset, self.policy, self.registry, year, considered_on, as_of)
 
 
 @dataclass
@@ -79,17 +86,21 @@ RUN_STEPS: tuple[str, ...] = ("Đọc và kiểm tra dữ liệu", "Xếp loại
 
 def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None = None,
         db: str | Engine | None = None, store: bool = True,
-        on_step: Callable[[str], None] | None = None) -> RunOutcome:
+        on_step: Callable[[str], None] | None = None,
+        as_of: dt.date | None = None) -> RunOutcome:
     """Validate ``data_dir``, classify ``year`` and (unless ``store=False``) store one run.
 
-    ``on_step`` is called with each step's name (:data:`RUN_STEPS`) as it starts, for a
-    progress display."""
+    Without ``policy``, the bundled policy in force for ``year``. ``as_of`` (SPEC §10): the
+    date the run reads the records on; default 31 December of ``year``, or today when
+    earlier. ``on_step`` is called with each step's name (:data:`RUN_STEPS`) as it
+    starts, for a progress display."""
     step = on_step or (lambda _name: None)
-    session = Session.open(policy)
+    session = Session.open(policy, year)
+    as_of = as_of or default_as_of(year, today_here())
     step(RUN_STEPS[0])
     dataset = session.load(data_dir)
     step(RUN_STEPS[1])
-    result = session.classify(dataset, year)
+    result = session.classify(dataset, year, as_of=as_of)
     run_id = None
     if store:
         step(RUN_STEPS[2])

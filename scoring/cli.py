@@ -126,11 +126,17 @@ def progress_steps(steps: tuple[str, ...]) -> Iterator[Callable[[str], None]]:
               help="For data too big for memory (a whole country): read the dossiers in "
                    "blocks and classify groups of units of at most N officials at a time; "
                    "same results, one stored run.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]),
+              default=None, metavar="NGÀY",
+              help="Ngày chốt số liệu (YYYY-MM-DD hoặc DD/MM/YYYY): hồ sơ hẹn trả sau ngày "
+                   "này chưa đến hạn; mặc định 31/12 của năm đánh giá, hoặc hôm nay nếu "
+                   "sớm hơn. Được ghi vào lần chạy.")
 @policy_option
 @db_option
 @user_errors
 def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
-        by_unit: int | None, policy: str | None, db: str | None) -> None:
+        by_unit: int | None, as_of: dt.datetime | None, policy: str | None,
+        db: str | None) -> None:
     """Validate the data, classify every official of YEAR and store the run.
 
     \b
@@ -139,6 +145,7 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
       xeploai run --data examples/binh_dinh_2023 --year 2023 \\
           --set late_dossiers.repeat_threshold=2 --dry-run
       xeploai run --data ca_nuoc_2023 --year 2023 --by-unit 100000
+      xeploai run --data examples/gia_lai_2026 --year 2026 --as-of 2026-11-30
     """
     if by_unit is not None:
         if settings or dry_run:
@@ -167,7 +174,7 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
         return
     with progress_steps(api.RUN_STEPS if not dry_run else api.RUN_STEPS[:2]) as step:
         outcome = api.run(data_dir, year, policy=policy, db=db, store=not dry_run,
-                          on_step=step)
+                          on_step=step, as_of=as_of.date() if as_of else None)
     for w in outcome.dataset.warnings:
         err.print(f"cảnh báo: {w}", markup=False)
     if dry_run:

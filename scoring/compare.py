@@ -125,7 +125,7 @@ def what_if(data_dir: str | Path, year: int, settings: dict[str, Any], *,
     1 January of ``year`` on; compare the two. Stores nothing."""
     from xeploai.scoring.api import Session
 
-    base = Session.open(policy)
+    base = Session.open(policy, year)
     for key in settings:
         base.policy.parameter(key)  # an unknown parameter is an error, not a silent no-op
     changed = Session.open(base.policy.with_values(settings, dt.date(year, 1, 1)))

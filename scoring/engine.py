@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from xeploai.scoring.frames import join_groups
+from xeploai.scoring.frames import join_groups, number_texts
 from xeploai.scoring.loader import Dataset
 from xeploai.scoring.plugins import PluginRegistry, plugin_params
 from xeploai.scoring.policy import (
@@ -27,6 +27,7 @@ from xeploai.scoring.policy import (
     considered_on,
     validate_section,
 )
+from xeploai.scoring.regime import base_scores
 from xeploai.scoring.types import (
     CODE_RANK,
     FINDING_COLUMNS,
@@ -42,6 +43,7 @@ from xeploai.scoring.types import (
 )
 
 CORE = "core"
+DECREE_335 = "Nghị định 335/2025/NĐ-CP ngày 21/12/2025 (hiệu lực 01/01/2026)"
 # a reason's text: one text for every official, or a function of the officials' mask that
 # builds their texts only
 Text = Callable[[np.ndarray], object] | str
@@ -64,6 +66,17 @@ CORE_RULES: dict[str, Rule] = {
              "Nghị định 91/2017/NĐ-CP; Nghị định 98/2023/NĐ-CP (tỷ lệ 15%)", Step.TITLES),
         Rule("core.title_cchc", "Đề nghị khen thưởng đổi mới, sáng tạo trong CCHC",
              "QĐ 4510/QĐ-UBND ngày 29/12/2022 của UBND tỉnh Bình Định", Step.TITLES),
+        Rule("core.products_period", "Điểm kỳ theo sản phẩm (số lượng, chất lượng, tiến độ)",
+             f"{DECREE_335} (điểm tiêu chí chung tối đa 30, nhiệm vụ tối đa 70)", Step.SCORE),
+        Rule("core.products_deduction", "Trừ 25% cho mỗi lỗi lớn, mỗi lần chậm tiến độ",
+             DECREE_335, Step.SCORE),
+        Rule("core.products_exempt", "Nguyên nhân khách quan đã được xác nhận: không trừ",
+             DECREE_335, Step.SCORE),
+        Rule("core.products_leader_d", "Tiêu chí d của lãnh đạo: kết quả công chức thuộc "
+             "quyền quản lý trực tiếp", f"{DECREE_335}; mức kỳ đọc từ điểm kỳ, d = 1 khi "
+             "không có ai", Step.SCORE, assumption=True),
+        Rule("core.products_year", "Điểm năm: trung bình các kỳ theo số tháng", DECREE_335,
+             Step.SCORE),
     )
 }
 
@@ -106,6 +119,7 @@ class Classification:
         default_factory=lambda: pd.DataFrame(columns=list(QUOTA_COLUMNS)))
     units: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(UNIT_COLUMNS)))
+    as_of: dt.date | None = None  # the date the records were read on (SPEC §10)
 
 
 def _json(obj: object) -> str:
@@ -122,13 +136,6 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _fmt_all(values: pd.Series) -> pd.Series:
-    """``_fmt`` of every value, formatting each distinct number once (scores repeat)."""
-    distinct, inverse = np.unique(values.to_numpy(dtype=float), return_inverse=True)
-    texts = np.array([_fmt(x) for x in distinct.tolist()], dtype=object)
-    return pd.Series(texts[inverse], index=values.index, dtype=object)
-
-
 def _explanation_order(reasons: pd.DataFrame, official_ids: np.ndarray
                        ) -> tuple[pd.DataFrame, pd.Series]:
     """Reasons sorted by official, step, plugin, rule and evidence (a stable sort), each
@@ -143,8 +150,12 @@ def _explanation_order(reasons: pd.DataFrame, official_ids: np.ndarray
     rule = pd.factorize(reasons["rule"], sort=True)[0]
     step = reasons["_step"].to_numpy(dtype=np.int64)
     plugin = reasons["_plugin"].to_numpy(dtype=np.int64)
-    order = np.lexsort((rule, plugin, step, off))
-    keys = np.stack([off, step, plugin, rule])[:, order]
+    # within a plugin, reasons that carry an order of their own (the products regime's
+    # periods, in calendar order) come in that order; every other reason has 0
+    within = reasons["_within"].fillna(0).to_numpy(dtype=np.int64) \
+        if "_within" in reasons.columns else np.zeros(n, dtype=np.int64)
+    order = np.lexsort((rule, within, plugin, step, off))
+    keys = np.stack([off, step, plugin, within, rule])[:, order]
     tie = (keys[:, 1:] == keys[:, :-1]).all(axis=0)  # row i+1 ties with row i
     if tie.any():
         tied = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])
@@ -162,7 +173,8 @@ def _explanation_order(reasons: pd.DataFrame, official_ids: np.ndarray
 
 
 def collect_findings(dataset: Dataset, policy: Policy, registry: PluginRegistry,
-                     year: int, considered: dt.date | None = None
+                     year: int, considered: dt.date | None = None,
+                     as_of: dt.date | None = None
                      ) -> tuple[pd.DataFrame, RuleContext, dict[str, str], list[str]]:
     """Run every enabled plugin; returns findings with plugin, step and basis columns."""
     end = dt.date(year, 12, 31)
@@ -171,7 +183,7 @@ def collect_findings(dataset: Dataset, policy: Policy, registry: PluginRegistry,
     active = registry.only(policy.enabled_plugins)
     params = plugin_params(registry, active, policy, end)
     ctx = RuleContext(year, dataset.tables, params,
-                      TitleContext(titles.regime, cons, titles.cstdcs_share))
+                      TitleContext(titles.regime, cons, titles.cstdcs_share), as_of)
     frames = []
     order = [p.info.name for p in active]
     for rank, plugin in enumerate(active, start=1):  # the explanation's plugin order
@@ -200,14 +212,22 @@ def collect_findings(dataset: Dataset, policy: Policy, registry: PluginRegistry,
     return findings, ctx, versions, order
 
 
+def default_as_of(year: int, today: dt.date) -> dt.date:
+    """A run's as-of date (SPEC §10): 31 December of the year, or today when earlier."""
+    return min(dt.date(year, 12, 31), today)
+
+
 def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: int,
-             considered: dt.date | None = None) -> Classification:
-    """Classify every official of ``dataset`` for evaluation year ``year`` under ``policy``."""
+             considered: dt.date | None = None,
+             as_of: dt.date | None = None) -> Classification:
+    """Classify every official of ``dataset`` for evaluation year ``year`` under ``policy``
+    (records dated after ``as_of`` are not yet due; None: 31 December of the year)."""
     end = dt.date(year, 12, 31)
+    as_of = as_of or end
     levels = validate_section(policy, "levels", LevelsParams, end)
     quota = validate_section(policy, "quota", QuotaParams, end)
     findings, ctx, versions, order = collect_findings(dataset, policy, registry, year,
-                                                      considered)
+                                                      considered, as_of)
     titles = ctx.titles  # read once, on the consideration date, by collect_findings
 
     off = dataset.tables["officials"]
@@ -224,10 +244,16 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
     r["points"] = g["points"].sum().reindex(r.index, fill_value=0.0).astype(float)
     r["deducted"] = (-findings["points"].clip(upper=0)).groupby(findings["official_id"]).sum() \
         .reindex(r.index, fill_value=0.0).astype(float)
+    excluded = g["exclude"].any().reindex(r.index, fill_value=False).astype(bool)
+    # the score each official starts from: the head's task score, or the products score
+    scored = base_scores(dataset, policy, year, as_of, excluded.to_numpy())
+    under_products = pd.Series(scored.under_products, index=r.index)
+    r["task_score"] = scored.base
+    # SPEC §10: "points deducted" in the quota's tie-break counts 0 under products
+    r["deducted"] = r["deducted"].where(~under_products, 0.0)
     # round away float noise so equal scores tie exactly (84.6 + 1 vs 85.6)
     r["score"] = (r["task_score"] + r["points"]).round(6)
     r["deducted"] = r["deducted"].round(6)
-    excluded = g["exclude"].any().reindex(r.index, fill_value=False).astype(bool)
     caps = findings[findings["ceiling"] != ""]
     cap_rank = caps["ceiling"].map(CODE_RANK) \
         .groupby(caps["official_id"]).min().reindex(r.index)
@@ -264,19 +290,28 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
                     "_plugin": core_rank}
         reasons.append(pd.DataFrame(columns))  # scalars broadcast to every row
 
+    for rule, rows in scored.reasons:
+        if len(rows):
+            spec = CORE_RULES[rule]
+            reasons.append(rows.rename(columns={"order": "_within"}).assign(
+                rule=rule, plugin=CORE, step=spec.step.value, basis=spec.basis_text,
+                _step=STEP_ORDER[spec.step], _plugin=core_rank, points=0.0, ceiling="",
+                exclude=False, blocks_titles="", qualifies_titles=""))
     core_reasons(excluded, "core.not_classified",
                  "Không xếp loại (KXL): không đủ thời gian công tác; vẫn tính điểm nhưng "
                  "không xếp mức và không xét danh hiệu.")
     thresholds = _json({"excellent_min": levels.excellent_min, "good_min": levels.good_min,
                         "completed_min": levels.completed_min})
     prov_code = prov_rank.map(RANK_CODE)
+    base_label = np.where(scored.under_products, "điểm theo sản phẩm", "điểm nhiệm vụ")
     core_reasons(~excluded, "core.provisional_level",
                  # one f-string per official: five Series concatenations cost three times more
-                 lambda m: [f"Điểm {s} (điểm nhiệm vụ {t}, cộng/trừ {p}) → mức tạm tính {c}"
-                            for s, t, p, c in zip(_fmt_all(r["score"][m]).tolist(),
-                                                  _fmt_all(r["task_score"][m]).tolist(),
-                                                  _fmt_all(r["points"][m]).tolist(),
-                                                  prov_code[m].tolist(), strict=True)],
+                 lambda m: [f"Điểm {s} ({b} {t}, cộng/trừ {p}) → mức tạm tính {c}"
+                            for s, b, t, p, c in zip(number_texts(r["score"][m]).tolist(),
+                                                     base_label[m].tolist(),
+                                                     number_texts(r["task_score"][m]).tolist(),
+                                                     number_texts(r["points"][m]).tolist(),
+                                                     prov_code[m].tolist(), strict=True)],
                  params=thresholds)
     core_reasons(capped, "core.ceiling",
                  lambda m: "Áp mức trần thấp nhất: " + rank[m].map(RANK_CODE)
@@ -314,12 +349,12 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
         return ("{\"base\": " + _json(quota.base) + ", \"good_count\": "
                 + n_good[m].astype(str) + ", \"allowed\": " + allowed[m].astype(str)
                 + ", \"position\": " + pos_text[m]
-                + ", \"share\": " + _fmt_all(unit_share[m]) + ", \"unit_share\": "
+                + ", \"share\": " + number_texts(unit_share[m]) + ", \"unit_share\": "
                 + np.where(own_share[m], _json(True), _json(False)) + "}")
 
     core_reasons(demoted, "core.quota",
                  lambda m: "Vượt " + np.where(own_share[m], "tỷ lệ riêng của đơn vị ", "tỷ lệ ")
-                 + _fmt_all(unit_share[m] * 100) + "% HTXSNV của đơn vị/nhóm "
+                 + number_texts(unit_share[m] * 100) + "% HTXSNV của đơn vị/nhóm "
                  + r["unit_id"][m] + "/" + r["peer_group"][m] + ": được giữ "
                  + allowed[m].astype(str) + " trên " + n_good[m].astype(str)
                  + " người đạt tốt trở lên; xếp thứ " + pos_text[m] + " → HTTNV",
@@ -414,4 +449,4 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
     units = units[list(UNIT_COLUMNS)].sort_values("unit_id", kind="mergesort") \
         .reset_index(drop=True)
     return Classification(year, results, all_reasons, versions, ctx.titles.considered_on,
-                          quotas, units)
+                          quotas, units, as_of)

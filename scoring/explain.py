@@ -28,7 +28,8 @@ CORE_PARAM_LABELS: dict[str, str] = {
     "cap": "Số Chiến sĩ thi đua cơ sở tối đa của đơn vị",
     "ldtt_count": "Số người đạt Lao động tiên tiến của đơn vị",
 }
-CORE_SECTIONS: tuple[str, ...] = ("levels", "quota", "titles")
+CORE_SECTIONS: tuple[str, ...] = ("levels", "quota", "titles", "products")
+BASE_SCORE_VI = {"task_score": "điểm nhiệm vụ", "products": "điểm theo sản phẩm"}
 
 
 def _policy_labels(run: Any) -> dict[str, dict[str, str]]:
@@ -66,6 +67,7 @@ def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> 
     decisions = view.decisions[view.decisions["official_id"] == official_id]
     labels = _policy_labels(run)
     reasons = reason_objects(load_reasons(engine, int(run.id), official_id))  # type: ignore[arg-type]
+    own = reasons.get(official_id, [])
     return {
         "run": {"id": run.id, "year": run.year, "created_at": run.created_at.isoformat(),
                 "policy": run.policy_name, "policy_hash": run.policy_hash,
@@ -74,6 +76,9 @@ def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> 
         "official": {"official_id": res["official_id"], "full_name": res["full_name"],
                      "unit_id": res["unit_id"], "peer_group": res["peer_group"]},
         "task_score": float(res["task_score"]),
+        # what the score starts from (SPEC §10): the head's task score, or work products
+        "score_regime": "products" if any(r["rule"] == "core.products_year" for r in own)
+        else "task_score",
         "points": float(res["points"]),
         "score": float(res["score"]),
         "provisional_level": res["provisional_level"],
@@ -91,7 +96,7 @@ def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> 
         ],
         "override_warning": res["flag"],
         "reasons": [r | {"param_labels": _labels_for(r, labels)}
-                    for r in reasons.get(official_id, [])],
+                    for r in own],
     }
 
 
@@ -131,7 +136,9 @@ def render_text(exp: dict[str, Any]) -> str:
         f"{o['full_name']} ({o['official_id']}) — đơn vị {o['unit_id']}, nhóm {o['peer_group']}",
         f"Năm đánh giá {run['year']} · lần chạy số {run['id']} · chính sách {run['policy']}",
         "",
-        f"Điểm: {format_number(exp['score'])} (điểm nhiệm vụ {format_number(exp['task_score'])}"
+        f"Điểm: {format_number(exp['score'])} ("
+        f"{BASE_SCORE_VI[exp.get('score_regime', 'task_score')]} "
+        f"{format_number(exp['task_score'])}"
         f", cộng/trừ {format_number(exp['points'])})",
         f"Mức tạm tính theo điểm: {_level_text(exp['provisional_level'])}",
     ]

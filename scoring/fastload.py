@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from xeploai.scoring.aliases import canonical_columns
+from xeploai.scoring.products_input import products_checks
 
 if TYPE_CHECKING:
     from xeploai.scoring.loader import ColumnRule, Dataset
@@ -447,6 +448,9 @@ def load_fast(folder: Path, specs: list[TableSpec],
             if name in NONEMPTY_TABLES and frames[name].empty:
                 raise NotClean(f"{name}: no rows")
         file_hashes = {k: f.result() for k, f in hashes.items()}
+    # in the declared order, as the reference path gives them (absent optional tables
+    # were filled in first)
+    frames = {spec.name: frames[spec.name] for spec in specs}
     _cross_checks(frames, arrow, rules)
     return Dataset(folder, frames, dict(sorted(file_hashes.items())), [])
 
@@ -471,6 +475,8 @@ def _cross_checks(frames: dict[str, pd.DataFrame], arrow: dict[str, dict[str, pa
         for rule in rules[name]:
             if rule.ref and rule.name in frame.columns and rule.ref in keys:
                 col = column(name, rule.name)
+                if pa.types.is_null(col.type):
+                    continue  # an optional column blank in every row references nothing
                 inside = pc.is_in(col, value_set=keys[rule.ref])
                 if _any(pc.and_(pc.is_valid(col), pc.invert(inside))):
                     raise NotClean(f"{name}.{rule.name}: reference")
@@ -488,6 +494,8 @@ def _cross_checks(frames: dict[str, pd.DataFrame], arrow: dict[str, dict[str, pa
     if {"violation_on", "decided_on"} <= set(k):
         if _any(pc.fill_null(pc.greater(k["violation_on"], k["decided_on"]), False)):
             raise NotClean("discipline: date order")
+    if any(check.failing.any() for check in products_checks(frames)):
+        raise NotClean("periods/work_items: cross-row checks")
     o = frames.get("officials")
     if o is not None and {"months_worked", "months_absent"} <= set(o.columns):
         if ((o["months_worked"] + o["months_absent"]) > 12 + 1e-9).any():

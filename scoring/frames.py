@@ -46,3 +46,11 @@ def json_lists(items: pd.Series, by: pd.Series) -> pd.Series:
     """One JSON list of ``items`` (strings) per value of ``by``, in the items' order: the
     same text as ``groupby(by).agg(lambda s: json.dumps(list(s), ensure_ascii=False))``."""
     return join_groups(json_strings(items), by, ", ", "[", "]")
+
+
+def number_texts(values: pd.Series) -> pd.Series:
+    """Each number as the notes show it (``{:g}``: 12, 4.5, 66.6667), formatting each
+    distinct value once (scores repeat)."""
+    distinct, inverse = np.unique(values.to_numpy(dtype=float), return_inverse=True)
+    texts = np.array([f"{x:g}" for x in distinct.tolist()], dtype=object)
+    return pd.Series(texts[inverse.reshape(-1)], index=values.index, dtype=object)

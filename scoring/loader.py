@@ -34,6 +34,7 @@ from pydantic.fields import FieldInfo
 from xeploai.scoring.aliases import ALIASES, canonical_columns
 from xeploai.scoring.errors import InvalidInputError, Problem
 from xeploai.scoring.fastload import PY_WHITESPACE
+from xeploai.scoring.products_input import products_checks
 from xeploai.scoring.records import CORE_TABLES, NONEMPTY_TABLES
 from xeploai.scoring.types import TableSpec
 
@@ -861,6 +862,8 @@ def _cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
             report("discipline", d["violation_on"] > d["decided_on"], "violation_on",
                    "ngày vi phạm không được sau ngày quyết định kỷ luật có hiệu lực",
                    "date_order")
+    for check in products_checks(tables):
+        report(check.table, check.failing, check.column, check.expected, check.check)
     if "officials" in tables:
         o = tables["officials"]
         if {"months_worked", "months_absent"} <= set(o.columns):

@@ -35,7 +35,7 @@ from xeploai.scoring.errors import PolicyError
 
 SETTINGS_SECTIONS = frozenset({"policy", "validation"})
 # the sections the core itself reads; every other section must be a plugin's
-CORE_SECTIONS = frozenset({"levels", "quota", "titles"})
+CORE_SECTIONS = frozenset({"levels", "quota", "titles", "regime", "products"})
 POLICY_KEYS = frozenset({"name", "plugins", "plugin_paths", "extends"})
 
 
@@ -295,6 +295,44 @@ class TitlesParams(Params):
     considered_on: str = Field(pattern=r"^\d{2}-\d{2}$")  # MM-DD of the year after
 
 
+ScoreRegime = Literal["task_score", "products"]
+
+
+class RegimeParams(Params):
+    """The scoring regime of each staff type (SPEC §10): ``task_score`` (the head's 0–100
+    score, §5) or ``products`` (work products of each month or quarter). A policy without
+    the section keeps ``task_score`` for everyone, as every year up to 2025 did."""
+
+    can_bo: ScoreRegime = "task_score"
+    cong_chuc: ScoreRegime = "task_score"
+    vien_chuc: ScoreRegime = "task_score"
+
+
+class ProductsParams(Params):
+    """The numbers of the products regime (SPEC §10); read only when a staff type uses it."""
+
+    general_max: float = Field(default=30, gt=0)
+    task_max: float = Field(default=70, gt=0)
+    deduction_per_fault: float = Field(default=0.25, ge=0, le=1)
+    objective_causes: list[str] = Field(default_factory=lambda: ["khach_quan", "phan_mem"])
+    subordinate_min: float = Field(default=50, ge=0, le=100)
+    leader_d_below: float = Field(default=0.5, ge=0, le=1)
+    dossiers_as_items: bool = True
+    dossier_coefficients: dict[str, float] = Field(default_factory=dict)
+
+
+def bundled_policy_for_year(year: int) -> Path:
+    """The bundled policy in force for evaluation year ``year`` (SPEC §10 "Policy by year")."""
+    return bundled_policy(next(name for first, name in reversed(BUNDLED_BY_YEAR)
+                               if year >= first))
+
+
+# (first evaluation year, bundled policy file), oldest first: Decree 335/2025 governs
+# công chức from 2026; the Bình Định policy every year before
+BUNDLED_BY_YEAR: tuple[tuple[int, str], ...] = ((0, "binh_dinh_2023.toml"),
+                                                (2026, "nd335_2026.toml"))
+
+
 def considered_on(policy: Policy, year: int) -> dt.date:
     """The title consideration date for evaluation year ``year`` (default 15 January Y+1)."""
     md = policy.section_at("titles", dt.date(year, 12, 31)).get("considered_on", "01-15")
@@ -304,6 +342,7 @@ def considered_on(policy: Policy, year: int) -> dt.date:
 
 CORE_MODELS: dict[str, type[BaseModel]] = {
     "levels": LevelsParams, "quota": QuotaParams, "titles": TitlesParams,
+    "regime": RegimeParams, "products": ProductsParams,
 }
 
 

@@ -35,7 +35,9 @@ class Official(Row):
     is_leader: bool
     months_worked: float = Field(ge=0, le=12)
     maternity_leave: bool
-    task_score: float = Field(ge=0, le=100)
+    # blank is allowed for an official scored from work products (SPEC §10); the engine
+    # requires it of everyone under the task_score regime
+    task_score: float | None = Field(default=None, ge=0, le=100)
     months_absent: float = Field(default=0.0, ge=0, le=12)
     recruited_on: dt.date | None = None
 
@@ -50,6 +52,9 @@ class Dossier(Row):
     returned_at: dt.datetime | None = Field(default=None, json_schema_extra={"past": True})
     late_cause: Literal["chu_quan", "phan_mem", "khach_quan"] | None = None
     apology_issued: bool = False
+    # who or which document confirmed an objective cause (SPEC §10): only then is a
+    # dossier's delay exempt under the products regime
+    exemption_confirmed_by: str | None = None
 
 
 class Reminder(Row):
@@ -91,6 +96,34 @@ class TitleHistory(Row):
     title: str = Field(min_length=1)
 
 
+# periods and work items: the 2026 regime's input (SPEC §10). Optional files: the engine
+# requires them only of officials under a policy's `products` regime. Their checks across
+# rows (period format, overlaps, done ≤ assigned, periods with products) are in
+# xeploai.scoring.products_input.
+class Period(Row):
+    official_id: str = Field(json_schema_extra={"ref": "officials"})
+    period: str = Field(min_length=1)  # YYYY-MM or YYYY-Qn
+    unit_id: str = Field(json_schema_extra={"ref": "units"})
+    general_score: float = Field(ge=0, le=30)
+    leader_dd: float = Field(default=1.0, ge=0, le=1)
+    leader_e: float = Field(default=1.0, ge=0, le=1)
+
+
+class WorkItem(Row):
+    item_id: str = Field(min_length=1, json_schema_extra={"key": True})
+    official_id: str = Field(json_schema_extra={"ref": "officials"})
+    period: str = Field(min_length=1)
+    product_code: str = Field(min_length=1)
+    coefficient: float = Field(gt=0)
+    assigned_qty: float = Field(gt=0)
+    done_qty: float = Field(ge=0)
+    major_errors: float = Field(ge=0)
+    delays: float = Field(ge=0)
+    cause: Literal["chu_quan", "phan_mem", "khach_quan"] | None = None
+    exemption_confirmed_by: str | None = None
+    dossier_id: str | None = Field(default=None, json_schema_extra={"ref": "dossiers"})
+
+
 # file stem -> (row model, required file?)
 CORE_TABLES: dict[str, tuple[type[Row], bool]] = {
     "units": (Unit, True),
@@ -100,6 +133,8 @@ CORE_TABLES: dict[str, tuple[type[Row], bool]] = {
     "discipline": (Discipline, True),
     "innovations": (Innovation, True),
     "titles_history": (TitleHistory, False),
+    "periods": (Period, False),
+    "work_items": (WorkItem, False),
 }
 # tables that must have at least one row: a year with no official or no unit is a wrong file
 NONEMPTY_TABLES: frozenset[str] = frozenset({"units", "officials"})

@@ -303,7 +303,7 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
     from xeploai.scoring import api
 
     folder = Path(data_dir)
-    session = api.Session.open(policy)  # type: ignore[arg-type]
+    session = api.Session.open(policy, year)  # type: ignore[arg-type]
     specs = core_specs(session.extra_tables())
     rules = {s.name: _column_rules(s.row_model) for s in specs}
     path = find_table_file(folder, BIG)

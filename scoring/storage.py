@@ -54,7 +54,7 @@ from xeploai.scoring.errors import StorageError, UnknownRunError
 
 DEFAULT_DB = "sqlite:///xeploai.db"
 DB_ENV = "XEPLOAI_DB"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # reasons per stored block: large enough that zstd sees plenty of repetition and a province
 # is a handful of rows, small enough that reading one official's reasons decodes little
 BLOCK_ROWS = 65_536
@@ -85,6 +85,8 @@ class RunRecord(SQLModel, table=True):
     tool_version: str
     considered_on: dt.date
     officials: int
+    # the date the run read the records on (SPEC §10); NULL for runs stored before version 3
+    as_of: dt.date | None = None
 
 
 class ResultRecord(SQLModel, table=True):
@@ -323,8 +325,14 @@ def _v1_reasons_table() -> Table:
                  *(Column(c, String, primary_key=c == "official_id") for c in texts))
 
 
+def _add_as_of(conn: Connection) -> None:
+    """Version 3: runs record their as-of date (SPEC §10); older runs read it as NULL."""
+    if "as_of" not in {c["name"] for c in inspect(conn).get_columns("runs")}:
+        conn.execute(text("ALTER TABLE runs ADD COLUMN as_of DATE"))
+
+
 # version n -> the function that upgrades a version n-1 database to n
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _reasons_to_blocks}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _reasons_to_blocks, 3: _add_as_of}
 
 
 def _insert_block(conn: Connection, run_id: int, block: int, first: str, last: str, rows: int,
@@ -399,6 +407,7 @@ def _insert_run(engine: Engine, parts: Iterable[Classification], meta: RunMeta) 
             input_hashes=json.dumps(meta.input_hashes, sort_keys=True),
             plugins=json.dumps(first.plugins), tool_version=meta.tool_version,
             considered_on=first.considered_on, officials=len(first.results),
+            as_of=first.as_of,
         )
         session.add(run)
         session.flush()

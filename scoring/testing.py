@@ -185,6 +185,14 @@ class DatasetBuilder:
                         "violation_on": row.get("decided_on", ""),
                         "document_no": f"{did}/QĐ-KL", "violation_id": "",
                         "counted_in_year": ""}
+        elif table == "periods":
+            defaults = {"unit_id": self._unit_of(str(row["official_id"])), "leader_dd": "",
+                        "leader_e": ""}
+        elif table == "work_items":
+            defaults = {"item_id": self._id("SP"), "product_code": "SP01", "coefficient": 1,
+                        "assigned_qty": 1, "done_qty": row.get("assigned_qty", 1),
+                        "major_errors": 0, "delays": 0, "cause": "",
+                        "exemption_confirmed_by": "", "dossier_id": ""}
         elif table == "innovations":
             aid = self._id("SK")
             defaults = {"award_id": aid, "title": "Sáng kiến", "kind": "sang_kien",
@@ -208,13 +216,24 @@ class DatasetBuilder:
             frame.to_csv(folder / f"{name}.csv", index=False)
         return folder
 
+    def period(self, official_id: str, period: str, general_score: float = 30,
+               **row: Any) -> DatasetBuilder:
+        """A period row (SPEC §10) of ``official_id``, in their unit unless ``unit_id``."""
+        return self.add("periods", official_id=official_id, period=period,
+                        general_score=general_score, **row)
+
+    def work_item(self, official_id: str, period: str, **row: Any) -> DatasetBuilder:
+        """A work line (SPEC §10): one product, assigned 1 and done unless said otherwise."""
+        return self.add("work_items", official_id=official_id, period=period, **row)
+
     def classify(self, folder: Path, year: int = 2023, *, policy: Any = None,
-                 considered_on: dt.date | None = None, session: Any = None) -> Result:
+                 considered_on: dt.date | None = None, session: Any = None,
+                 as_of: dt.date | None = None) -> Result:
         """Write the tables to ``folder`` and classify ``year`` under ``policy`` (a path or a
-        :class:`~xeploai.scoring.policy.Policy`; default the shipped one), or with an open
-        :class:`~xeploai.scoring.api.Session`."""
+        :class:`~xeploai.scoring.policy.Policy`; default the bundled one in force for
+        ``year``), or with an open :class:`~xeploai.scoring.api.Session`."""
         from xeploai.scoring.api import Session
 
-        session = session or Session.open(policy)
+        session = session or Session.open(policy, year)
         dataset = session.load(self.write(folder, session.extra_tables()))
-        return Result(session.classify(dataset, year, considered_on))
+        return Result(session.classify(dataset, year, considered_on, as_of))

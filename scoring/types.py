@@ -160,6 +160,13 @@ class RuleContext:
     tables: Mapping[str, pd.DataFrame]
     params: Mapping[str, BaseModel]
     titles: TitleContext
+    # the run's as-of date (SPEC §10): 31 December of the year, or earlier for a run made
+    # before the year ends; None reads as 31 December
+    as_of_date: dt.date | None = None
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.as_of_date or dt.date(self.year, 12, 31)
 
     @property
     def year_start(self) -> pd.Timestamp:

@@ -93,6 +93,20 @@ def test_migrations_run_in_order_and_bump_the_version(stored, monkeypatch):
     open_db(stored).dispose()  # a second open migrates nothing (the column exists)
 
 
+def test_a_version_2_database_gains_the_as_of_column_and_keeps_its_runs(stored):
+    engine = create_engine(stored)
+    with engine.begin() as conn:  # back to version 2: no as_of column
+        conn.execute(text("alter table runs drop column as_of"))
+        conn.execute(text("update xeploai_schema set version = 2"))
+    engine.dispose()
+    engine = open_db(stored)
+    run = storage.get_run(engine, None)
+    assert run.as_of is None and run.year == 2023
+    with engine.connect() as conn:
+        assert conn.execute(text("select version from xeploai_schema")).scalar_one() >= 3
+    engine.dispose()
+
+
 def test_unreachable_database_is_a_storage_error():
     with pytest.raises(StorageError, match="không mở được"):
         open_db("postgresql+psycopg://nobody:secret@127.0.0.1:9/none?connect_timeout=2")

@@ -1,0 +1,88 @@
+"""The checks across rows of the products regime's input (SPEC §10), declared once and run
+by both reading paths: the reference loader reports each failing row, the fast path gives
+up to it at the first one.
+
+Column-wise checks (types, codes, bounds, references) come from the row models in
+``records.py``; these are the rest: period codes, quantities, overlapping periods, and
+periods and work items that must come in pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from xeploai.scoring.products import PERIOD_FORMAT_TEXT, parse_periods
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """Rows of ``table`` failing one check: the mask, the column to name and what was
+    expected (``check`` is the code a policy could downgrade, see loader.DOWNGRADABLE)."""
+
+    table: str
+    failing: pd.Series
+    column: str
+    expected: str
+    check: str = "format"
+
+
+def _keys(frame: pd.DataFrame) -> pd.Series:
+    return frame["official_id"].astype(str) + "\x1f" + frame["period"].astype(str)
+
+
+def products_checks(tables: Mapping[str, pd.DataFrame]) -> list[RowCheck]:
+    """Every cross-row check of ``periods`` and ``work_items`` (empty tables pass)."""
+    periods, items = tables.get("periods"), tables.get("work_items")
+    if periods is None or items is None or (periods.empty and items.empty):
+        return []
+    out: list[RowCheck] = []
+    parsed = parse_periods(periods["period"])
+    out.append(RowCheck("periods", parsed["months"].isna(), "period", PERIOD_FORMAT_TEXT))
+    out.append(RowCheck("work_items", parse_periods(items["period"])["months"].isna(),
+                        "period", PERIOD_FORMAT_TEXT))
+    # bounds the column rules don't carry (strictly positive) and between two columns
+    out.append(RowCheck("work_items", ~(items["coefficient"] > 0), "coefficient",
+                        "hệ số quy đổi phải lớn hơn 0"))
+    out.append(RowCheck("work_items", ~(items["assigned_qty"] > 0), "assigned_qty",
+                        "số lượng giao phải lớn hơn 0"))
+    out.append(RowCheck("work_items", items["done_qty"] > items["assigned_qty"] + 1e-9,
+                        "done_qty", "số lượng hoàn thành không được lớn hơn số lượng giao"))
+
+    # an official's periods must not overlap (a month in two rows, a quarter and its month)
+    valid = parsed["months"].notna().to_numpy()
+    spans = parsed["months"].fillna(0).to_numpy(dtype=np.int64)
+    at = np.repeat(np.arange(len(periods)), spans)
+    month = (np.repeat(parsed["first_month"].fillna(0).to_numpy(dtype=np.int64), spans)
+             + np.arange(len(at)) - np.repeat(np.cumsum(spans) - spans, spans))
+    covered = pd.DataFrame({"row": at, "official_id": periods["official_id"].to_numpy()[at],
+                            "year": parsed["year"].to_numpy()[at], "month": month})
+    clash = covered.duplicated(["official_id", "year", "month"], keep=False)
+    overlapping = np.zeros(len(periods), dtype=bool)
+    overlapping[covered.loc[clash, "row"].to_numpy()] = True
+    out.append(RowCheck("periods", pd.Series(overlapping & valid, index=periods.index),
+                        "period", "các kỳ của một người không được trùng nhau (một tháng chỉ "
+                        "thuộc một kỳ)"))
+
+    # every period with a product (a work item or a dossier due in it), every item a period
+    period_keys, item_keys = _keys(periods), _keys(items)
+    with_item = period_keys.isin(item_keys)
+    dossiers = tables.get("dossiers")
+    if dossiers is not None and len(dossiers):
+        due = dossiers["due_at"]
+        handled = (dossiers["handler_id"].astype(str) + "\x1f" + due.dt.year.astype(str)
+                   + "\x1f" + due.dt.month.astype(str))
+        month_keys = (covered["official_id"].astype(str) + "\x1f"
+                      + covered["year"].astype("Int64").astype(str) + "\x1f"
+                      + covered["month"].astype(str))
+        rows_with_dossier = covered.loc[month_keys.isin(handled).to_numpy(), "row"]
+        with_item |= pd.Series(np.isin(np.arange(len(periods)), rows_with_dossier),
+                               index=periods.index)
+    out.append(RowCheck("periods", ~with_item & pd.Series(valid, index=periods.index),
+                        "period", "kỳ đánh giá không có sản phẩm nào (work_items hoặc hồ sơ "
+                        "hẹn trả trong kỳ)", "reference"))
+    out.append(RowCheck("work_items", ~item_keys.isin(period_keys), "period",
+                        "không có dòng periods nào của người này cho kỳ này", "reference"))
+    return out
