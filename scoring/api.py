@@ -28,6 +28,8 @@ from xeploai.scoring.storage import RunMeta, get_run, load_reasons, open_db, sav
 from xeploai.scoring.xlsx_export import write_xlsx
 
 DEFAULT_POLICY_NAME = "binh_dinh_2023.toml"
+# the council file's formats, as ``export --format`` and the workspace's downloads offer them
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "json")
 
 
 def resolve_policy_path(path: str | Path | None, year: int | None = None) -> Path:

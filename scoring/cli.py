@@ -209,7 +209,7 @@ def explain(official_id: str, run_id: int | None, as_json: bool, db: str | None)
 
 @main.command()
 @click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), required=True,
+@click.option("--format", "fmt", type=click.Choice(api.EXPORT_FORMATS), required=True,
               help="xlsx (council workbook: summary + one sheet per unit, Vietnamese), "
                    "csv (UTF-8 with BOM, opens in Excel) or json (full reason objects).")
 @click.option("--out", "out_path", required=True,
@@ -373,8 +373,9 @@ def policy_show(year: int | None, policy: str | None) -> None:
     out.print(table)
 
 
-# the council's commands (override, overrides, runs, diff) register themselves on `main`
-from xeploai.scoring import cli_council  # noqa: E402, F401
+# the council's commands (override, overrides, runs, diff) and the workspace's (serve, user)
+# register themselves on `main`
+from xeploai.scoring import cli_council, cli_web  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     # run as `python -m xeploai.scoring.cli`: use the module the council commands registered on

@@ -100,21 +100,21 @@ def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> 
     }
 
 
-def _evidence_text(evidence: Any) -> str:
+def evidence_text(evidence: Any) -> str:
     if isinstance(evidence, dict):
         return "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in evidence.items())
     return ", ".join(map(str, evidence))
 
 
-def _value_text(value: Any) -> str:
+def value_text(value: Any) -> str:
     if isinstance(value, bool):
         return "có" if value else "không"
     if isinstance(value, float):
         return format_number(value)
     if isinstance(value, list):
-        return ", ".join(_value_text(v) for v in value) or "(không)"
+        return ", ".join(value_text(v) for v in value) or "(không)"
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_value_text(v)}" for k, v in value.items()) or "(không)"
+        return ", ".join(f"{k}: {value_text(v)}" for k, v in value.items()) or "(không)"
     return str(value)
 
 
@@ -170,13 +170,13 @@ def render_text(exp: dict[str, Any]) -> str:
     for i, r in enumerate(exp["reasons"], 1):
         lines.append(f"{i:>2}. [{STEP_VI.get(r['step'], r['step'])}] {r['note']}")
         if r["evidence"]:
-            lines.append(f"    chứng cứ: {_evidence_text(r['evidence'])}")
+            lines.append(f"    chứng cứ: {evidence_text(r['evidence'])}")
         if r["params"]:
             names = r.get("param_labels", {})
             lines.append("    tham số áp dụng:")
             for k, v in r["params"].items():
                 label = f"{names[k]} ({k})" if k in names else k
-                lines.append(f"      · {label}: {_value_text(v)}")
+                lines.append(f"      · {label}: {value_text(v)}")
         lines.append(f"    căn cứ: {r['basis']}")
         lines.append(f"    (mã quy tắc: {r['rule']})")
     return "\n".join(lines)

@@ -43,6 +43,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine
 from sqlmodel import select as orm_select
+from xeploai.scoring import account_tables  # noqa: F401  (open_db creates these tables too)
 from xeploai.scoring.engine import (
     QUOTA_COLUMNS,
     REASON_COLUMNS,

@@ -1,0 +1,1 @@
+"""The review workspace in the browser (``xeploai serve``, SPEC §9)."""
