@@ -44,7 +44,7 @@ def prepare(workdir: Path, officials: int, dossiers: int, big: int) -> tuple[str
     from xeploai.scoring import api
     from xeploai.scoring.accounts import add_user
     from xeploai.scoring.overrides import record_override
-    from xeploai.scoring.storage import open_db
+    from xeploai.scoring.storage import load_results, open_db
 
     data = workdir / f"data_{officials}_{dossiers}_{big}"
     db_path = workdir / f"web_{officials}_{dossiers}_{big}.db"
@@ -76,9 +76,7 @@ def prepare(workdir: Path, officials: int, dossiers: int, big: int) -> tuple[str
         for oid in sample[:5]:
             record_override(engine, oid, reason="bench", by="bench", titles=[])
         engine.dispose()
-    from xeploai.scoring.storage import load_results, open_db as reopen
-
-    results = load_results(reopen(url), 1)
+    results = load_results(open_db(url), 1)
     return url, str(results.loc[results["unit_id"] == BIG_UNIT, "official_id"].iloc[0])
 
 
