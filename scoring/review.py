@@ -7,6 +7,7 @@ decisions, shares and warnings): nothing here decides a level, a title or a shar
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import pandas as pd
@@ -70,12 +71,12 @@ class OfficialFilter:
     search: str = ""  # part of the name or id, case-insensitive
 
 
-def unit_officials(view: CouncilView, reasons: pd.DataFrame, unit_id: str,
+def unit_officials(view: CouncilView, assumption_ids: Collection[str], unit_id: str,
                    where: OfficialFilter) -> pd.DataFrame:
     """The unit's officials that pass ``where``, by official id, with an ``assumption``
-    column (a reason of theirs rests on a project assumption)."""
+    column (they are in ``assumption_ids``: see :func:`assumption_officials`)."""
     res = view.results[view.results["unit_id"] == unit_id].copy()
-    res["assumption"] = res["official_id"].isin(assumption_officials(reasons))
+    res["assumption"] = res["official_id"].isin(list(assumption_ids))
     keep = pd.Series(True, index=res.index)
     if where.level:
         keep &= res["level"] == where.level

@@ -247,7 +247,9 @@ def test_runs_and_run_summary_with_quota_use(client):
     assert summary.status_code == 200
     for unit in ("STP", "UBND_TP", "XA_PHUOCSON"):
         assert f'href="/runs/1/units/{unit}"' in summary.text
-    assert "Tỷ lệ HTXSNV" in summary.text and "Trong tỷ lệ" in summary.text
+    assert "Tỷ lệ HTXSNV" in summary.text
+    unit = client.get("/runs/1/units/STP").text
+    assert "Trong tỷ lệ" in unit and "chuyen_vien" in unit and "UBND_TP" not in unit
     for fmt in api.EXPORT_FORMATS:
         assert f'href="/runs/1/export/{fmt}"' in summary.text
 
@@ -364,6 +366,20 @@ def test_council_decision_is_recorded_under_the_account_and_exported(any_engine)
     assert (row["level"], row["override_by"]) == ("HTNV", "hoidong")
     dumped = json.loads(client.get("/runs/1/export/json").content)
     assert "BD0012" in json.dumps(dumped, ensure_ascii=False)
+
+
+def test_a_decision_recorded_elsewhere_shows_at_once(client, web_engine):
+    """The pages keep a run in memory: a decision from the command line (or another server
+    process) must still show on the next request."""
+    from xeploai.scoring.overrides import record_override
+
+    as_user(client, "hoidong")
+    assert "BD0012" not in client.get("/runs/1/units/STP?decided=yes").text
+    record_override(web_engine, "BD0012", reason="từ dòng lệnh", by="thu_ky", level="HTNV",
+                    run_id=1)
+    assert "BD0012" in client.get("/runs/1/units/STP?decided=yes").text
+    summary = client.get("/runs/1").text
+    assert "1 quyết định điều chỉnh" in summary
 
 
 def test_decision_with_a_problem_is_shown_and_nothing_recorded(client, web_engine):

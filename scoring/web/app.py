@@ -45,16 +45,16 @@ from xeploai.scoring.compare import compare_runs
 from xeploai.scoring.errors import UnknownOfficialError, UnknownRunError, XeploaiError
 from xeploai.scoring.explain import STEP_VI, evidence_text, explanation, value_text
 from xeploai.scoring.export import format_number
-from xeploai.scoring.overrides import council_view, record_override
+from xeploai.scoring.overrides import record_override
 from xeploai.scoring.review import (
     LEVEL_CODES,
     TITLE_CODES,
     OfficialFilter,
     unit_officials,
-    unit_summary,
 )
-from xeploai.scoring.storage import get_run, list_runs, load_reasons, open_db
+from xeploai.scoring.storage import get_run, list_runs, open_db
 from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
+from xeploai.scoring.web.cache import RunViews
 
 SESSION_COOKIE = "xeploai_session"
 LOGIN_COOKIE = "xeploai_login"  # the login form's CSRF token, before any session exists
@@ -110,6 +110,7 @@ class Workspace:
         self.engine = engine
         self.signer = URLSafeTimedSerializer(signing_key(engine), salt="xeploai-web")
         self.templates = _templates()
+        self.views = RunViews(engine)
 
     # --- sessions and CSRF -----------------------------------------------------------
 
@@ -244,16 +245,12 @@ def build_app(ws: Workspace) -> Starlette:
 
         def gather() -> dict[str, Any]:
             run = get_run(ws.engine, run_id)
-            view = council_view(ws.engine, run_id)
-            summary = unit_summary(view)
-            quotas = view.quotas
+            view, summary = ws.views.summary(run_id)
             if not login.user.sees_all:
                 summary = summary[summary["unit_id"] == login.user.unit_id]
-                quotas = quotas[quotas["unit_id"] == login.user.unit_id]
             others = [r for r in list_runs(ws.engine) if r.id != run_id]
             return {"run": run, "summary": summary.to_dict("records"),
-                    "quotas": quotas.to_dict("records"), "decisions": len(view.decisions),
-                    "others": others}
+                    "decisions": len(view.decisions), "others": others}
 
         return ws.page(request, "run.html", login, **await run_in_threadpool(gather))
 
@@ -270,15 +267,17 @@ def build_app(ws: Workspace) -> Starlette:
 
         def gather() -> dict[str, Any]:
             run = get_run(ws.engine, run_id)
-            view = council_view(ws.engine, run_id)
+            view = ws.views.view(run_id)
             units = view.units[view.units["unit_id"] == unit_id]
             if units.empty and not (view.results["unit_id"] == unit_id).any():
                 raise Refused(404, f"Lần chạy số {run_id} không có đơn vị {unit_id}.")
             total = int((view.results["unit_id"] == unit_id).sum())
-            rows = unit_officials(view, load_reasons(ws.engine, run_id), unit_id, where)
+            rows = unit_officials(view, ws.views.assumption_ids(run_id), unit_id, where)
+            quotas = view.quotas[view.quotas["unit_id"] == unit_id]
             return {"run": run, "unit_id": unit_id,
                     "unit_name": units["name"].iloc[0] if len(units) else "",
-                    "officials": rows.to_dict("records"), "total": total, "where": where}
+                    "officials": rows.to_dict("records"), "total": total, "where": where,
+                    "quotas": quotas.to_dict("records")}
 
         return ws.page(request, "unit.html", login, **await run_in_threadpool(gather))
 
