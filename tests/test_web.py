@@ -70,7 +70,7 @@ def as_user(client: TestClient, name: str) -> TestClient:
 
 
 PAGES = ["/runs", "/runs/1", "/runs/1/units/STP", "/runs/1/officials/BD0012",
-         "/runs/1/export/csv", "/runs/1/compare?with=1", "/logout", "/"]
+         "/runs/1/export/csv", "/runs/1/compare?with=1", "/logout", "/users", "/"]
 
 
 # --- login, sessions ----------------------------------------------------------------------
@@ -524,3 +524,38 @@ def test_templates_and_style_are_package_data():
     root = Path(__import__("xeploai.scoring.web", fromlist=["x"]).__file__).parent
     assert (root / "templates" / "official.html").is_file()
     assert (root / "static" / "style.css").is_file()
+
+
+# --- accounts in the browser (admin) ----------------------------------------------------
+
+def test_admin_manages_accounts_in_the_browser(client, web_engine):
+    as_user(client, "quantri")
+    page = client.get("/users")
+    assert page.status_code == 200 and "tochuc_stp" in page.text
+    added = client.post("/users", data={"csrf_token": csrf_of(page.text), "action": "add",
+                                        "username": "tochuc_xa", "role": "hr",
+                                        "unit_id": "XA_PHUOCSON", "password": PASSWORD})
+    assert added.status_code == 200 and "Đã thêm tài khoản tochuc_xa" in added.text
+    assert PASSWORD not in added.text
+    bad = client.post("/users", data={"csrf_token": csrf_of(page.text), "action": "add",
+                                      "username": "x", "role": "hr", "password": PASSWORD})
+    assert bad.status_code == 400 and "--unit" in bad.text
+    off = client.post("/users", data={"csrf_token": csrf_of(page.text), "action": "disable",
+                                      "username": "kiemtra"})
+    assert "Đã khoá tài khoản kiemtra" in off.text
+    users = {u.username: u for u in list_users(web_engine)}
+    assert users["tochuc_xa"].unit_id == "XA_PHUOCSON" and not users["kiemtra"].active
+    forged = client.post("/users", data={"action": "disable", "username": "hoidong"})
+    assert forged.status_code == 403
+    assert {u.username: u for u in list_users(web_engine)}["hoidong"].active
+
+
+@pytest.mark.parametrize("name", ["hoidong", "kiemtra", "tochuc_stp"])
+def test_only_admin_manages_accounts(client, web_engine, name):
+    as_user(client, name)
+    assert client.get("/users").status_code == 403
+    page = client.get("/runs")
+    response = client.post("/users", data={"csrf_token": csrf_of(page.text),
+                                           "action": "disable", "username": "quantri"})
+    assert response.status_code == 403
+    assert {u.username: u for u in list_users(web_engine)}["quantri"].active

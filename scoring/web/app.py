@@ -36,6 +36,10 @@ from xeploai.scoring.accounts import (
     SESSION_LIFETIME,
     LoginRefused,
     LoginSession,
+    Role,
+    add_user,
+    disable_user,
+    list_users,
     log_in,
     log_out,
     session_of,
@@ -163,6 +167,11 @@ class Workspace:
         if not login.user.may_decide:
             raise Refused(403, "Chỉ thành viên Hội đồng được ghi quyết định và ký duyệt; "
                                f"vai trò {ROLE_LABELS_VI[login.user.role]} chỉ được xem.")
+
+    @staticmethod
+    def check_admin(login: LoginSession) -> None:
+        if not login.user.manages_users:
+            raise Refused(403, "Chỉ quản trị viên (vai trò admin) được quản lý tài khoản.")
 
     @staticmethod
     def check_sees_all(login: LoginSession, what: str) -> None:
@@ -358,6 +367,29 @@ def build_app(ws: Workspace) -> Starlette:
 
         return ws.page(request, "compare.html", login, **await run_in_threadpool(gather))
 
+    async def users_page(request: Request) -> Response:
+        login = await ws.require(request)
+        ws.check_admin(login)
+        message, error, status = "", "", 200
+        if request.method == "POST":
+            form = await ws.form_checked(request, login)
+            try:
+                if form.get("action") == "disable":
+                    done = await run_in_threadpool(disable_user, ws.engine,
+                                                   str(form.get("username", "")))
+                    message = f"Đã khoá tài khoản {done.username}."
+                else:
+                    done = await run_in_threadpool(
+                        add_user, ws.engine, str(form.get("username", "")),
+                        str(form.get("role", "")), str(form.get("password", "")),
+                        str(form.get("unit_id", "")).strip() or None)
+                    message = f"Đã thêm tài khoản {done.username}."
+            except XeploaiError as exc:
+                error, status = str(exc), 400
+        users = await run_in_threadpool(list_users, ws.engine)
+        return ws.page(request, "users.html", login, status=status, users=users,
+                       message=message, error=error, roles=list(Role))
+
     async def need_login(request: Request, _exc: Exception) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -385,6 +417,7 @@ def build_app(ws: Workspace) -> Starlette:
         Route("/runs/{run_id:int}/officials/{official_id}/decisions", decide, methods=["POST"]),
         Route("/runs/{run_id:int}/export/{fmt}", download),
         Route("/runs/{run_id:int}/compare", compare_page),
+        Route("/users", users_page, methods=["GET", "POST"]),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
     ]
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
