@@ -20,9 +20,14 @@ TITLE_CODES: tuple[str, ...] = tuple(t.value for t in Title)
 ASSUMPTION_MARK = "giả định của dự án"
 
 
+def rests_on_assumption(basis: str) -> bool:
+    """Whether a reason's legal basis says its rule or a parameter is a project assumption."""
+    return ASSUMPTION_MARK in basis
+
+
 def assumption_officials(reasons: pd.DataFrame) -> set[str]:
     """Officials with at least one reason resting on a project assumption."""
-    marked = reasons["basis"].astype(str).str.contains(ASSUMPTION_MARK, regex=False)
+    marked = reasons["basis"].astype(str).map(rests_on_assumption).astype(bool)
     return set(reasons.loc[marked, "official_id"])
 
 

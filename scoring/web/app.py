@@ -54,6 +54,7 @@ from xeploai.scoring.review import (
     LEVEL_CODES,
     TITLE_CODES,
     OfficialFilter,
+    rests_on_assumption,
     unit_officials,
 )
 from xeploai.scoring.storage import get_run, list_runs, open_db
@@ -101,6 +102,7 @@ def _templates() -> Jinja2Templates:
     env = templates.env
     env.filters.update(level=level_label, titles=titles_label, number=format_number,
                        value=value_text, evidence=evidence_text)
+    env.tests.update(assumption=rests_on_assumption)
     env.globals.update(LEVELS=LEVEL_CODES, TITLES=TITLE_CODES, LEVEL_LABELS=LEVEL_LABELS_VI,
                        TITLE_LABELS=TITLE_LABELS_VI, ROLE_LABELS=ROLE_LABELS_VI, STEP_VI=STEP_VI,
                        EXPORT_FORMATS=api.EXPORT_FORMATS)
