@@ -29,10 +29,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from xeploai.scoring.aliases import canonical_columns
+from xeploai.scoring.contract import ColumnRule, RowCheck, row_checks
 from xeploai.scoring.products_input import products_checks
 
 if TYPE_CHECKING:
-    from xeploai.scoring.loader import ColumnRule, Dataset
+    from xeploai.scoring.loader import Dataset
     from xeploai.scoring.types import TableSpec
 
 # exactly the characters str.strip() removes, so trimmed cells equal the reference path's
@@ -249,11 +250,12 @@ def _trim_full(chunk: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, chunk.type), trimmed)
 
 
-def _string_flags(arr: pa.ChunkedArray) -> tuple[bool, bool]:
-    """Whether any cell may be an Excel error (starts with '#') and whether any byte is
-    non-ASCII, read from the offsets and data buffers: a regex or a per-value kernel over
-    2,000,000 cells is then only run when one of these says it could find something."""
-    hash_mark = non_ascii = False
+def _string_flags(arr: pa.ChunkedArray) -> tuple[bool, bool, bool]:
+    """Whether any cell may be an Excel error (starts with '#'), whether any byte is
+    non-ASCII and whether any is NUL, read from the offsets and data buffers: a regex or a
+    per-value kernel over 2,000,000 cells is then only run when one of these says it could
+    find something."""
+    hash_mark = non_ascii = nul = False
     for chunk in arr.chunks:
         if not len(chunk):
             continue
@@ -264,7 +266,8 @@ def _string_flags(arr: pa.ChunkedArray) -> tuple[bool, bool]:
         starts = offsets[:-1][np.diff(offsets) > 0] - offsets[0]
         hash_mark = hash_mark or bool((data[starts] == ord("#")).any())
         non_ascii = non_ascii or bool((data >= 0x80).any())
-    return hash_mark, non_ascii
+        nul = nul or bool((data == 0).any())
+    return hash_mark, non_ascii, nul
 
 
 def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
@@ -316,7 +319,9 @@ def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
         arr = table[rule.name]
         if rule.kind in ("str", "code"):
             arr = _blank_to_null(arr)
-            hash_mark, non_ascii = _string_flags(arr)
+            hash_mark, non_ascii, nul = _string_flags(arr)
+            if nul:  # the checked path refuses a file holding a NUL byte
+                raise NotClean(f"{name}.{rule.name}: NUL byte")
             if hash_mark and _any(pc.fill_null(pc.match_substring_regex(arr, EXCEL_ERRORS),
                                                False)):
                 raise NotClean(f"{name}.{rule.name}: Excel error cell")
@@ -448,20 +453,22 @@ def load_fast(folder: Path, specs: list[TableSpec],
             if name in NONEMPTY_TABLES and frames[name].empty:
                 raise NotClean(f"{name}: no rows")
         file_hashes = {k: f.result() for k, f in hashes.items()}
-    # in the declared order, as the reference path gives them (absent optional tables
-    # were filled in first)
-    frames = {spec.name: frames[spec.name] for spec in specs}
-    _cross_checks(frames, arrow, rules)
+    frames = {s.name: frames[s.name] for s in specs}  # the tables in the checked path's order
+    _cross_checks(frames, arrow, rules, {s.name: row_checks(s.row_model) for s in specs})
     return Dataset(folder, frames, dict(sorted(file_hashes.items())), [])
 
 
 def _cross_checks(frames: dict[str, pd.DataFrame], arrow: dict[str, dict[str, pa.ChunkedArray]],
-                  rules: dict[str, list[ColumnRule]]) -> None:
+                  rules: dict[str, list[ColumnRule]],
+                  checks: dict[str, tuple[RowCheck, ...]]) -> None:
+    """Keys unique, references found, and every declared row check holds; else NotClean."""
     def column(name: str, col: str) -> pa.ChunkedArray:
         if col in arrow.get(name, {}):
             return arrow[name][col]
+        # pandas' Arrow-backed text converts to a ChunkedArray, possibly of no chunk
         values = pa.array(frames[name][col], pa.large_string(), from_pandas=True)
-        return pa.chunked_array([values])
+        chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+        return pa.chunked_array(chunks, pa.large_string())
 
     keys: dict[str, pa.Array] = {}
     for name, frame in frames.items():
@@ -480,23 +487,9 @@ def _cross_checks(frames: dict[str, pd.DataFrame], arrow: dict[str, dict[str, pa
                 inside = pc.is_in(col, value_set=keys[rule.ref])
                 if _any(pc.and_(pc.is_valid(col), pc.invert(inside))):
                     raise NotClean(f"{name}.{rule.name}: reference")
-    d = arrow.get("dossiers", {})
-    if {"received_at", "due_at", "returned_at"} <= set(d):
-        # calendar days as integers, a blank as the latest day (an open dossier is never
-        # returned early): floor_temporal or datetime64 casts cost several times more
-        latest = np.iinfo(np.int64).max
-        day = {c: np.floor_divide(pc.fill_null(d[c].cast(pa.int64()), latest).to_numpy(),
-                                  _DAY_NS) for c in ("received_at", "due_at", "returned_at")}
-        for c in ("due_at", "returned_at"):
-            if (day[c] < day["received_at"]).any():
-                raise NotClean("dossiers: date order")
-    k = arrow.get("discipline", {})
-    if {"violation_on", "decided_on"} <= set(k):
-        if _any(pc.fill_null(pc.greater(k["violation_on"], k["decided_on"]), False)):
-            raise NotClean("discipline: date order")
+    for name, frame in frames.items():
+        for check in checks.get(name, ()):
+            if check.violations(frame).any():
+                raise NotClean(f"{name}: {check.check} {check.column}")
     if any(check.failing.any() for check in products_checks(frames)):
         raise NotClean("periods/work_items: cross-row checks")
-    o = frames.get("officials")
-    if o is not None and {"months_worked", "months_absent"} <= set(o.columns):
-        if ((o["months_worked"] + o["months_absent"]) > 12 + 1e-9).any():
-            raise NotClean("officials: months total")

@@ -14,24 +14,20 @@ import difflib
 import hashlib
 import io
 import re
-import types
-import typing
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import annotated_types
 import numpy as np
 import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
 from xeploai.scoring.aliases import ALIASES, canonical_columns
+from xeploai.scoring.contract import ColumnRule, RowCheck, column_rules, row_checks
 from xeploai.scoring.errors import InvalidInputError, Problem
 from xeploai.scoring.fastload import PY_WHITESPACE
 from xeploai.scoring.products_input import products_checks
@@ -42,9 +38,11 @@ TRUE_WORDS = frozenset({"true", "1", "yes", "có", "co", "x", "đúng"})
 FALSE_WORDS = frozenset({"false", "0", "no", "không", "khong", ""})
 # Checks a policy may downgrade to warnings ([validation] warnings = [...]). Format checks
 # cannot be downgraded: a value that cannot be read cannot be used.
-DOWNGRADABLE = frozenset({"reference", "duplicate", "date_order", "months_total", "future"})
+DOWNGRADABLE = frozenset({"reference", "duplicate", "date_order", "months_total", "sum_limit",
+                          "future"})
 # what Excel writes in a cell whose formula failed; never a value
 DUPLICATE_TEXT = "mã bị trùng (đã xuất hiện ở dòng trước)"
+EMPTY_FILE = "tệp rỗng: cần ít nhất dòng tiêu đề"
 EXCEL_ERRORS = r"^#(?:N/A|REF!|VALUE!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!)$"
 
 
@@ -68,67 +66,6 @@ class Source:
     file: str
     line: pd.Series
     raw: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class ColumnRule:
-    name: str
-    kind: str  # "str", "float", "int", "bool", "date", "datetime", "code"
-    required: bool  # a value must be present
-    has_default: bool
-    default: Any
-    codes: tuple[str, ...] = ()
-    ge: float | None = None
-    le: float | None = None
-    key: bool = False
-    ref: str | None = None
-    past: bool = False  # an event that has happened: not after the day of the run
-
-
-def _column_rules(model: type[BaseModel]) -> list[ColumnRule]:
-    return [_column_rule(name, f) for name, f in model.model_fields.items()]
-
-
-def _column_rule(name: str, f: FieldInfo) -> ColumnRule:
-    ann = f.annotation
-    optional = False
-    origin = typing.get_origin(ann)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(ann) if a is not type(None)]
-        optional = len(args) < len(typing.get_args(ann))
-        ann = args[0]
-    codes: tuple[str, ...] = ()
-    if typing.get_origin(ann) is Literal:
-        kind, codes = "code", tuple(str(a) for a in typing.get_args(ann))
-    elif ann is bool:
-        kind = "bool"
-    elif ann is int:
-        kind = "int"
-    elif ann is float:
-        kind = "float"
-    elif ann is dt.datetime:
-        kind = "datetime"
-    elif ann is dt.date:
-        kind = "date"
-    else:
-        kind = "str"
-    ge = le = None
-    min_len = 0
-    for meta in f.metadata:
-        if isinstance(meta, annotated_types.Ge):
-            ge = float(meta.ge)  # type: ignore[arg-type]
-        elif isinstance(meta, annotated_types.Le):
-            le = float(meta.le)  # type: ignore[arg-type]
-        elif isinstance(meta, annotated_types.MinLen):
-            min_len = meta.min_length
-    extra = f.json_schema_extra if isinstance(f.json_schema_extra, dict) else {}
-    required = f.is_required() and not optional
-    if kind == "str" and min_len == 0 and not optional and f.is_required():
-        required = True
-    return ColumnRule(name=name, kind=kind, required=required,
-                      has_default=not f.is_required(), default=f.default, codes=codes,
-                      ge=ge, le=le, key=bool(extra.get("key")), ref=extra.get("ref"),  # type: ignore[arg-type]
-                      past=bool(extra.get("past")))
 
 
 EXPECTED_TEXT = {
@@ -239,8 +176,7 @@ def read_csv_bytes(file: str, raw: bytes, problems: list[Problem], known: set[st
     if text is None:
         return None
     if not text.strip():
-        problems.append(Problem(file, None, None, None,
-                                "tệp rỗng: cần ít nhất dòng tiêu đề", check="format"))
+        problems.append(Problem(file, None, None, None, EMPTY_FILE, check="format"))
         return None
     # the text is UTF-8 (it decoded): its lines are cut from the bytes, not split into
     # millions of Python strings
@@ -326,7 +262,7 @@ def _decode(file: str, raw: bytes, problems: list[Problem]) -> str | None:
                                 "tệp mã hóa UTF-16 (Excel 'Unicode Text'), cần UTF-8: "
                                 + ENCODING_HINT, check="encoding"))
         return None
-    if b"\x00" in raw[:65536]:
+    if b"\x00" in raw:  # anywhere: a NUL in a name would reach the database and the exports
         line = raw[: raw.index(b"\x00")].count(b"\n") + 1
         problems.append(Problem(file, line, None, None,
                                 "tệp chứa byte NUL: UTF-16 không có BOM, hoặc không phải tệp "
@@ -457,8 +393,7 @@ def _read_xlsx(path: Path, problems: list[Problem], known: set[str]) -> RawTable
                                 f"phải .xlsx): {type(exc).__name__}: {exc}", check="format"))
         return None
     if cells.empty:
-        problems.append(Problem(path.name, None, None, None,
-                                "tệp rỗng: cần ít nhất dòng tiêu đề", check="format"))
+        problems.append(Problem(path.name, None, None, None, EMPTY_FILE, check="format"))
         return None
     rows = cells.head(HEADER_SCAN).to_numpy().tolist()
     header = _pick_header(rows, known)
@@ -785,7 +720,8 @@ def _default_column(rule: ColumnRule, index: pd.Index) -> pd.Series:
         return pd.Series(rule.default, index=index, dtype="Int64")
     if rule.kind == "bool":
         return pd.Series(bool(rule.default), index=index, dtype=bool)
-    return pd.Series(rule.default, index=index, dtype=object)
+    # text columns read from a file are pandas' string dtype; a missing one must be too
+    return pd.Series(rule.default, index=index, dtype="str")
 
 
 def _fold(text: str) -> str:
@@ -817,13 +753,15 @@ def _isin(col: pd.Series, values: pd.Series) -> pd.Series:
                      index=col.index)
 
 
-def _cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
-                  rules: dict[str, list[ColumnRule]], problems: list[Problem],
-                  known_keys: Mapping[str, pd.Series] | None = None,
-                  duplicates: bool = True) -> None:
-    """The checks across rows and tables: keys unique, references to existing keys, dates
-    in order. ``known_keys`` gives the keys of tables checked before (a big file is checked
-    part by part against them); ``duplicates=False`` leaves key uniqueness to the caller."""
+def cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
+                 rules: dict[str, list[ColumnRule]], problems: list[Problem],
+                 checks: Mapping[str, tuple[RowCheck, ...]] | None = None,
+                 known_keys: Mapping[str, pd.Series] | None = None,
+                 duplicates: bool = True) -> None:
+    """The checks across rows and tables: keys unique, references to existing keys, and
+    the checks between columns each row model declares (``checks``). ``known_keys`` gives
+    the keys of tables checked before (a big file is checked part by part against them);
+    ``duplicates=False`` leaves key uniqueness to the caller."""
     def report(name: str, mask: pd.Series, column: str, expected: str, check: str) -> None:
         df, src = tables[name], sources[name]
         if mask.any():
@@ -848,28 +786,13 @@ def _cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
                 dangling = col.notna() & ~_isin(col, keys[rule.ref])
                 report(name, dangling, rule.name,
                        f"không có trong {rule.ref} (mã tham chiếu không tồn tại)", "reference")
-    if "dossiers" in tables:
-        d = tables["dossiers"]
-        if {"received_at", "due_at", "returned_at"} <= set(d.columns):
-            rec = d["received_at"].dt.normalize()
-            report("dossiers", d["due_at"].dt.normalize() < rec, "due_at",
-                   "ngày hẹn trả không được trước ngày tiếp nhận", "date_order")
-            report("dossiers", d["returned_at"].dt.normalize() < rec, "returned_at",
-                   "ngày trả kết quả không được trước ngày tiếp nhận", "date_order")
-    if "discipline" in tables:
-        d = tables["discipline"]
-        if {"violation_on", "decided_on"} <= set(d.columns):
-            report("discipline", d["violation_on"] > d["decided_on"], "violation_on",
-                   "ngày vi phạm không được sau ngày quyết định kỷ luật có hiệu lực",
-                   "date_order")
+    for name, df in tables.items():
+        for check in (checks or {}).get(name, ()):
+            report(name, pd.Series(check.violations(df), index=df.index), check.column,
+                   check.expected, check.check)
+    # the products regime's checks across rows and tables (periods, work items, dossiers)
     for check in products_checks(tables):
         report(check.table, check.failing, check.column, check.expected, check.check)
-    if "officials" in tables:
-        o = tables["officials"]
-        if {"months_worked", "months_absent"} <= set(o.columns):
-            over = (o["months_worked"] + o["months_absent"]) > 12 + 1e-9
-            report("officials", over, "months_absent",
-                   "số tháng công tác + số tháng nghỉ không được quá 12", "months_total")
 
 
 def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
@@ -892,12 +815,12 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
         from xeploai.scoring.fastload import NotClean, load_fast
 
         try:
-            return load_fast(folder, specs, {s.name: _column_rules(s.row_model) for s in specs})
+            return load_fast(folder, specs, {s.name: column_rules(s.row_model) for s in specs})
         except NotClean:
             pass
     problems: list[Problem] = []
     read = read_tables(folder, specs, problems)
-    _cross_checks(read.tables, read.sources, read.rules, problems)
+    cross_checks(read.tables, read.sources, read.rules, problems, read.checks)
     warnings = raise_errors(problems, warning_checks)
     if warnings:
         _drop_warned_rows(read.tables, read.sources, warnings)
@@ -906,13 +829,14 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
 
 @dataclass
 class ReadTables:
-    """What the reference path read: validated frames, their sources, the column rules of
-    every table asked for (read or not), and the hashes of the files read."""
+    """What the reference path read: validated frames, their sources, the column rules and
+    row checks of every table asked for (read or not), and the hashes of the files read."""
 
     tables: dict[str, pd.DataFrame]
     sources: dict[str, Source]
     rules: dict[str, list[ColumnRule]]
     hashes: dict[str, str]
+    checks: dict[str, tuple[RowCheck, ...]] = field(default_factory=dict)
 
 
 def read_tables(folder: Path, specs: Iterable[TableSpec], problems: list[Problem]
@@ -921,7 +845,8 @@ def read_tables(folder: Path, specs: Iterable[TableSpec], problems: list[Problem
     appending every problem to ``problems``."""
     out = ReadTables({}, {}, {}, {})
     for spec in specs:
-        rules = out.rules[spec.name] = _column_rules(spec.row_model)
+        rules = out.rules[spec.name] = column_rules(spec.row_model)
+        out.checks[spec.name] = row_checks(spec.row_model)
         file_problems = table_file_problems(folder, spec.name)
         if file_problems:
             problems += file_problems

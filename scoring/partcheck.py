@@ -30,12 +30,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from xeploai.scoring.contract import ColumnRule
 from xeploai.scoring.errors import Problem
 from xeploai.scoring.loader import (
     DUPLICATE_TEXT,
+    EMPTY_FILE,
     HEADER_SCAN,
     LINE_BREAK,
-    ColumnRule,
     Source,
     header_layout,
     read_csv_bytes,
@@ -249,7 +250,10 @@ class BigCsvCheck:
         self.read_problems, self.row_problems, self.readable, self.rows = [], [], True, 0
         parts = split_parts(self.path, self.part_bytes)
         head = next(parts, None)
-        if head is None:
+        if head is None:  # a file of no byte: what reading it whole reports
+            self.read_problems.append(Problem(self.path.name, None, None, None, EMPTY_FILE,
+                                              "format"))
+            self.readable = False
             return
         top = LINE_BREAK.split(head.data[:1 << 20].decode("utf-8-sig", "replace"))
         _, header = header_layout(top[:HEADER_SCAN + 1], known)

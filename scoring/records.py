@@ -1,18 +1,20 @@
 """Row models of the core input tables (SPEC §3), as pydantic models.
 
-The models are the contract: the loader derives its column-wise (vectorised) checks from
-their fields — type, allowed codes (``Literal``), bounds (``ge``/``le``), optional defaults —
-so a province's 2,000,000 dossiers are validated without building 2,000,000 objects, yet
-the single source of truth stays here, readable and usable for one row
-(``Dossier.model_validate(row)``).
+The models are the contract: every reading path derives its column-wise (vectorised) checks
+from their fields — type, allowed codes (``Literal``), bounds (``ge``/``le``), optional
+defaults, keys and references — and runs the checks between columns each model declares in
+its ``checks`` (:mod:`xeploai.scoring.contract`), so a province's 2,000,000 dossiers are
+validated without building 2,000,000 objects, yet the single source of truth stays here,
+readable and usable for one row (``Dossier.model_validate(row)``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from xeploai.scoring.contract import NotBefore, RowCheck, SumAtMost
 
 
 class Row(BaseModel):
@@ -40,6 +42,10 @@ class Official(Row):
     task_score: float | None = Field(default=None, ge=0, le=100)
     months_absent: float = Field(default=0.0, ge=0, le=12)
     recruited_on: dt.date | None = None
+    checks: ClassVar[tuple[RowCheck, ...]] = (
+        SumAtMost(("months_worked", "months_absent"), 12,
+                  "số tháng công tác + số tháng nghỉ không được quá 12", check="months_total"),
+    )
 
 
 class Dossier(Row):
@@ -55,6 +61,13 @@ class Dossier(Row):
     # who or which document confirmed an objective cause (SPEC §10): only then is a
     # dossier's delay exempt under the products regime
     exemption_confirmed_by: str | None = None
+    # a result returned on the day it was received is on time, whatever the hours say
+    checks: ClassVar[tuple[RowCheck, ...]] = (
+        NotBefore("due_at", "received_at", "ngày hẹn trả không được trước ngày tiếp nhận",
+                  by_day=True),
+        NotBefore("returned_at", "received_at",
+                  "ngày trả kết quả không được trước ngày tiếp nhận", by_day=True),
+    )
 
 
 class Reminder(Row):
@@ -77,6 +90,11 @@ class Discipline(Row):
     document_no: str = Field(min_length=1)
     violation_id: str | None = None
     counted_in_year: int | None = Field(default=None, ge=1945, le=2100)
+    checks: ClassVar[tuple[RowCheck, ...]] = (
+        NotBefore("decided_on", "violation_on",
+                  "ngày vi phạm không được sau ngày quyết định kỷ luật có hiệu lực",
+                  reported="violation_on"),
+    )
 
 
 class Innovation(Row):

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
-from xeploai.scoring.loader import Dataset, _column_rules
+from xeploai.scoring.contract import column_rules
+from xeploai.scoring.loader import Dataset
 from xeploai.scoring.records import CORE_TABLES
 from xeploai.scoring.types import TableSpec
 
@@ -23,7 +24,7 @@ def official_columns(specs: Iterable[TableSpec]) -> dict[str, str]:
     that refers to ``officials``; the officials table itself by its key)."""
     out: dict[str, str] = {}
     for spec in specs:
-        for rule in _column_rules(spec.row_model):
+        for rule in column_rules(spec.row_model):
             if spec.name == "officials" and rule.key:
                 out[spec.name] = rule.name
                 break

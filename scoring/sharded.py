@@ -46,6 +46,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from xeploai.scoring import __version__
+from xeploai.scoring.contract import RowCheck, column_rules, row_checks
 from xeploai.scoring.engine import Classification
 from xeploai.scoring.errors import Problem
 from xeploai.scoring.fastload import (
@@ -64,9 +65,8 @@ from xeploai.scoring.fastload import (
 from xeploai.scoring.loader import (
     Dataset,
     Source,
-    _column_rules,
-    _cross_checks,
     _drop_warned_rows,
+    cross_checks,
     file_hash,
     find_table_file,
     raise_errors,
@@ -143,7 +143,7 @@ def _groups(officials: pd.DataFrame, max_officials: int) -> tuple[list[list[str]
     return groups, officials["unit_id"].map(group_of_unit).to_numpy(dtype=np.int32)
 
 
-def _split_fast(folder: Path, specs: list, rules: dict, path: Path, workdir: Path,
+def split_fast(folder: Path, specs: list, rules: dict, path: Path, workdir: Path,
                 max_officials: int) -> _Split:
     """The fast path: every other table by :func:`load_fast`, then ``dossiers.csv`` block by
     block with the same checks (NotClean at the first doubt)."""
@@ -151,14 +151,15 @@ def _split_fast(folder: Path, specs: list, rules: dict, path: Path, workdir: Pat
     groups, shard_of = _groups(dataset.tables["officials"], max_officials)
     out = _GroupFiles(workdir, len(groups))
     try:
-        _stream_dossiers(path, rules[BIG], dataset, shard_of, out)
+        _stream_dossiers(path, rules[BIG], row_checks(next(s for s in specs if s.name == BIG)
+                                                      .row_model), dataset, shard_of, out)
     finally:
         out.close()
     return _Split(dataset, groups, out.files, [])
 
 
-def _stream_dossiers(path: Path, rules: list, dataset: Dataset, shard_of: np.ndarray,
-                     out: _GroupFiles) -> None:
+def _stream_dossiers(path: Path, rules: list, checks: tuple[RowCheck, ...], dataset: Dataset,
+                     shard_of: np.ndarray, out: _GroupFiles) -> None:
     """Check ``dossiers.csv`` block by block and split its rows into one file per group."""
     plan = csv_options(path, rules)
     headers, canonical = plan.headers, plan.canonical
@@ -171,6 +172,9 @@ def _stream_dossiers(path: Path, rules: list, dataset: Dataset, shard_of: np.nda
         reader = pacsv.open_csv(path, read_options=plan.read_options(
             use_threads=True, block_size=BLOCK_BYTES), parse_options=plan.parse_options(),
             convert_options=plan.convert)
+        # the header's checks (a missing column) even when no block follows it
+        checked_columns(BIG, dates_from_text(reader.schema.empty_table(), as_text)
+                        .rename_columns(canonical), rules)
         for batch in reader:
             if batch.schema.names != headers:
                 raise NotClean("header parsed differently")
@@ -189,12 +193,12 @@ def _stream_dossiers(path: Path, rules: list, dataset: Dataset, shard_of: np.nda
             row = pc.index_in(arrays["handler_id"], value_set=official_ids)
             if row.null_count:
                 raise NotClean("dossiers.handler_id: reference")
-            day = {c: pc.floor_temporal(arrays[c], unit="day")
-                   for c in ("received_at", "due_at", "returned_at")}
-            for c in ("due_at", "returned_at"):
-                if pc.any(pc.fill_null(pc.less(day[c], day["received_at"]), False)).as_py():
-                    raise NotClean("dossiers: date order")
-            out.write(pa.table(arrays), shard_of[row.to_numpy()])
+            frame = to_frame(cols, rules, table.num_rows)
+            for check in checks:
+                if check.violations(frame).any():
+                    raise NotClean(f"{BIG}: {check.check} {check.column}")
+            out.write(pa.Table.from_pandas(frame, preserve_index=False),
+                      shard_of[row.to_numpy()])
     except ARROW_ERRORS as exc:
         raise NotClean(f"{path.name}: {exc}") from exc
 
@@ -211,7 +215,7 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
     run would; otherwise the dossiers are split by group as they are checked."""
     problems: list[Problem] = []
     small = read_tables(folder, [s for s in specs if s.name != BIG], problems)
-    _cross_checks(small.tables, small.sources, small.rules, problems)
+    cross_checks(small.tables, small.sources, small.rules, problems, small.checks)
     keys = {name: small.tables[name][r.name] for name in small.tables
             for r in rules[name] if r.key}
     key = next((r.name for r in rules[BIG] if r.key), None)
@@ -224,7 +228,9 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
     check = BigCsvCheck(path, BIG, rules[BIG], part_bytes)
     seen = KeyHashes()
     out = _GroupFiles(workdir, len(groups))
-    rows_of_part = partial(_checked_rows, rules=rules[BIG], keys=keys, key=key,
+    rows_of_part = partial(_checked_rows, rules=rules[BIG],
+                           checks=row_checks(next(s for s in specs if s.name == BIG).row_model),
+                           keys=keys, key=key,
                            owner=official_columns(specs)[BIG], split_by=split_by)
     try:
         for (found, hashes, routed), shift in check.map(rows_of_part, workers):
@@ -249,7 +255,8 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
                   dropped)
 
 
-def _checked_rows(frame: pd.DataFrame, source: Source, *, rules: list, keys: dict,
+def _checked_rows(frame: pd.DataFrame, source: Source, *, rules: list,
+                  checks: tuple[RowCheck, ...], keys: dict,
                   key: str | None, owner: str,
                   split_by: tuple[np.ndarray, pa.Array] | None
                   ) -> tuple[list[Problem], np.ndarray, tuple[pa.Table, np.ndarray] | None]:
@@ -258,10 +265,11 @@ def _checked_rows(frame: pd.DataFrame, source: Source, *, rules: list, keys: dic
     and its rows as Arrow (with their line) with each row's group — rows numbered from the
     part's first row (:meth:`BigCsvCheck.map`)."""
     found: list[Problem] = []
-    _cross_checks({BIG: frame}, {BIG: source}, {BIG: rules}, found, known_keys=keys,
-                  duplicates=False)
-    hashes = KeyHashes.hash(frame[key]) if key is not None else np.array([], np.uint64)
-    if split_by is None:
+    cross_checks({BIG: frame}, {BIG: source}, {BIG: rules}, found, {BIG: checks},
+                 known_keys=keys, duplicates=False)
+    # a missing key or owner column is reported already (missing_column): nothing to route
+    hashes = KeyHashes.hash(frame[key]) if key in frame.columns else np.array([], np.uint64)
+    if split_by is None or owner not in frame.columns:
         return found, hashes, None
     shard_of, official_ids = split_by
     table = _arrow_rows(frame, source, rules)
@@ -305,7 +313,7 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
     folder = Path(data_dir)
     session = api.Session.open(policy, year)  # type: ignore[arg-type]
     specs = core_specs(session.extra_tables())
-    rules = {s.name: _column_rules(s.row_model) for s in specs}
+    rules = {s.name: column_rules(s.row_model) for s in specs}
     path = find_table_file(folder, BIG)
     if not folder.is_dir() or path is None or path.suffix != ".csv" \
             or table_file_problems(folder, BIG):
@@ -314,7 +322,7 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
             ThreadPoolExecutor(max_workers=1) as pool:
         hashed = pool.submit(file_hash, path)
         try:
-            split = _split_fast(folder, specs, rules, path, Path(tmp) / "fast", max_officials)
+            split = split_fast(folder, specs, rules, path, Path(tmp) / "fast", max_officials)
         except NotClean:
             split = _split_checked(folder, specs, rules, path, Path(tmp) / "checked",
                                    max_officials, session.policy.warning_checks, part_bytes,

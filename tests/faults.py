@@ -108,3 +108,17 @@ def dbapi_error(name: str = "OperationalError", message: str = "injected failure
         raise getattr(dbapi, name, dbapi.OperationalError)(message)
 
     return action
+
+
+def plugin_policy(folder: Path, name: str, source: str) -> Path:
+    """A copy of the Bình Định policy that also runs, last, the path-loaded plugin ``name``
+    whose module text is ``source``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.py").write_text(source, encoding="utf-8")
+    text_ = POLICY.read_text(encoding="utf-8")
+    text_ = re.sub(r'^plugins = \[(.*)\]$', rf'plugins = [\1, "{name}"]', text_, count=1,
+                   flags=re.MULTILINE)
+    text_ = text_.replace("plugin_paths = []", f'plugin_paths = ["{name}.py"]', 1)
+    policy = folder / "policy.toml"
+    policy.write_text(text_, encoding="utf-8")
+    return policy

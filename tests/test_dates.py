@@ -105,11 +105,11 @@ def test_a_dataset_in_dd_mm_yyyy_takes_the_fast_path_and_loads_the_same(
 
 
 def _specs_and_rules() -> tuple[list, dict]:
-    from xeploai.scoring.loader import _column_rules
+    from xeploai.scoring.contract import column_rules
     from xeploai.scoring.shard import core_specs
 
     specs = core_specs()
-    return specs, {s.name: _column_rules(s.row_model) for s in specs}
+    return specs, {s.name: column_rules(s.row_model) for s in specs}
 
 
 def test_an_excel_export_with_title_rows_and_semicolons_takes_the_fast_path(

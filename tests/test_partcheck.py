@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from xeploai.scoring import api
 from xeploai.scoring import sharded as sharded
+from xeploai.scoring.contract import column_rules
 from xeploai.scoring.errors import InvalidInputError, Problem
 from xeploai.scoring.generate import generate_dataset
-from xeploai.scoring.loader import Source, _column_rules, load_dataset, read_tables
+from xeploai.scoring.loader import Source, load_dataset, read_tables
 from xeploai.scoring.partcheck import BigCsvCheck, _line_breaks, split_parts
 from xeploai.scoring.shard import core_specs
 from xeploai.scoring.storage import load_reasons, load_results, open_db
@@ -214,7 +215,7 @@ def test_parts_checked_by_worker_processes_come_back_in_order_and_numbered(
     data = _copy(generated, tmp_path / "data")
     _vietnamese(data)
     spec = next(s for s in core_specs() if s.name == "dossiers")
-    check = BigCsvCheck(data / "dossiers.csv", "dossiers", _column_rules(spec.row_model), 4_000)
+    check = BigCsvCheck(data / "dossiers.csv", "dossiers", column_rules(spec.row_model), 4_000)
     here = [(source.line.tolist(), frame["dossier_id"].tolist())
             for frame, source in check.parts()]
     rows_here = check.rows

@@ -13,12 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from xeploai.scoring import api
+from xeploai.scoring.contract import column_rules
 from xeploai.scoring.engine import REASON_COLUMNS, RESULT_COLUMNS, _explanation_order
 from xeploai.scoring.errors import InvalidInputError
 from xeploai.scoring.fastload import load_fast
 from xeploai.scoring.frames import join_groups, json_lists
 from xeploai.scoring.generate import generate_dataset
-from xeploai.scoring.loader import Dataset, _column_rules, load_dataset
+from xeploai.scoring.loader import Dataset, load_dataset
 from xeploai.scoring.shard import core_specs, subset, unit_groups
 from xeploai.scoring.storage import load_reasons, load_results, open_db
 
@@ -139,7 +140,7 @@ def _assert_same_load(folder: Path) -> Dataset | InvalidInputError:
 def test_fast_load_equals_reference_and_classifies_identically(generated: Path) -> None:
     specs = core_specs()
     # clean generated data must take the fast path (NotClean would be raised otherwise)
-    load_fast(generated, specs, {s.name: _column_rules(s.row_model) for s in specs})
+    load_fast(generated, specs, {s.name: column_rules(s.row_model) for s in specs})
     _assert_same_load(generated)
     session = api.Session.open(POLICY)
     fast = session.classify(load_dataset(generated, fast=True), YEAR)
