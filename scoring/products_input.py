@@ -38,6 +38,10 @@ def products_checks(tables: Mapping[str, pd.DataFrame]) -> list[RowCheck]:
     periods, items = tables.get("periods"), tables.get("work_items")
     if periods is None or items is None or (periods.empty and items.empty):
         return []
+    if not ({"official_id", "period"} <= set(periods.columns) and {
+            "official_id", "period", "coefficient", "assigned_qty", "done_qty"}
+            <= set(items.columns)):
+        return []  # a missing column is reported already (missing_column)
     out: list[RowCheck] = []
     parsed = parse_periods(periods["period"])
     out.append(RowCheck("periods", parsed["months"].isna(), "period", PERIOD_FORMAT_TEXT))
@@ -70,7 +74,7 @@ def products_checks(tables: Mapping[str, pd.DataFrame]) -> list[RowCheck]:
     period_keys, item_keys = _keys(periods), _keys(items)
     with_item = period_keys.isin(item_keys)
     dossiers = tables.get("dossiers")
-    if dossiers is not None and len(dossiers):
+    if dossiers is not None and len(dossiers) and {"due_at", "handler_id"} <= set(dossiers.columns):
         due = dossiers["due_at"]
         handled = (dossiers["handler_id"].astype(str) + "\x1f" + due.dt.year.astype(str)
                    + "\x1f" + due.dt.month.astype(str))
