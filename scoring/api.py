@@ -10,6 +10,7 @@ from typing import IO
 
 from sqlalchemy import Engine
 from xeploai.scoring import __version__
+from xeploai.scoring.assumptions import run_assumptions_json
 from xeploai.scoring.engine import Classification, classify, default_as_of
 from xeploai.scoring.errors import XeploaiError
 from xeploai.scoring.export import check_target, write_csv, write_json
@@ -24,7 +25,15 @@ from xeploai.scoring.policy import (
     load_policy,
     validate_policy,
 )
-from xeploai.scoring.storage import RunMeta, get_run, load_reasons, open_db, save_run
+from xeploai.scoring.signoff import default_run
+from xeploai.scoring.storage import (
+    RunMeta,
+    find_repeated_run,
+    get_run,
+    load_reasons,
+    open_db,
+    save_run,
+)
 from xeploai.scoring.xlsx_export import write_xlsx
 
 DEFAULT_POLICY_NAME = "binh_dinh_2023.toml"
@@ -71,6 +80,30 @@ class Session:
     def load(self, data_dir: str | Path) -> Dataset:
         return load_dataset(data_dir, self.extra_tables(), self.policy.warning_checks)
 
+    def rules(self) -> list:
+        """The rules of the enabled plugins (for the run's assumptions)."""
+        return [r for p in self.registry.only(self.policy.enabled_plugins) for r in p.info.rules]
+
+    def plugin_versions(self) -> dict[str, str]:
+        """name -> version of the enabled plugins, in run order (what a run records)."""
+        return {p.info.name: p.info.version
+                for p in self.registry.only(self.policy.enabled_plugins)}
+
+    def run_meta(self, data_dir: str | Path, input_hashes: dict[str, str], year: int, *,
+                 repeats_run: int | None = None) -> RunMeta:
+        """What a stored run records besides its results: policy, inputs, assumptions."""
+        return RunMeta(
+            policy_name=self.policy.name,
+            policy_path=str(self.policy.path or ""),
+            policy_hash=self.policy.content_hash,
+            data_dir=str(Path(data_dir)),
+            input_hashes=input_hashes,
+            tool_version=__version__,
+            created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+            repeats_run=repeats_run,
+            assumptions=run_assumptions_json(self.policy, self.rules(), year),
+        )
+
     def classify(self, dataset: Dataset, year: int, considered_on: dt.date | None = None,
                  as_of: dt.date | None = None) -> Classification:
         return classify(dataset, self.policy, self.registry, year, considered_on, as_of)
@@ -81,48 +114,67 @@ class RunOutcome:
     run_id: int | None
     classification: Classification
     dataset: Dataset
+    repeats_run: int | None = None  # the earlier run with identical inputs (stored with again)
+
+
+class RepeatRunError(XeploaiError):
+    """The run would repeat an earlier one exactly (same year, inputs, policy, plugins)."""
+
+    def __init__(self, message: str, earlier_run: int) -> None:
+        super().__init__(message)
+        self.earlier_run = earlier_run
 
 
 RUN_STEPS: tuple[str, ...] = ("Đọc và kiểm tra dữ liệu", "Xếp loại", "Lưu kết quả")
 
 
 def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None = None,
-        db: str | Engine | None = None, store: bool = True,
+        db: str | Engine | None = None, store: bool = True, again: bool = False,
         on_step: Callable[[str], None] | None = None,
         as_of: dt.date | None = None) -> RunOutcome:
     """Validate ``data_dir``, classify ``year`` and (unless ``store=False``) store one run.
 
     Without ``policy``, the bundled policy in force for ``year``. ``as_of`` (SPEC §10): the
     date the run reads the records on; default 31 December of ``year``, or today when
-    earlier. ``on_step`` is called with each step's name (:data:`RUN_STEPS`) as it
-    starts, for a progress display."""
+    earlier. A run that would repeat a stored one exactly — same year, input files, policy
+    content, plugin versions and xeploai version — is refused with :class:`RepeatRunError`
+    naming that run, unless ``again`` (then it is stored and records which run it repeats:
+    docs/decisions.md 62). ``on_step`` is called with each step's name (:data:`RUN_STEPS`) as
+    it starts, for a progress display."""
     step = on_step or (lambda _name: None)
     session = Session.open(policy, year)
     as_of = as_of or default_as_of(year, today_here())
     step(RUN_STEPS[0])
     dataset = session.load(data_dir)
+    engine = None
+    earlier = None
+    if store:
+        engine = db if isinstance(db, Engine) else open_db(db)
+        earlier = find_repeated_run(engine, year, session.policy.content_hash,
+                                    dataset.file_hashes, session.plugin_versions(), __version__,
+                                    as_of)
+        if earlier is not None and not again:
+            raise RepeatRunError(
+                f"dữ liệu, chính sách và quy tắc giống hệt lần chạy số {earlier} (năm {year}): "
+                f"kết quả sẽ y như lần chạy đó, nên không lưu thêm. Dùng lần chạy số {earlier} "
+                f"(xeploai export --run {earlier} …), hoặc thêm --again để vẫn lưu một lần "
+                "chạy mới", earlier)
     step(RUN_STEPS[1])
     result = session.classify(dataset, year, as_of=as_of)
     run_id = None
-    if store:
+    if engine is not None:
         step(RUN_STEPS[2])
-        engine = db if isinstance(db, Engine) else open_db(db)
-        meta = RunMeta(
-            policy_name=session.policy.name,
-            policy_path=str(session.policy.path or ""),
-            policy_hash=session.policy.content_hash,
-            data_dir=str(Path(data_dir)),
-            input_hashes=dataset.file_hashes,
-            tool_version=__version__,
-            created_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        )
+        meta = session.run_meta(data_dir, dataset.file_hashes, year, repeats_run=earlier)
         run_id = save_run(engine, result, meta)
-    return RunOutcome(run_id, result, dataset)
+    return RunOutcome(run_id, result, dataset, earlier)
 
 
 def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
-               run_id: int | None = None, *, force: bool = False) -> tuple[int, int]:
-    """Write the council file of a run (latest by default), with the council's overrides.
+               run_id: int | None = None, *, force: bool = False,
+               year: int | None = None) -> tuple[int, int]:
+    """Write the council file of a run, with the council's decisions. Without ``run_id``:
+    the finalised run of ``year`` (default: the latest run's year) if there is one, else
+    that year's latest run (:func:`xeploai.scoring.signoff.default_run`).
 
     ``fmt`` is ``csv``, ``json`` or ``xlsx`` (a path only). Returns ``(run id, rows)``.
     A path is written to a temporary file and renamed when complete; an existing file is
@@ -131,7 +183,7 @@ def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
     if isinstance(out, Path):
         check_target(out, force=force)  # before any work: the answer won't change
     engine = db if isinstance(db, Engine) else open_db(db)
-    run_rec = get_run(engine, run_id)
+    run_rec = get_run(engine, run_id) if run_id is not None else default_run(engine, year)
     rid = int(run_rec.id)  # type: ignore[arg-type]
     view = council_view(engine, rid)
     if fmt == "csv":

@@ -131,12 +131,15 @@ def progress_steps(steps: tuple[str, ...]) -> Iterator[Callable[[str], None]]:
               help="Ngày chốt số liệu (YYYY-MM-DD hoặc DD/MM/YYYY): hồ sơ hẹn trả sau ngày "
                    "này chưa đến hạn; mặc định 31/12 của năm đánh giá, hoặc hôm nay nếu "
                    "sớm hơn. Được ghi vào lần chạy.")
+@click.option("--again", is_flag=True,
+              help="Vẫn lưu khi dữ liệu, chính sách và quy tắc giống hệt một lần chạy đã có "
+                   "(mặc định: từ chối và chỉ ra lần chạy đó).")
 @policy_option
 @db_option
 @user_errors
 def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
-        by_unit: int | None, as_of: dt.datetime | None, policy: str | None,
-        db: str | None) -> None:
+        by_unit: int | None, as_of: dt.datetime | None, again: bool,
+        policy: str | None, db: str | None) -> None:
     """Validate the data, classify every official of YEAR and store the run.
 
     \b
@@ -174,7 +177,8 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
         return
     with progress_steps(api.RUN_STEPS if not dry_run else api.RUN_STEPS[:2]) as step:
         outcome = api.run(data_dir, year, policy=policy, db=db, store=not dry_run,
-                          on_step=step, as_of=as_of.date() if as_of else None)
+                          again=again, on_step=step,
+                          as_of=as_of.date() if as_of else None)
     for w in outcome.dataset.warnings:
         err.print(f"cảnh báo: {w}", markup=False)
     if dry_run:
@@ -183,6 +187,10 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
         return
     out.print(summary_table(outcome.classification.results,
                             f"Kết quả xếp loại năm {year} — lần chạy số {outcome.run_id}"))
+    if outcome.repeats_run is not None:
+        err.print(f"cảnh báo: lần chạy số {outcome.run_id} lặp lại lần chạy số "
+                  f"{outcome.repeats_run} (cùng dữ liệu, chính sách và quy tắc; lưu vì --again)",
+                  markup=False)
     out.print(f"run id: {outcome.run_id}")
 
 
@@ -208,7 +216,11 @@ def explain(official_id: str, run_id: int | None, as_json: bool, db: str | None)
 
 
 @main.command()
-@click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
+@click.option("--run", "run_id", type=int, default=None,
+              help="Số lần chạy (mặc định: lần chạy đã chốt của năm, nếu có, không thì lần "
+                   "chạy mới nhất của năm).")
+@click.option("--year", type=int, default=None,
+              help="Năm đánh giá khi không ghi --run (mặc định: năm của lần chạy mới nhất).")
 @click.option("--format", "fmt", type=click.Choice(api.EXPORT_FORMATS), required=True,
               help="xlsx (council workbook: summary + one sheet per unit, Vietnamese), "
                    "csv (UTF-8 with BOM, opens in Excel) or json (full reason objects).")
@@ -219,7 +231,8 @@ def explain(official_id: str, run_id: int | None, as_json: bool, db: str | None)
                    "never overwritten).")
 @db_option
 @user_errors
-def export(run_id: int | None, fmt: str, out_path: str, force: bool, db: str | None) -> None:
+def export(run_id: int | None, year: int | None, fmt: str, out_path: str, force: bool,
+           db: str | None) -> None:
     """Write the council file of a run: one row per official with the final level and
     titles (after council overrides), the engine's proposal and the reasons.
 
@@ -236,7 +249,8 @@ def export(run_id: int | None, fmt: str, out_path: str, force: bool, db: str | N
     busy = err.status("Đang ghi tệp…") if err.is_terminal and out_path != "-" \
         else contextlib.nullcontext()
     with busy:
-        rid, n = api.export_run(db, fmt, target, run_id, force=force)  # type: ignore[arg-type]
+        rid, n = api.export_run(db, fmt, target, run_id, force=force,  # type: ignore[arg-type]
+                                year=year)
     if out_path != "-":
         err.print(f"Đã ghi {n} dòng (lần chạy số {rid}) vào {out_path}")
 

@@ -11,15 +11,22 @@ import json
 
 import click
 import pandas as pd
+from rich.markup import escape
 from rich.table import Table
 from xeploai.scoring.cli import db_option, err, main, out, user_errors
 from xeploai.scoring.compare import Comparison, compare_runs
 from xeploai.scoring.overrides import (
+    Meeting,
     council_view,
     load_overrides,
+    meeting_text,
+    parse_date,
+    parse_votes,
     pending_overrides,
     record_override,
 )
+from xeploai.scoring.reapply import STATUS_VI, ReapplyOutcome, reapply_decisions
+from xeploai.scoring.signoff import finalize_run, reopen_run, signoff_state
 from xeploai.scoring.storage import get_run, list_runs, open_db
 
 
@@ -76,76 +83,152 @@ def diff(run_a: int, run_b: int, as_json: bool, db: str | None) -> None:
 
 
 @main.command()
-@click.argument("official_id")
-@click.option("--level", default=None, metavar="CODE",
-              help="Final level: HTXSNV, HTTNV, HTNV, KHTNV or KXL.")
-@click.option("--title", "titles", multiple=True, metavar="CODE",
-              help="A final title (LDTT, CSTDCS, CCHC); repeat for several. The list "
-                   "replaces the engine's titles.")
-@click.option("--no-title", is_flag=True, help="The official gets no title.")
-@click.option("--reason", required=True, help="Why the council decided so (kept in exports).")
-@click.option("--by", "by", required=True, metavar="NAME", help="Who decided.")
-@click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
+@click.argument("official_id", required=False)
+@click.option("--level", default=None, metavar="MÃ",
+              help="Mức cuối cùng: HTXSNV, HTTNV, HTNV, KHTNV hoặc KXL.")
+@click.option("--title", "titles", multiple=True, metavar="MÃ",
+              help="Danh hiệu cuối cùng (LDTT, CSTDCS, CCHC); lặp lại cho nhiều danh hiệu. "
+                   "Danh sách này thay danh hiệu hệ thống đề xuất.")
+@click.option("--no-title", is_flag=True, help="Cán bộ không được danh hiệu nào.")
+@click.option("--reason", default=None, help="Lý do Hội đồng quyết định (ghi vào tệp xuất).")
+@click.option("--by", "by", required=True, metavar="TÊN",
+              help="Người quyết định (hoặc người áp dụng lại, với --reapply-from).")
+@click.option("--basis", default=None, metavar="VĂN_BẢN",
+              help="Số, ngày văn bản cho phép quyết định trái một quy định (ví dụ quyết định "
+                   "giải quyết khiếu nại); không có thì quyết định trái quy định bị từ chối.")
+@click.option("--minutes", "minutes_no", default=None, metavar="SỐ",
+              help="Số biên bản họp Hội đồng.")
+@click.option("--meeting-date", default=None, metavar="DD/MM/YYYY", help="Ngày họp.")
+@click.option("--votes", default=None, metavar="TT/KTT/KBQ",
+              help="Biểu quyết: tán thành/không tán thành/không biểu quyết, ví dụ 7/1/0.")
+@click.option("--reapply-from", "reapply_from", type=int, default=None, metavar="LẦN_CHẠY",
+              help="Mang mọi quyết định còn hiệu lực của lần chạy này (cùng năm) sang lần "
+                   "chạy --run (mặc định: mới nhất), kiểm tra lại từng quyết định.")
+@click.option("--run", "run_id", type=int, default=None,
+              help="Số lần chạy (mặc định: mới nhất).")
 @db_option
 @user_errors
-def override(official_id: str, level: str | None, titles: tuple[str, ...], no_title: bool,
-             reason: str, by: str, run_id: int | None, db: str | None) -> None:
-    """Record a council decision that changes one official's level and/or titles.
+def override(official_id: str | None, level: str | None, titles: tuple[str, ...],
+             no_title: bool, reason: str | None, by: str, basis: str | None,
+             minutes_no: str | None, meeting_date: str | None, votes: str | None,
+             reapply_from: int | None, run_id: int | None, db: str | None) -> None:
+    """Ghi một quyết định của Hội đồng thay đổi mức và/hoặc danh hiệu của một cán bộ, hoặc
+    mang các quyết định của một lần chạy trước sang lần chạy mới (--reapply-from).
 
-    The engine's value stays visible beside the decision in exports and `explain`; a
-    decision that breaks the 20 % or 15 % share is recorded but flagged.
+    Quyết định được kiểm tra theo các lý do của kết quả: nâng mức quá mức trần một quy tắc
+    đặt ra (KXL, KHTNV, HTNV…) hoặc cho danh hiệu một quy tắc đã chặn thì bị từ chối, trừ
+    khi dẫn văn bản cho phép (--basis) — khi đó quyết định được ghi và gắn cảnh báo ở mọi
+    nơi. Quyết định không thay đổi gì bị từ chối. Vượt tỷ lệ 20 %/15 % được ghi kèm cảnh báo.
 
     \b
-    Example:
-      xeploai override BD0029 --level HTTNV --reason "Biên bản họp HĐ số 12 ngày 10/01/2024" \\
-          --by "Nguyễn Văn A"
-      xeploai override BD0005 --title LDTT --reason "..." --by "..." --run 3
-      xeploai override BD0007 --no-title --reason "..." --by "..."
+    Ví dụ:
+      xeploai override BD0008 --level HTXSNV --reason "Thành tích đột xuất" \\
+          --by "Nguyễn Văn A" --minutes 12/BB-HĐTĐKT --meeting-date 10/01/2024 --votes 7/1/0
+      xeploai override BD0029 --level HTTNV --reason "Khiếu nại được chấp nhận" \\
+          --by "Nguyễn Văn A" --basis "QĐ 15/QĐ-UBND ngày 08/01/2024"
+      xeploai override --reapply-from 3 --by "Trần Thị B"
     """
+    if reapply_from is not None:
+        extra = [name for name, given in (
+            ("OFFICIAL_ID", official_id), ("--level", level), ("--title", titles),
+            ("--no-title", no_title), ("--reason", reason), ("--basis", basis),
+            ("--minutes", minutes_no), ("--meeting-date", meeting_date), ("--votes", votes))
+            if given]
+        if extra:
+            raise click.UsageError(f"--reapply-from không dùng cùng {', '.join(extra)}: mỗi "
+                                   "quyết định giữ lý do, căn cứ và biên bản của nó")
+        print_reapply(reapply_decisions(open_db(db), reapply_from, by=by, target_run=run_id))
+        return
+    if official_id is None:
+        raise click.UsageError("thiếu OFFICIAL_ID (mã cán bộ), hoặc dùng --reapply-from")
+    if reason is None:
+        raise click.UsageError("thiếu --reason (lý do Hội đồng quyết định)")
     if titles and no_title:
-        raise click.UsageError("--title and --no-title exclude each other")
+        raise click.UsageError("--title và --no-title không dùng cùng nhau")
+    meeting_given = [v is not None for v in (minutes_no, meeting_date, votes)]
+    if any(meeting_given) and not all(meeting_given):
+        raise click.UsageError("biên bản họp cần đủ --minutes, --meeting-date và --votes")
+    meeting = None
+    if all(meeting_given):
+        meeting = Meeting(str(minutes_no), parse_date(str(meeting_date)),
+                          *parse_votes(str(votes)))
     title_list = list(titles) if titles else ([] if no_title else None)
     outcome = record_override(open_db(db), official_id, reason=reason, by=by, level=level,
-                              titles=title_list, run_id=run_id)
+                              titles=title_list, run_id=run_id, basis=basis, meeting=meeting)
     rec = outcome.record
-    what = []
-    if rec.level is not None:
-        what.append(f"mức {rec.engine_level} → {rec.level}")
-    if rec.titles is not None:
-        what.append(f"danh hiệu {rec.engine_titles or 'không'} → {rec.titles or 'không'}")
     out.print(f"Đã ghi quyết định số {rec.id} (lần chạy số {rec.run_id}): {official_id}: "
-              f"{'; '.join(what)}", markup=False)
+              f"{decision_change_text(rec.model_dump())}", markup=False)
+    if outcome.conflicts:
+        err.print(f"cảnh báo: quyết định trái quy định, ghi theo văn bản {rec.basis}:",
+                  markup=False)
+        for c in outcome.conflicts:
+            err.print(f"  - {c.text}", markup=False)
     if outcome.flag:
-        err.print(f"[yellow]cảnh báo:[/] {outcome.flag} — quyết định vẫn được ghi", markup=True)
+        err.print(f"cảnh báo: {outcome.flag} — quyết định vẫn được ghi", markup=False)
+
+
+def decision_change_text(d: dict) -> str:
+    """"mức HTNV → HTTNV; danh hiệu không → LDTT" for one stored decision."""
+    what = []
+    if d["level"] is not None:
+        what.append(f"mức {d['engine_level']} → {d['level']}")
+    if d["titles"] is not None:
+        what.append(f"danh hiệu {d['engine_titles'] or 'không'} → {d['titles'] or 'không'}")
+    return "; ".join(what)
+
+
+def print_reapply(outcome: ReapplyOutcome) -> None:
+    table = Table(title=f"Áp dụng lại quyết định của lần chạy số {outcome.source_run} sang "
+                        f"lần chạy số {outcome.target_run}", show_lines=True)
+    for col in ("Quyết định", "Mã cán bộ", "Nội dung", "Kết quả", "Ghi chú"):
+        table.add_column(col, overflow="fold")
+    for item in outcome.items:
+        table.add_row(str(item.source_id), item.official_id,
+                      escape(decision_change_text({"level": item.level, "titles": item.titles,
+                                                   "engine_level": "…", "engine_titles": "…"})),
+                      STATUS_VI[item.status], escape(item.message))
+    out.print(table)
+    out.print(f"{len(outcome.applied)} quyết định đã áp dụng, {len(outcome.conflicts)} "
+              "quyết định không áp dụng được (cần Hội đồng xem lại).")
+    if outcome.conflicts:
+        err.print("cảnh báo: có quyết định không mang sang được: "
+                  + ", ".join(f"số {i.source_id} ({i.official_id})" for i in outcome.conflicts),
+                  markup=False)
 
 
 def _overrides_table(decisions: pd.DataFrame, title: str, flags: dict[str, str]) -> Table:
     table = Table(title=title, show_lines=True)
     for col in ("Số", "Lần chạy", "Mã cán bộ", "Mức", "Danh hiệu", "Lý do", "Người quyết định",
-                "Ngày", "Cảnh báo"):
+                "Ngày", "Biên bản họp", "Trái quy định (căn cứ)", "Cảnh báo"):
         table.add_column(col, overflow="fold")
     for d in decisions.to_dict("records"):
-        level = "–" if d["level"] is None or pd.isna(d["level"]) else \
-            f"{d['engine_level']} → {d['level']}"
-        titles = "–" if d["titles"] is None or pd.isna(d["titles"]) else \
+        level = "–" if d["level"] is None else f"{d['engine_level']} → {d['level']}"
+        titles = "–" if d["titles"] is None else \
             f"{d['engine_titles'] or 'không'} → {d['titles'] or 'không'}"
-        table.add_row(str(d["id"]), str(d["run_id"]), d["official_id"], level, titles,
-                      d["reason"], d["decided_by"], str(d["created_at"])[:10],
-                      flags.get(d["official_id"], ""))
+        against = "" if not d["against_rules"] else \
+            f"{d['against_rules']}\n(văn bản cho phép: {d['basis']})"
+        carried = f"\n(mang từ quyết định số {d['carried_from']}, {d['carried_by']})" \
+            if d["carried_from"] is not None else ""
+        table.add_row(*(escape(str(v)) for v in (
+            d["id"], d["run_id"], d["official_id"], level, titles, d["reason"] + carried,
+            d["decided_by"], str(d["created_at"])[:10], meeting_text(d), against,
+            flags.get(d["official_id"], ""))))
     return table
 
 
 @main.command("overrides")
-@click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
-@click.option("--all", "all_runs", is_flag=True, help="Every run's decisions.")
+@click.option("--run", "run_id", type=int, default=None,
+              help="Số lần chạy (mặc định: mới nhất).")
+@click.option("--all", "all_runs", is_flag=True, help="Quyết định của mọi lần chạy.")
 @db_option
 @user_errors
 def overrides_cmd(run_id: int | None, all_runs: bool, db: str | None) -> None:
-    """List the council's decisions on a run, with the engine's values and any warning,
-    and the decisions of an earlier run of the same year not yet re-applied.
+    """Liệt kê các quyết định của Hội đồng trên một lần chạy, với giá trị hệ thống đề xuất,
+    biên bản họp, quy định bị vượt (nếu có) và cảnh báo; tình trạng chốt; và các quyết định
+    của lần chạy trước cùng năm chưa được mang sang.
 
     \b
-    Example:
+    Ví dụ:
       xeploai overrides
       xeploai overrides --run 2
       xeploai overrides --all
@@ -155,6 +238,8 @@ def overrides_cmd(run_id: int | None, all_runs: bool, db: str | None) -> None:
         out.print(_overrides_table(load_overrides(engine), "Mọi quyết định điều chỉnh", {}))
         return
     view = council_view(engine, run_id)
+    out.print(f"Lần chạy số {view.run_id}: {signoff_state(engine, view.run_id).describe()}.",
+              markup=False)
     flags = dict(zip(view.results["official_id"], view.results["flag"], strict=True))
     if view.decisions.empty:
         out.print(f"Lần chạy số {view.run_id} chưa có quyết định điều chỉnh nào.")
@@ -167,8 +252,46 @@ def overrides_cmd(run_id: int | None, all_runs: bool, db: str | None) -> None:
         out.print(_overrides_table(
             pending, f"Chờ áp dụng lại: quyết định của lần chạy trước, chưa có trong lần chạy "
                      f"số {view.run_id}", {}))
-        out.print("Mỗi quyết định thuộc về một lần chạy; muốn giữ, ghi lại bằng "
-                  f"'xeploai override … --run {view.run_id}'.")
+        source = int(pending["run_id"].iloc[0])
+        out.print(f"Mang sang (kiểm tra lại từng quyết định): 'xeploai override "
+                  f"--reapply-from {source} --run {view.run_id} --by TÊN'.", markup=False)
+
+
+@main.command()
+@click.argument("run_id", type=int, required=False)
+@click.option("--by", "by", required=True, metavar="TÊN", help="Người chốt kết quả.")
+@db_option
+@user_errors
+def finalize(run_id: int | None, by: str, db: str | None) -> None:
+    """Chốt kết quả một lần chạy (mặc định: mới nhất): không ghi thêm quyết định được cho tới
+    khi mở lại; lần chạy đã chốt là lần chạy mặc định khi xuất tệp của năm đó.
+
+    \b
+    Ví dụ:
+      xeploai finalize 3 --by "Nguyễn Văn A"
+    """
+    engine = open_db(db)
+    rec = finalize_run(engine, run_id, by=by)
+    out.print(f"Đã chốt lần chạy số {rec.run_id} ({rec.by}, {rec.at:%d/%m/%Y %H:%M} UTC).",
+              markup=False)
+
+
+@main.command()
+@click.argument("run_id", type=int)
+@click.option("--by", "by", required=True, metavar="TÊN", help="Người mở lại.")
+@click.option("--reason", required=True, help="Lý do mở lại (được lưu và hiển thị).")
+@db_option
+@user_errors
+def reopen(run_id: int, by: str, reason: str, db: str | None) -> None:
+    """Mở lại một lần chạy đã chốt để Hội đồng ghi thêm quyết định.
+
+    \b
+    Ví dụ:
+      xeploai reopen 3 --by "Nguyễn Văn A" --reason "Khiếu nại mới của ông X"
+    """
+    rec = reopen_run(open_db(db), run_id, by=by, reason=reason)
+    out.print(f"Đã mở lại lần chạy số {rec.run_id} ({rec.by}, {rec.at:%d/%m/%Y %H:%M} UTC): "
+              f"{rec.reason}", markup=False)
 
 
 @main.command()
@@ -190,7 +313,7 @@ def runs(db: str | None) -> None:
     per_run = decisions.groupby("run_id").size().to_dict() if len(decisions) else {}
     table = Table(title="Các lần chạy")
     for col in ("Số", "Năm", "Thời điểm (UTC)", "Số người", "Chính sách", "Mã băm chính sách",
-                "Tệp dữ liệu (mã băm)", "Quy tắc", "Phiên bản", "Điều chỉnh"):
+                "Tệp dữ liệu (mã băm)", "Quy tắc", "Phiên bản", "Điều chỉnh", "Chốt"):
         table.add_column(col, overflow="fold")
     for r in records:
         hashes = json.loads(r.input_hashes)
@@ -199,5 +322,7 @@ def runs(db: str | None) -> None:
                       str(r.officials), r.policy_name, r.policy_hash[:12],
                       "\n".join(f"{k} {v[:12]}" for k, v in sorted(hashes.items())),
                       "\n".join(f"{k} {v}" for k, v in plugins.items()), r.tool_version,
-                      str(per_run.get(r.id, 0)))
+                      str(per_run.get(r.id, 0)),
+                      signoff_state(engine, int(r.id)).describe()  # type: ignore[arg-type]
+                      + (f"\nlặp lại lần chạy số {r.repeats_run}" if r.repeats_run else ""))
     out.print(table)

@@ -7,10 +7,12 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
+from xeploai.scoring.assumptions import ASSUMPTION_MARK, reason_assumptions
 from xeploai.scoring.errors import UnknownOfficialError, XeploaiError
 from xeploai.scoring.export import format_number, reason_objects
-from xeploai.scoring.overrides import council_view
+from xeploai.scoring.overrides import council_view, meeting_of, meeting_text
 from xeploai.scoring.policy import load_policy
+from xeploai.scoring.signoff import signoff_state
 from xeploai.scoring.storage import get_run, load_reasons
 from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 
@@ -66,6 +68,7 @@ def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> 
     res = row.iloc[0].to_dict()
     decisions = view.decisions[view.decisions["official_id"] == official_id]
     labels = _policy_labels(run)
+    marks = json.loads(run.assumptions or "{}")
     reasons = reason_objects(load_reasons(engine, int(run.id), official_id))  # type: ignore[arg-type]
     own = reasons.get(official_id, [])
     return {
@@ -87,17 +90,32 @@ def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> 
         # what the rules gave, before any council decision (the original stays visible)
         "engine_level": res["engine_level"],
         "engine_titles": [t for t in res["engine_titles"].split(";") if t],
+        "signoff": signoff_state(engine, int(run.id)).describe(),  # type: ignore[arg-type]
         "overrides": [
             {"id": int(d["id"]), "level": d["level"], "titles": d["titles"],
              "engine_level": d["engine_level"], "engine_titles": d["engine_titles"],
              "reason": d["reason"], "decided_by": d["decided_by"],
-             "created_at": pd.Timestamp(d["created_at"]).isoformat()}
+             "created_at": pd.Timestamp(d["created_at"]).isoformat(),
+             "basis": d["basis"], "against_rules": d["against_rules"],
+             "meeting": _meeting_json(d), "meeting_text": meeting_text(d),
+             "carried_from": d["carried_from"], "carried_by": d["carried_by"]}
             for d in decisions.to_dict("records")
         ],
         "override_warning": res["flag"],
-        "reasons": [r | {"param_labels": _labels_for(r, labels)}
+        "reasons": [r | {"param_labels": _labels_for(r, labels),
+                         "assumptions": reason_assumptions(r["plugin"], r["rule"], r["params"],
+                                                           marks)}
                     for r in own],
     }
+
+
+def _meeting_json(decision: dict[str, Any]) -> dict[str, Any] | None:
+    meeting = meeting_of(decision)
+    if meeting is None:
+        return None
+    return {"minutes_no": meeting.minutes_no, "held_on": meeting.held_on.isoformat(),
+            "votes_for": meeting.votes_for, "votes_against": meeting.votes_against,
+            "votes_abstaining": meeting.votes_abstaining}
 
 
 def evidence_text(evidence: Any) -> str:
@@ -135,6 +153,7 @@ def render_text(exp: dict[str, Any]) -> str:
     lines = [
         f"{o['full_name']} ({o['official_id']}) — đơn vị {o['unit_id']}, nhóm {o['peer_group']}",
         f"Năm đánh giá {run['year']} · lần chạy số {run['id']} · chính sách {run['policy']}",
+        f"Tình trạng: {exp.get('signoff', 'chưa chốt')}",
         "",
         f"Điểm: {format_number(exp['score'])} ("
         f"{BASE_SCORE_VI[exp.get('score_regime', 'task_score')]} "
@@ -164,6 +183,13 @@ def render_text(exp: dict[str, Any]) -> str:
             lines.append(f"  - quyết định số {d['id']} ({d['created_at'][:10]}), "
                          f"{d['decided_by']}: {'; '.join(what)}")
             lines.append(f"    lý do: {d['reason']}")
+            lines.append(f"    cuộc họp: {d.get('meeting_text', '')}")
+            if d.get("against_rules"):
+                lines.append(f"    ⚠ trái quy định, ghi theo văn bản {d['basis']}:")
+                lines += [f"      · {line}" for line in str(d["against_rules"]).splitlines()]
+            if d.get("carried_from") is not None:
+                lines.append(f"    (mang sang từ quyết định số {d['carried_from']} bởi "
+                             f"{d['carried_by']})")
         if exp.get("override_warning"):
             lines.append(f"  ⚠ Cảnh báo: {exp['override_warning']}")
     lines += ["", "Lý do (theo thứ tự xét):"]
@@ -178,5 +204,7 @@ def render_text(exp: dict[str, Any]) -> str:
                 label = f"{names[k]} ({k})" if k in names else k
                 lines.append(f"      · {label}: {value_text(v)}")
         lines.append(f"    căn cứ: {r['basis']}")
+        for item in r.get("assumptions", []):
+            lines.append(f"    ⚠ {ASSUMPTION_MARK} {item['text']} ({item['reference']})")
         lines.append(f"    (mã quy tắc: {r['rule']})")
     return "\n".join(lines)

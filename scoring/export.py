@@ -24,14 +24,16 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 # after the SPEC columns ("at least these columns, in this order"): what the engine proposed
 # and the council decision that changed it (empty when none)
 COUNCIL_COLUMNS: tuple[str, ...] = (
-    "engine_level", "engine_titles", "override_reason", "override_by",
+    "engine_level", "engine_titles", "override_reason", "override_by", "override_basis",
+    "override_against", "override_meeting", "flag",
 )
 # A spreadsheet runs a cell starting with one of these as a formula (CSV/formula injection):
 # a name or a council note like "=HYPERLINK(...)" must stay text.
 FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 TEXT_COLUMNS: tuple[str, ...] = (
     "official_id", "full_name", "unit_id", "titles", "reasons", "engine_titles",
-    "override_reason", "override_by",
+    "override_reason", "override_by", "override_basis", "override_against",
+    "override_meeting", "flag",
 )
 
 
@@ -55,7 +57,9 @@ def export_frame(results: pd.DataFrame) -> pd.DataFrame:
     out = results.copy()
     if "engine_level" not in out.columns:
         out["engine_level"], out["engine_titles"] = out["level"], out["titles"]
-        out["override_reason"] = out["override_by"] = ""
+    for col in COUNCIL_COLUMNS[2:]:
+        if col not in out.columns:
+            out[col] = ""
     out = out[[*EXPORT_COLUMNS, *COUNCIL_COLUMNS]]
     out["score"] = out["score"].map(format_number)
     return out

@@ -13,39 +13,93 @@ allowed — the council has the last word — but flagged wherever it is shown.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from fractions import Fraction
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import Engine, select
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Session, SQLModel
+from xeploai.scoring.council_records import OverrideRecord
+from xeploai.scoring.decision_checks import RuleConflict, conflicts_text, rule_conflicts
 from xeploai.scoring.errors import UnknownOfficialError, XeploaiError
-from xeploai.scoring.storage import get_run, load_quotas, load_results, load_units
+from xeploai.scoring.shares import excellent_allowed, share_floor
+from xeploai.scoring.signoff import ensure_open
+from xeploai.scoring.storage import get_run, load_quotas, load_reasons, load_results, load_units
 from xeploai.scoring.types import LEVEL_RANK, Level, Title
+
+__all__ = ["OverrideRecord"]  # the table lives in council_records; re-exported for callers
 
 
 class OverrideError(XeploaiError):
     """An override that cannot be recorded (unknown code, no reason, nothing changed)."""
 
 
-class OverrideRecord(SQLModel, table=True):
-    __tablename__ = "overrides"
+class DecisionAgainstRulesError(OverrideError):
+    """A decision that goes against a rule behind the result and cites no lifting document.
 
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: int = Field(foreign_key="runs.id", index=True)
-    official_id: str = Field(index=True)
-    level: str | None = None  # None: this decision leaves the level alone
-    titles: str | None = None  # ';'-joined codes, "" = no title; None: titles left alone
-    engine_level: str
-    engine_titles: str
-    reason: str
-    decided_by: str
-    created_at: dt.datetime
+    ``conflicts`` lists each rule (for a form to show beside the field)."""
+
+    def __init__(self, message: str, conflicts: list[RuleConflict]) -> None:
+        super().__init__(message)
+        self.conflicts = conflicts
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """The council meeting a decision was taken in: minutes number, date and the vote."""
+
+    minutes_no: str
+    held_on: dt.date
+    votes_for: int
+    votes_against: int
+    votes_abstaining: int
+
+    def problems(self) -> list[str]:
+        out = []
+        if not self.minutes_no.strip():
+            out.append("cần số biên bản họp (--minutes)")
+        if min(self.votes_for, self.votes_against, self.votes_abstaining) < 0:
+            out.append("số phiếu không được âm")
+        elif self.votes_for <= self.votes_against:
+            out.append(f"số phiếu tán thành ({self.votes_for}) phải nhiều hơn số phiếu không "
+                       f"tán thành ({self.votes_against}): quyết định chưa được thông qua")
+        return out
+
+    @property
+    def text(self) -> str:
+        return (f"biên bản số {self.minutes_no} ngày {self.held_on:%d/%m/%Y}, biểu quyết "
+                f"{self.votes_for} tán thành / {self.votes_against} không tán thành / "
+                f"{self.votes_abstaining} không biểu quyết")
+
+
+def parse_votes(text: str) -> tuple[int, int, int]:
+    """``"7/1/0"`` (for / against / abstaining; '-' or ',' also separate) → (7, 1, 0)."""
+    parts = [p.strip() for p in text.replace("-", "/").replace(",", "/").split("/")]
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise OverrideError(f"số phiếu {text!r} không hợp lệ: ghi TÁN_THÀNH/KHÔNG_TÁN_THÀNH/"
+                            "KHÔNG_BIỂU_QUYẾT, ví dụ 7/1/0")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def parse_date(text: str) -> dt.date:
+    """A meeting date as people write it: 10/01/2024 or 2024-01-10."""
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise OverrideError(f"ngày họp {text!r} không hợp lệ: ghi DD/MM/YYYY, ví dụ 10/01/2024")
 
 
 OVERRIDE_COLUMNS: tuple[str, ...] = (
     "id", "run_id", "official_id", "level", "titles", "engine_level", "engine_titles",
-    "reason", "decided_by", "created_at",
+    "reason", "decided_by", "created_at", "basis", "against_rules", "minutes_no",
+    "meeting_date", "votes_for", "votes_against", "votes_abstaining", "carried_from",
+    "carried_by",
+)
+# columns that may be empty: None in the frame (never NaN, which prints as "nan")
+_OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "level", "titles", "basis", "against_rules", "minutes_no", "meeting_date", "votes_for",
+    "votes_against", "votes_abstaining", "carried_from", "carried_by",
 )
 
 # Council members type what they see on paper: LĐTT, CSTĐCS, lower case…
@@ -86,8 +140,11 @@ def load_overrides(engine: Engine, run_id: int | None = None) -> pd.DataFrame:
         query = query.where(OverrideRecord.run_id == run_id)
     query = query.order_by(OverrideRecord.id)
     with engine.connect() as conn:
-        df = pd.read_sql(query, conn)
-    return df[list(OVERRIDE_COLUMNS)]
+        df = pd.read_sql(query, conn)[list(OVERRIDE_COLUMNS)]
+    for col in _OPTIONAL_COLUMNS:
+        values = df[col].astype(object)
+        df[col] = values.where(values.notna(), None)
+    return df
 
 
 def _latest(decisions: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -97,22 +154,60 @@ def _latest(decisions: pd.DataFrame, column: str) -> pd.DataFrame:
         .set_index("official_id")
 
 
+def meeting_of(decision: dict) -> Meeting | None:
+    """The meeting of a stored decision (a row of :func:`load_overrides`), if recorded."""
+    if not decision.get("minutes_no"):
+        return None
+    return Meeting(str(decision["minutes_no"]), pd.Timestamp(decision["meeting_date"]).date(),
+                   int(decision["votes_for"]), int(decision["votes_against"]),
+                   int(decision["votes_abstaining"]))
+
+
+NO_MEETING = "chưa ghi biên bản họp"
+
+
+def meeting_text(decision: dict) -> str:
+    """The meeting of a stored decision in words, or that none was recorded."""
+    meeting = meeting_of(decision)
+    return meeting.text if meeting else NO_MEETING
+
+
+def latest_decision_ids(decisions: pd.DataFrame, column: str) -> set[int]:
+    """The ids of the decisions in force for ``column`` ("level" or "titles")."""
+    return {int(i) for i in _latest(decisions, column)["id"].tolist()}
+
+
+def standing_decisions(decisions: pd.DataFrame) -> pd.DataFrame:
+    """The decisions still in force: per official, the latest that set the level and the
+    latest that set the titles (one row when one decision set both), oldest first."""
+    ids = latest_decision_ids(decisions, "level") | latest_decision_ids(decisions, "titles")
+    return decisions[decisions["id"].isin(ids)].sort_values("id", kind="mergesort")
+
+
+# what apply_overrides adds to the results; empty texts when the council changed nothing
+DECISION_COLUMNS: tuple[str, ...] = (
+    "engine_level", "engine_titles", "override_reason", "override_by", "override_basis",
+    "override_against", "override_meeting", "overridden",
+)
+
+
 def apply_overrides(results: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFrame:
     """``results`` with final ``level``/``titles`` and the engine's values beside them.
 
-    Adds ``engine_level``, ``engine_titles``, ``override_reason``, ``override_by`` (empty
-    when the council changed nothing) and ``overridden`` (bool).
+    Adds :data:`DECISION_COLUMNS`: the engine's values, and of the decisions in force their
+    reasons (``" | "``-joined), who decided, the documents that lifted a rule, the rules
+    they go against (one per line) and their meetings; ``overridden`` (bool).
     """
     out = results.copy()
     out["engine_level"] = out["level"]
     out["engine_titles"] = out["titles"]
-    out["override_reason"] = ""
-    out["override_by"] = ""
+    for col in ("override_reason", "override_by", "override_basis", "override_against",
+                "override_meeting"):
+        out[col] = ""
     out["overridden"] = False
     if decisions.empty:
         return out
     idx = out.set_index("official_id").index
-    notes: dict[str, list[tuple[int, str, str]]] = {}
     for column in ("level", "titles"):
         latest = _latest(decisions, column)
         if latest.empty:
@@ -120,29 +215,33 @@ def apply_overrides(results: pd.DataFrame, decisions: pd.DataFrame) -> pd.DataFr
         value = pd.Series(idx.map(latest[column].to_dict()), index=out.index)
         hit = value.notna()
         out.loc[hit, column] = value[hit].astype(str)
-        for oid, rec in latest.iterrows():
-            notes.setdefault(str(oid), []).append(
-                (int(rec["id"]), str(rec["reason"]), str(rec["decided_by"])))
-    for oid, items in notes.items():
-        items = sorted(set(items))
-        mask = out["official_id"] == oid
-        out.loc[mask, "override_reason"] = " | ".join(r for _, r, _ in items)
-        out.loc[mask, "override_by"] = ", ".join(dict.fromkeys(b for _, _, b in items))
+    # a few decisions per run: their texts are joined official by official
+    standing = standing_decisions(decisions)
+    texts: dict[str, dict[str, str]] = {}
+    for oid, group in standing.groupby("official_id", sort=False):
+        recs = group.to_dict("records")
+        texts[str(oid)] = {
+            "override_reason": " | ".join(str(d["reason"]) for d in recs),
+            "override_by": ", ".join(dict.fromkeys(str(d["decided_by"]) for d in recs)),
+            "override_basis": "; ".join(dict.fromkeys(str(d["basis"]) for d in recs
+                                                      if d["basis"])),
+            "override_against": "\n".join(str(d["against_rules"]) for d in recs
+                                          if d["against_rules"]),
+            "override_meeting": "; ".join(dict.fromkeys(meeting_text(d) for d in recs)),
+        }
+    frame = pd.DataFrame.from_dict(texts, orient="index")
+    for col in frame.columns:
+        mapped = out["official_id"].map(frame[col])
+        out[col] = mapped.where(mapped.notna(), "").astype(object)
     out["overridden"] = (out["level"] != out["engine_level"]) \
         | (out["titles"] != out["engine_titles"]) | (out["override_reason"] != "")
     return out
 
 
 def quota_allowed(share: float, base: str, good_count: int) -> int:
-    """How many HTXSNV a group of ``good_count`` officials at HTTNV or above may keep.
-
-    The engine's arithmetic (docs/decisions.md 11), on final counts: ``good_or_above`` keeps
-    ⌊share × good⌋; ``good_only`` the largest k with k ≤ share × (good − k).
-    """
-    frac = Fraction(str(share))
-    if base == "good_or_above":
-        return good_count * frac.numerator // frac.denominator
-    return good_count * frac.numerator // (frac.numerator + frac.denominator)
+    """How many HTXSNV a group of ``good_count`` officials at HTTNV or above may keep (the
+    engine's own arithmetic, :func:`xeploai.scoring.shares.excellent_allowed`)."""
+    return int(excellent_allowed(share, base, pd.Series([good_count])).iloc[0])
 
 
 def _has(titles: pd.Series, code: str) -> pd.Series:
@@ -162,9 +261,11 @@ def quota_status(final: pd.DataFrame, quotas: pd.DataFrame,
         .agg(good_final=("good", "sum"), used=("exc", "sum")).reset_index()
     groups = quotas.merge(g, on=["unit_id", "peer_group"], how="left") \
         .fillna({"good_final": 0, "used": 0})
-    groups["allowed_final"] = [quota_allowed(s, b, int(n)) for s, b, n in
-                               zip(groups["share"], groups["base"], groups["good_final"],
-                                   strict=True)]
+    groups["allowed_final"] = 0
+    for (share, base), rows in groups.groupby(["share", "base"]).groups.items():
+        groups.loc[rows, "allowed_final"] = excellent_allowed(
+            float(share), str(base), groups.loc[rows, "good_final"])
+    groups["allowed_final"] = groups["allowed_final"].astype(int)
     groups["used"] = groups["used"].astype(int)
     groups["over"] = groups["used"] > groups["allowed_final"]
 
@@ -173,21 +274,31 @@ def quota_status(final: pd.DataFrame, quotas: pd.DataFrame,
         .agg(ldtt_final=("ldtt", "sum"), cstdcs_used=("cstdcs", "sum")).reset_index()
     unit_q = units.merge(u, on="unit_id", how="left").fillna({"ldtt_final": 0,
                                                                "cstdcs_used": 0})
-    unit_q["cstdcs_allowed"] = [int(n) * Fraction(str(s)).numerator // Fraction(str(s)).denominator
-                                for s, n in zip(unit_q["cstdcs_share"], unit_q["ldtt_final"],
-                                                strict=True)]
+    unit_q["cstdcs_allowed"] = 0
+    for share, rows in unit_q.groupby("cstdcs_share").groups.items():
+        unit_q.loc[rows, "cstdcs_allowed"] = share_floor(float(share),
+                                                         unit_q.loc[rows, "ldtt_final"])
+    unit_q["cstdcs_allowed"] = unit_q["cstdcs_allowed"].astype(int)
     unit_q["cstdcs_used"] = unit_q["cstdcs_used"].astype(int)
     unit_q["cstdcs_over"] = unit_q["cstdcs_used"] > unit_q["cstdcs_allowed"]
     return groups, unit_q
 
 
 def quota_flags(final: pd.DataFrame, quotas: pd.DataFrame, units: pd.DataFrame) -> dict[str, str]:
-    """official_id -> a warning, for each overridden official whose unit's share is broken."""
+    """official_id -> a warning, for each overridden official whose unit's share is broken,
+    or whose decision goes against a rule under a lifting document."""
     groups, unit_q = quota_status(final, quotas, units)
     flags: dict[str, list[str]] = {}
     touched = final[final["overridden"]]
     for _, row in touched.iterrows():
         oid = str(row["official_id"])
+        if row.get("override_against"):
+            # each rule's first part ("mức trần HTNV theo quy tắc …"): the details are
+            # shown with the decision
+            rules = "; ".join(line.split(" — ")[0]
+                              for line in str(row["override_against"]).splitlines())
+            flags.setdefault(oid, []).append(
+                f"trái quy định ({rules}), theo văn bản {row['override_basis']}")
         grp = groups[(groups["unit_id"] == row["unit_id"])
                      & (groups["peer_group"] == row["peer_group"])]
         if row["level"] == Level.HTXSNV.value and not grp.empty and bool(grp["over"].iloc[0]):
@@ -214,7 +325,7 @@ class CouncilView:
     """A run as the council sees it: final values, the engine's, shares and warnings."""
 
     run_id: int
-    results: pd.DataFrame  # RESULT_COLUMNS + engine_level, engine_titles, override_*, flag
+    results: pd.DataFrame  # RESULT_COLUMNS + DECISION_COLUMNS + flag
     quotas: pd.DataFrame  # per unit + peer group, with used / allowed_final / over
     units: pd.DataFrame  # per unit: name, CSTDCS used / allowed / over
     decisions: pd.DataFrame  # every override of the run, oldest first
@@ -235,44 +346,122 @@ def council_view(engine: Engine, run_id: int | None = None) -> CouncilView:
 
 
 @dataclass
+class DecisionCheck:
+    """What recording a decision would do, before it is recorded (for a form's preview).
+
+    ``problems`` refuse it (unknown code, nothing changes, locked run…); ``conflicts`` are
+    the rules it goes against (refused without ``basis``, flagged with it)."""
+
+    run_id: int
+    official_id: str
+    level: str | None
+    titles: str | None
+    engine_level: str
+    engine_titles: str
+    current_level: str  # the final value now, after earlier decisions
+    current_titles: str
+    conflicts: list[RuleConflict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def changes_something(self) -> bool:
+        return (self.level is not None and self.level != self.current_level) \
+            or (self.titles is not None and self.titles != self.current_titles)
+
+
+@dataclass
 class OverrideOutcome:
     record: OverrideRecord
-    flag: str  # a warning when the decision breaks a share, else ""
+    flag: str  # every warning on the official after the decision (shares, rules), else ""
+    conflicts: list[RuleConflict] = field(default_factory=list)  # rules lifted by basis
+
+
+def check_override(engine: Engine, official_id: str, *, level: str | None = None,
+                   titles: list[str] | None = None, run_id: int | None = None
+                   ) -> DecisionCheck:
+    """Check a decision on ``official_id`` in run ``run_id`` (default: latest) against the
+    reasons behind the result, without recording it. Unknown codes and an unknown official
+    raise; everything else is reported in the returned :class:`DecisionCheck`."""
+    lvl = parse_level(level) if level is not None else None
+    tit = parse_titles(titles) if titles is not None else None
+    rid = int(get_run(engine, run_id).id)  # type: ignore[arg-type]
+    view = council_view(engine, rid)
+    row = view.results[view.results["official_id"] == official_id]
+    if row.empty:
+        raise UnknownOfficialError(f"không có cán bộ {official_id!r} trong lần chạy số {rid}")
+    cur = row.iloc[0]
+    check = DecisionCheck(rid, official_id, lvl, tit, str(cur["engine_level"]),
+                          str(cur["engine_titles"]), str(cur["level"]), str(cur["titles"]))
+    if lvl is None and tit is None:
+        check.problems.append("cần ít nhất --level hoặc --title (hoặc --no-title)")
+        return check
+    if not check.changes_something:
+        now = []
+        if lvl is not None:
+            now.append(f"mức đang là {lvl}")
+        if tit is not None:
+            now.append(f"danh hiệu đang là {tit or 'không'}")
+        check.problems.append(f"quyết định không thay đổi gì ({', '.join(now)}): không ghi")
+    check.conflicts = rule_conflicts(load_reasons(engine, rid, official_id), lvl, tit)
+    return check
 
 
 def record_override(engine: Engine, official_id: str, *, reason: str, by: str,
                     level: str | None = None, titles: list[str] | None = None,
-                    run_id: int | None = None,
-                    now: dt.datetime | None = None) -> OverrideOutcome:
-    """Record one council decision on ``official_id`` in run ``run_id`` (default: latest)."""
-    if level is None and titles is None:
-        raise OverrideError("cần ít nhất --level hoặc --title (hoặc --no-title)")
+                    run_id: int | None = None, basis: str | None = None,
+                    meeting: Meeting | None = None, now: dt.datetime | None = None,
+                    carried_from: int | None = None, carried_by: str | None = None
+                    ) -> OverrideOutcome:
+    """Record one council decision on ``official_id`` in run ``run_id`` (default: latest).
+
+    Refused (:class:`OverrideError`) when it changes nothing, lacks a reason or a name, has
+    a bad meeting record, or the run is finalised (:class:`RunLockedError`); refused
+    (:class:`DecisionAgainstRulesError`) when it goes against a rule behind the result and
+    ``basis`` names no document that lifts it. With ``basis`` it is recorded with the rules
+    it goes against, and flagged wherever it is shown. Breaking a share is recorded and
+    flagged (``outcome.flag``).
+    """
+    problems = []
     if not reason.strip():
-        raise OverrideError("cần ghi lý do điều chỉnh (--reason)")
+        problems.append("cần ghi lý do điều chỉnh (--reason)")
     if not by.strip():
-        raise OverrideError("cần ghi người quyết định (--by)")
-    lvl = parse_level(level) if level is not None else None
-    tit = parse_titles(titles) if titles is not None else None
-    run = get_run(engine, run_id)
-    rid = int(run.id)  # type: ignore[arg-type]
-    results = load_results(engine, rid)
-    row = results[results["official_id"] == official_id]
-    if row.empty:
-        raise UnknownOfficialError(f"không có cán bộ {official_id!r} trong lần chạy số {rid}")
+        problems.append("cần ghi người quyết định (--by)")
+    if meeting is not None:
+        problems += meeting.problems()
+    rid = int(get_run(engine, run_id).id)  # type: ignore[arg-type]
+    ensure_open(engine, rid)
+    check = check_override(engine, official_id, level=level, titles=titles, run_id=rid)
+    problems = check.problems + problems
+    if problems:
+        raise OverrideError("; ".join(problems))
+    lifted = (basis or "").strip()
+    if check.conflicts and not lifted:
+        raise DecisionAgainstRulesError(
+            f"quyết định cho {official_id} trái quy định:\n"
+            + "\n".join(f"  - {c.text}" for c in check.conflicts)
+            + "\nChỉ ghi được khi dẫn văn bản cho phép bỏ qua quy định này "
+              "(--basis SỐ_VĂN_BẢN, ví dụ quyết định giải quyết khiếu nại).", check.conflicts)
     rec = OverrideRecord(
-        run_id=rid, official_id=official_id, level=lvl, titles=tit,
-        engine_level=str(row["level"].iloc[0]), engine_titles=str(row["titles"].iloc[0]),
+        run_id=rid, official_id=official_id, level=check.level, titles=check.titles,
+        engine_level=check.engine_level, engine_titles=check.engine_titles,
         reason=reason.strip(), decided_by=by.strip(),
         created_at=(now or dt.datetime.now(dt.UTC)).replace(microsecond=0),
+        basis=lifted or None,
+        against_rules=conflicts_text(check.conflicts) or None,
+        minutes_no=meeting.minutes_no.strip() if meeting else None,
+        meeting_date=meeting.held_on if meeting else None,
+        votes_for=meeting.votes_for if meeting else None,
+        votes_against=meeting.votes_against if meeting else None,
+        votes_abstaining=meeting.votes_abstaining if meeting else None,
+        carried_from=carried_from, carried_by=carried_by,
     )
-    SQLModel.metadata.create_all(engine, tables=[OverrideRecord.__table__])  # type: ignore[attr-defined]
     with Session(engine) as session, session.begin():
         session.add(rec)
         session.flush()
         session.expunge(rec)
     view = council_view(engine, rid)
     flag = view.results.loc[view.results["official_id"] == official_id, "flag"].iloc[0]
-    return OverrideOutcome(rec, str(flag))
+    return OverrideOutcome(rec, str(flag), check.conflicts)
 
 
 def pending_overrides(engine: Engine, run_id: int | None = None) -> pd.DataFrame:
@@ -281,7 +470,7 @@ def pending_overrides(engine: Engine, run_id: int | None = None) -> pd.DataFrame
     An override belongs to its run; a re-run starts from the engine's values. The latest
     decisions of the most recent earlier run of that year with any decision are listed here
     when the new run neither has its own decision on that official nor already gives the same
-    value, so HR staff can re-apply them knowingly.
+    value, so HR staff can carry them over (:func:`xeploai.scoring.reapply.reapply_decisions`).
     """
     from xeploai.scoring.storage import list_runs
 

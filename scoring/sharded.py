@@ -31,7 +31,6 @@ path prove uniqueness while streaming; otherwise the checked path proves it from
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -45,7 +44,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from xeploai.scoring import __version__
 from xeploai.scoring.contract import RowCheck, column_rules, row_checks
 from xeploai.scoring.engine import Classification
 from xeploai.scoring.errors import Problem
@@ -83,7 +81,7 @@ from xeploai.scoring.partcheck import (
     shift_rows,
 )
 from xeploai.scoring.shard import core_specs, official_columns, subset, unit_groups
-from xeploai.scoring.storage import RunMeta, open_db, save_run_parts
+from xeploai.scoring.storage import open_db, save_run_parts
 
 BIG = "dossiers"
 BLOCK_BYTES = 64 << 20
@@ -367,11 +365,7 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                 counts["reasons"] += len(result.reasons)
                 yield result
 
-        meta = RunMeta(policy_name=session.policy.name,
-                       policy_path=str(session.policy.path or ""),
-                       policy_hash=session.policy.content_hash, data_dir=str(folder),
-                       input_hashes=hashes, tool_version=__version__,
-                       created_at=dt.datetime.now(dt.UTC).replace(microsecond=0))
+        meta = session.run_meta(folder, hashes, year)
         run_id = save_run_parts(open_db(db), parts(), meta)
     return ShardedOutcome(run_id, int(counts["officials"]), int(counts["reasons"]),
                           len(split.groups), counts["classify"], list(dataset.warnings))

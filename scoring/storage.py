@@ -43,7 +43,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine
 from sqlmodel import select as orm_select
-from xeploai.scoring import account_tables  # noqa: F401  (open_db creates these tables too)
+from xeploai.scoring import (
+    account_tables,  # noqa: F401  (open_db creates these tables too)
+    council_records,  # noqa: F401 (its tables are part of the schema)
+)
 from xeploai.scoring.engine import (
     QUOTA_COLUMNS,
     REASON_COLUMNS,
@@ -55,7 +58,7 @@ from xeploai.scoring.errors import StorageError, UnknownRunError
 
 DEFAULT_DB = "sqlite:///xeploai.db"
 DB_ENV = "XEPLOAI_DB"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # reasons per stored block: large enough that zstd sees plenty of repetition and a province
 # is a handful of rows, small enough that reading one official's reasons decodes little
 BLOCK_ROWS = 65_536
@@ -88,6 +91,11 @@ class RunRecord(SQLModel, table=True):
     officials: int
     # the date the run read the records on (SPEC §10); NULL for runs stored before version 3
     as_of: dt.date | None = None
+    # schema version 4: the earlier run with the same year, inputs, policy and plugins that
+    # this one repeats (stored only when asked to: ``--again``), and the project assumptions
+    # of its policy and rules (JSON, see :func:`xeploai.scoring.assumptions.run_assumptions`)
+    repeats_run: int | None = None
+    assumptions: str = "{}"
 
 
 class ResultRecord(SQLModel, table=True):
@@ -332,8 +340,37 @@ def _add_as_of(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE runs ADD COLUMN as_of DATE"))
 
 
+
+
+# Version 4's new columns (SPEC §8), as DDL both SQLite and PostgreSQL accept; nullable or
+# with a default, so existing rows stay valid
+_V4_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "runs": (("repeats_run", "INTEGER"), ("assumptions", "VARCHAR NOT NULL DEFAULT '{}'")),
+    "overrides": (("basis", "VARCHAR"), ("against_rules", "VARCHAR"),
+                  ("minutes_no", "VARCHAR"), ("meeting_date", "DATE"),
+                  ("votes_for", "INTEGER"), ("votes_against", "INTEGER"),
+                  ("votes_abstaining", "INTEGER"), ("carried_from", "INTEGER"),
+                  ("carried_by", "VARCHAR")),
+}
+
+
+def _council_columns(conn: Connection) -> None:
+    """Version 4: decisions get their legal basis, meeting and origin; runs what they repeat
+    and their assumptions. A table made by this version's ``create_all`` already has them."""
+    inspector = inspect(conn)
+    quote = conn.dialect.identifier_preparer.quote
+    for table, columns in _V4_COLUMNS.items():
+        if not inspector.has_table(table):
+            continue
+        have = {c["name"] for c in inspector.get_columns(table)}
+        for name, ddl in columns:
+            if name not in have:
+                conn.execute(text(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} {ddl}"))
+
+
 # version n -> the function that upgrades a version n-1 database to n
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _reasons_to_blocks, 3: _add_as_of}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _reasons_to_blocks, 3: _add_as_of,
+                                                       4: _council_columns}
 
 
 def _insert_block(conn: Connection, run_id: int, block: int, first: str, last: str, rows: int,
@@ -351,6 +388,8 @@ class RunMeta:
     input_hashes: dict[str, str]
     tool_version: str
     created_at: dt.datetime
+    repeats_run: int | None = None
+    assumptions: str = "{}"  # JSON (xeploai.scoring.assumptions.run_assumptions)
 
 
 def _bulk_insert(session: Session, model: type[SQLModel], df: pd.DataFrame,
@@ -409,6 +448,7 @@ def _insert_run(engine: Engine, parts: Iterable[Classification], meta: RunMeta) 
             plugins=json.dumps(first.plugins), tool_version=meta.tool_version,
             considered_on=first.considered_on, officials=len(first.results),
             as_of=first.as_of,
+            repeats_run=meta.repeats_run, assumptions=meta.assumptions,
         )
         session.add(run)
         session.flush()
@@ -448,6 +488,25 @@ def get_run(engine: Engine, run_id: int | None = None) -> RunRecord:
         if run is None:
             raise UnknownRunError(f"không có lần chạy số {run_id}")
         return run
+
+
+def find_repeated_run(engine: Engine, year: int, policy_hash: str,
+                      input_hashes: dict[str, str], plugins: dict[str, str],
+                      tool_version: str, as_of: dt.date | None = None) -> int | None:
+    """The latest stored run of ``year`` with the same policy content, input files (names and
+    SHA-256), plugin versions and xeploai version — one whose results a new run would repeat
+    byte for byte — or None."""
+    query = orm_select(RunRecord).where(RunRecord.year == year,
+                                        RunRecord.policy_hash == policy_hash,
+                                        RunRecord.tool_version == tool_version,
+                                        RunRecord.as_of == as_of) \
+        .order_by(RunRecord.id.desc())  # type: ignore[union-attr]
+    with Session(engine) as session:
+        for run in session.exec(query):
+            if json.loads(run.input_hashes) == input_hashes \
+                    and json.loads(run.plugins) == plugins:
+                return int(run.id)  # type: ignore[arg-type]
+    return None
 
 
 def list_runs(engine: Engine) -> list[RunRecord]:

@@ -31,9 +31,9 @@ from .conftest import POLICY, SAMPLE
 
 
 def test_override_changes_final_value_and_keeps_the_engine_value(engine, sample_run, tmp_path):
-    record_override(engine, "BD0029", level="HTTNV", titles=["LĐTT"],
+    record_override(engine, "BD0033", level="HTTNV", titles=["LĐTT"],
                     reason="Biên bản họp Hội đồng số 12", by="Nguyễn Văn A")
-    row = council_view(engine).results.set_index("official_id").loc["BD0029"]
+    row = council_view(engine).results.set_index("official_id").loc["BD0033"]
     assert (row["level"], row["titles"]) == ("HTTNV", "LDTT")
     assert (row["engine_level"], row["engine_titles"]) == ("HTNV", "")
     assert row["override_by"] == "Nguyễn Văn A"
@@ -42,14 +42,14 @@ def test_override_changes_final_value_and_keeps_the_engine_value(engine, sample_
     api.export_run(engine, "csv", out)
     df = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False) \
         .set_index("official_id")
-    assert df.loc["BD0029", "level"] == "HTTNV" and df.loc["BD0029", "engine_level"] == "HTNV"
-    assert df.loc["BD0029", "override_reason"] == "Biên bản họp Hội đồng số 12"
+    assert df.loc["BD0033", "level"] == "HTTNV" and df.loc["BD0033", "engine_level"] == "HTNV"
+    assert df.loc["BD0033", "override_reason"] == "Biên bản họp Hội đồng số 12"
     assert df.loc["BD0001", "override_reason"] == ""
 
 
 def test_override_survives_re_export_and_shows_in_xlsx_and_explain(engine, sample_run,
                                                                    tmp_path):
-    record_override(engine, "BD0029", level="HTTNV", reason="Khiếu nại được chấp nhận",
+    record_override(engine, "BD0033", level="HTTNV", reason="Khiếu nại được chấp nhận",
                     by="Hội đồng TĐKT huyện")
     for name in ("a.xlsx", "b.xlsx"):  # exporting twice loses nothing
         api.export_run(engine, "xlsx", tmp_path / name)
@@ -57,7 +57,7 @@ def test_override_survives_re_export_and_shows_in_xlsx_and_explain(engine, sampl
     ws = openpyxl.load_workbook(tmp_path / "b.xlsx")["UBND_TP"]
     header = [c.value for c in ws[1]]
     rec = next(dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)
-               if r[1] == "BD0029")
+               if r[1] == "BD0033")
     assert rec["Mức xếp loại"] == "Hoàn thành tốt nhiệm vụ"
     assert rec["Mức hệ thống đề xuất"] == "Hoàn thành nhiệm vụ"
     assert "Khiếu nại được chấp nhận" in rec["Điều chỉnh của Hội đồng"]
@@ -69,7 +69,7 @@ def test_override_survives_re_export_and_shows_in_xlsx_and_explain(engine, sampl
               if r[0] == "UBND_TP")
     assert tp["Số điều chỉnh của Hội đồng"] == 1 and tp["Hoàn thành nhiệm vụ"] == 2
 
-    exp = explanation(engine, "BD0029")
+    exp = explanation(engine, "BD0033")
     assert (exp["level"], exp["engine_level"]) == ("HTTNV", "HTNV")
     assert exp["overrides"][0]["reason"] == "Khiếu nại được chấp nhận"
     text = render_text(exp)
@@ -78,10 +78,10 @@ def test_override_survives_re_export_and_shows_in_xlsx_and_explain(engine, sampl
 
 
 def test_later_decision_supersedes_and_history_is_kept(engine, sample_run):
-    record_override(engine, "BD0029", level="HTTNV", reason="lần 1", by="A")
-    record_override(engine, "BD0029", titles=["LDTT"], reason="lần 2", by="B")
-    record_override(engine, "BD0029", level="HTNV", reason="lần 3", by="C")
-    row = council_view(engine).results.set_index("official_id").loc["BD0029"]
+    record_override(engine, "BD0033", level="HTTNV", reason="lần 1", by="A")
+    record_override(engine, "BD0033", titles=["LDTT"], reason="lần 2", by="B")
+    record_override(engine, "BD0033", level="HTNV", reason="lần 3", by="C")
+    row = council_view(engine).results.set_index("official_id").loc["BD0033"]
     assert (row["level"], row["titles"]) == ("HTNV", "LDTT")
     assert row["override_reason"] == "lần 2 | lần 3"
     assert list(load_overrides(engine)["reason"]) == ["lần 1", "lần 2", "lần 3"]
@@ -97,7 +97,7 @@ def test_override_breaking_the_quota_is_recorded_but_flagged(engine, sample_run)
     flags = view.results.set_index("official_id")["flag"]
     assert flags["BD0005"] == ""  # only the council's own decision is flagged
     # within the share: no flag
-    ok = record_override(engine, "BD0029", level="HTTNV", reason="ok", by="A")
+    ok = record_override(engine, "BD0033", level="HTTNV", reason="ok", by="A")
     assert ok.flag == ""
 
 
@@ -107,7 +107,7 @@ def test_cstdcs_override_over_the_cap_is_flagged(engine, sample_run):
 
 
 def test_title_without_good_level_is_flagged(engine, sample_run):
-    outcome = record_override(engine, "BD0029", titles=["LDTT"], reason="x", by="A")
+    outcome = record_override(engine, "BD0033", titles=["LDTT"], reason="x", by="A")
     assert "dưới Hoàn thành tốt nhiệm vụ" in outcome.flag
 
 
@@ -121,7 +121,7 @@ def test_title_without_good_level_is_flagged(engine, sample_run):
 def test_bad_overrides_are_refused(engine, sample_run, kwargs, message):
     args = {"reason": "r", "by": "b"} | kwargs
     with pytest.raises(OverrideError, match=message):
-        record_override(engine, "BD0029", **args)
+        record_override(engine, "BD0033", **args)
     assert load_overrides(engine).empty
 
 
@@ -145,14 +145,14 @@ def test_quota_allowed(share, base, good, expected):
 
 
 def test_overrides_belong_to_their_run_and_show_as_pending(engine, sample_run):
-    record_override(engine, "BD0029", level="HTTNV", reason="r", by="b")
-    second = api.run(SAMPLE, 2023, db=engine).run_id
+    record_override(engine, "BD0033", level="HTTNV", reason="r", by="b")
+    second = api.run(SAMPLE, 2023, db=engine, again=True).run_id
     view = council_view(engine, second)
-    assert view.results.set_index("official_id").loc["BD0029", "level"] == "HTNV"
+    assert view.results.set_index("official_id").loc["BD0033", "level"] == "HTNV"
     pending = pending_overrides(engine, second)
-    assert list(pending["official_id"]) == ["BD0029"]
+    assert list(pending["official_id"]) == ["BD0033"]
     # once re-applied on the new run, nothing is pending
-    record_override(engine, "BD0029", level="HTTNV", reason="r", by="b", run_id=second)
+    record_override(engine, "BD0033", level="HTTNV", reason="r", by="b", run_id=second)
     assert pending_overrides(engine, second).empty
 
 
@@ -237,7 +237,7 @@ def test_cli_override_overrides_runs_diff(cli, engine):
     assert "HTTNV → HTXSNV" in res.output and "vượt tỷ lệ" in res.output
     listing = cli("overrides").output
     assert "BD0008" in listing and "Biên bản 12" in listing
-    cli("run", "--data", str(SAMPLE), "--year", "2023")
+    cli("run", "--data", str(SAMPLE), "--year", "2023", "--again")
     assert "Chờ áp dụng lại" in cli("overrides").output
     runs = cli("runs").output
     assert "officials.csv" in runs and "late_dossiers 1.0.0" in runs
@@ -262,7 +262,8 @@ def _commands(group, prefix=()):
 @pytest.mark.parametrize("command", list(_commands(main)), ids=" ".join)
 def test_every_command_help_has_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
-    assert result.exit_code == 0 and "Example:" in result.output, result.output
+    assert result.exit_code == 0, result.output
+    assert "Example:" in result.output or "Ví dụ:" in result.output, result.output
 
 
 def test_explain_names_parameters_in_vietnamese_from_the_run_policy(engine, sample_run,
@@ -276,7 +277,7 @@ def test_explain_names_parameters_in_vietnamese_from_the_run_policy(engine, samp
     # a policy file changed since the run no longer describes it: plain names instead
     copy = tmp_path / "p.toml"
     copy.write_text(POLICY.read_text(encoding="utf-8"), encoding="utf-8")
-    run_id = api.run(SAMPLE, 2023, policy=copy, db=engine).run_id
+    run_id = api.run(SAMPLE, 2023, policy=copy, db=engine, again=True).run_id
     copy.write_text(copy.read_text(encoding="utf-8") + "\n# sửa\n", encoding="utf-8")
     text = render_text(explanation(engine, "BD0029", run_id))
     assert "· repeat_threshold: 3" in text

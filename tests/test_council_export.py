@@ -154,7 +154,7 @@ def test_same_run_exports_identical_bytes(engine, sample_run, tmp_path):
 
 def test_two_runs_of_the_same_input_differ_only_in_run_id_and_time(engine, tmp_path):
     first = api.run(SAMPLE, 2023, db=engine).run_id
-    second = api.run(SAMPLE, 2023, db=engine).run_id
+    second = api.run(SAMPLE, 2023, db=engine, again=True).run_id
     a = export_xlsx(engine, tmp_path, first, "a.xlsx")
     b = export_xlsx(engine, tmp_path, second, "b.xlsx")
     ma, mb = _members(a), _members(b)

@@ -1,0 +1,79 @@
+"""Project assumptions made visible where decisions are made (SPEC §5, §8).
+
+A run records, from its policy and its plugins, which parameters and rules are project
+assumptions (no legal text fixes them). Every output that shows a reason — ``explain`` in
+text and JSON, the xlsx and the pdf — asks :func:`reason_assumptions` which of them that
+reason rests on, so BD0029's HTNV cap says it rests on ``repeat_threshold = 3``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from xeploai.scoring.errors import PolicyError
+from xeploai.scoring.policy import CORE_SECTIONS, Policy, read_date
+from xeploai.scoring.types import Rule
+
+CORE_PLUGIN = "core"
+ASSUMPTION_MARK = "[giả định]"
+
+
+def run_assumptions(policy: Policy, rules: Iterable[Rule], year: int) -> dict[str, Any]:
+    """What of ``policy`` (read for ``year``) and ``rules`` is a project assumption, as stored
+    with the run: ``{"parameters": {"section.name": {"value", "reference"}},
+    "rules": {rule_id: basis}}``."""
+    parameters: dict[str, dict[str, Any]] = {}
+    for section, params in sorted(policy.sections.items()):
+        for _, param in sorted(params.items()):
+            if not param.assumption:
+                continue
+            try:
+                value = param.at(read_date(policy, section, year))
+            except PolicyError:
+                continue  # not in force for this year: nothing rests on it
+            parameters[param.key] = {"value": value, "reference": param.reference}
+    return {"parameters": parameters,
+            "rules": {r.id: r.basis for r in sorted(rules, key=lambda r: r.id) if r.assumption}}
+
+
+def run_assumptions_json(policy: Policy, rules: Iterable[Rule], year: int) -> str:
+    return json.dumps(run_assumptions(policy, rules, year), ensure_ascii=False,
+                      sort_keys=True, default=str)
+
+
+def _value_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                           default=str)
+
+
+def reason_assumptions(plugin: str, rule: str, params: Mapping[str, Any] | Iterable[str],
+                       assumptions: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The assumptions one reason rests on: its rule, and each parameter it used that the
+    run's policy marks as an assumption (a plugin's own section; the core's three sections
+    for the core's reasons). Each item: ``{"what", "value", "reference", "text"}``."""
+    out: list[dict[str, str]] = []
+    rule_basis = assumptions.get("rules", {}).get(rule)
+    if rule_basis is not None:
+        out.append({"what": rule, "value": "", "reference": rule_basis,
+                    "text": f"quy tắc {rule} là giả định của dự án ({rule_basis})"})
+    sections = CORE_SECTIONS if plugin == CORE_PLUGIN else {plugin}
+    marked = assumptions.get("parameters", {})
+    for name in params:
+        for section in sorted(sections):
+            entry = marked.get(f"{section}.{name}")
+            if entry is None:
+                continue
+            value = _value_text(entry["value"])
+            out.append({"what": f"{section}.{name}", "value": value,
+                        "reference": entry["reference"],
+                        "text": f"{section}.{name} = {value} là giả định của dự án"})
+    return out
+
+
+def assumption_note(items: list[dict[str, str]]) -> str:
+    """One line for a reason's assumptions (empty when none), as xlsx and pdf print it."""
+    if not items:
+        return ""
+    return f"{ASSUMPTION_MARK} " + "; ".join(i["text"] for i in items)
