@@ -16,6 +16,7 @@ from xeploai.scoring.errors import XeploaiError
 from xeploai.scoring.export import check_target, write_csv, write_json
 from xeploai.scoring.loader import Dataset, load_dataset, today_here
 from xeploai.scoring.overrides import council_view
+from xeploai.scoring.pdf_export import DocumentSettings, write_pdf
 from xeploai.scoring.plugins import PluginRegistry, build_registry, known_names
 from xeploai.scoring.policy import (
     Policy,
@@ -25,7 +26,7 @@ from xeploai.scoring.policy import (
     load_policy,
     validate_policy,
 )
-from xeploai.scoring.signoff import default_run
+from xeploai.scoring.signoff import default_run, signoff_state
 from xeploai.scoring.storage import (
     RunMeta,
     find_repeated_run,
@@ -38,7 +39,7 @@ from xeploai.scoring.xlsx_export import write_xlsx
 
 DEFAULT_POLICY_NAME = "binh_dinh_2023.toml"
 # the council file's formats, as ``export --format`` and the workspace's downloads offer them
-EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "json")
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "xlsx", "json", "pdf")
 
 
 def resolve_policy_path(path: str | Path | None, year: int | None = None) -> Path:
@@ -146,9 +147,11 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
     as_of = as_of or default_as_of(year, today_here())
     step(RUN_STEPS[0])
     dataset = session.load(data_dir)
-    engine = None
-    earlier = None
+    step(RUN_STEPS[1])
+    result = session.classify(dataset, year, as_of=as_of)
+    run_id = earlier = None
     if store:
+        # opened only now: bad input or a failing plugin leaves no database behind
         engine = db if isinstance(db, Engine) else open_db(db)
         earlier = find_repeated_run(engine, year, session.policy.content_hash,
                                     dataset.file_hashes, session.plugin_versions(), __version__,
@@ -159,10 +162,6 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
                 f"kết quả sẽ y như lần chạy đó, nên không lưu thêm. Dùng lần chạy số {earlier} "
                 f"(xeploai export --run {earlier} …), hoặc thêm --again để vẫn lưu một lần "
                 "chạy mới", earlier)
-    step(RUN_STEPS[1])
-    result = session.classify(dataset, year, as_of=as_of)
-    run_id = None
-    if engine is not None:
         step(RUN_STEPS[2])
         meta = session.run_meta(data_dir, dataset.file_hashes, year, repeats_run=earlier)
         run_id = save_run(engine, result, meta)
@@ -171,12 +170,14 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
 
 def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
                run_id: int | None = None, *, force: bool = False,
-               year: int | None = None) -> tuple[int, int]:
+               year: int | None = None,
+               settings: DocumentSettings | None = None) -> tuple[int, int]:
     """Write the council file of a run, with the council's decisions. Without ``run_id``:
     the finalised run of ``year`` (default: the latest run's year) if there is one, else
     that year's latest run (:func:`xeploai.scoring.signoff.default_run`).
 
-    ``fmt`` is ``csv``, ``json`` or ``xlsx`` (a path only). Returns ``(run id, rows)``.
+    ``fmt`` is ``csv``, ``json``, ``xlsx`` or ``pdf`` (the last two to a path only; the pdf
+    prints ``settings``: agency, place, date, numbers, signers). Returns ``(run id, rows)``.
     A path is written to a temporary file and renamed when complete; an existing file is
     replaced only with ``force``.
     """
@@ -195,8 +196,15 @@ def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
             raise XeploaiError("tệp xlsx cần một đường dẫn (--out TEN_TEP.xlsx), "
                                "không ghi ra màn hình được")
         write_xlsx(view, run_rec, load_reasons(engine, rid), out, force=force)
+    elif fmt == "pdf":
+        if not isinstance(out, Path):
+            raise XeploaiError("tệp pdf cần một đường dẫn (--out TEN_TEP.pdf), "
+                               "không ghi ra màn hình được")
+        write_pdf(view, run_rec, load_reasons(engine, rid), out,
+                  settings or DocumentSettings(), signoff=signoff_state(engine, rid).describe(),
+                  force=force)
     else:
-        raise XeploaiError(f"định dạng {fmt!r} không được hỗ trợ (csv, json, xlsx)")
+        raise XeploaiError(f"định dạng {fmt!r} không được hỗ trợ (csv, json, xlsx, pdf)")
     return rid, len(view.results)
 
 

@@ -229,10 +229,20 @@ def explain(official_id: str, run_id: int | None, as_json: bool, db: str | None)
 @click.option("--force", is_flag=True,
               help="Replace the output file if it exists (by default an existing file is "
                    "never overwritten).")
+@click.option("--settings", "settings_path", type=click.Path(dir_okay=False), default=None,
+              help="pdf: tệp TOML cấu hình văn bản ([document]: agency, parent_agency, place, "
+                   "date, number_results, number_titles, number_summary, preparer, head, "
+                   "chair; [peer_groups]: tên nhóm chức danh).")
+@click.option("--agency", default=None, help="pdf: cơ quan ban hành (thay giá trị trong tệp).")
+@click.option("--parent-agency", default=None, help="pdf: cơ quan chủ quản (dòng trên).")
+@click.option("--place", default=None, help="pdf: địa danh ghi trước ngày tháng.")
+@click.option("--doc-date", default=None, metavar="DD/MM/YYYY",
+              help="pdf: ngày văn bản (mặc định để trống, điền tay).")
 @db_option
 @user_errors
 def export(run_id: int | None, year: int | None, fmt: str, out_path: str, force: bool,
-           db: str | None) -> None:
+           settings_path: str | None, agency: str | None, parent_agency: str | None,
+           place: str | None, doc_date: str | None, db: str | None) -> None:
     """Write the council file of a run: one row per official with the final level and
     titles (after council overrides), the engine's proposal and the reasons.
 
@@ -242,15 +252,24 @@ def export(run_id: int | None, year: int | None, fmt: str, out_path: str, force:
       xeploai export --format csv --out ket_qua_2023.csv
       xeploai export --run 3 --format json --out -
       xeploai export --format xlsx --out ket_qua_2023.xlsx --force   # replace it
+      xeploai export --format pdf --out hoi_dong_2023.pdf --settings van_ban.toml
     """
-    if out_path == "-" and fmt == "xlsx":
-        raise click.UsageError("xlsx needs a file name: --out ket_qua.xlsx")
+    if out_path == "-" and fmt in ("xlsx", "pdf"):
+        raise click.UsageError(f"{fmt} cần một tên tệp: --out ket_qua.{fmt}")
+    settings = None
+    if fmt == "pdf":
+        from xeploai.scoring.overrides import parse_date
+        from xeploai.scoring.pdf_export import DocumentSettings, load_settings
+
+        base = load_settings(Path(settings_path)) if settings_path else DocumentSettings()
+        settings = base.with_options(agency=agency, parent_agency=parent_agency, place=place,
+                                     date=parse_date(doc_date) if doc_date else None)
     target = sys.stdout if out_path == "-" else Path(out_path)
     busy = err.status("Đang ghi tệp…") if err.is_terminal and out_path != "-" \
         else contextlib.nullcontext()
     with busy:
         rid, n = api.export_run(db, fmt, target, run_id, force=force,  # type: ignore[arg-type]
-                                year=year)
+                                year=year, settings=settings)
     if out_path != "-":
         err.print(f"Đã ghi {n} dòng (lần chạy số {rid}) vào {out_path}")
 

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import pandas as pd
 import xlsxwriter
 from xeploai.scoring.export import atomic_path, format_number, is_formula_like
+from xeploai.scoring.labels import TITLE_ORDER, level_vi, titles_vi
 from xeploai.scoring.overrides import CouncilView
 from xeploai.scoring.storage import RunRecord
 from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
@@ -27,7 +28,6 @@ from xlsxwriter.worksheet import Worksheet
 
 SUMMARY_SHEET = "Tổng hợp"
 LEVEL_ORDER: tuple[Level, ...] = (Level.HTXSNV, Level.HTTNV, Level.HTNV, Level.KHTNV, Level.KXL)
-TITLE_ORDER: tuple[Title, ...] = (Title.LDTT, Title.CSTDCS, Title.CCHC)
 TITLE_SHORT_VI: dict[Title, str] = {Title.LDTT: "LĐTT", Title.CSTDCS: "CSTĐCS",
                                     Title.CCHC: "CCHC"}
 
@@ -46,15 +46,6 @@ SUMMARY_COLUMNS: tuple[tuple[str, float], ...] = (
     ("CSTĐCS đã xét", 10), ("CSTĐCS được phép", 10),
     ("Số điều chỉnh của Hội đồng", 12), ("Cảnh báo", 40),
 )
-
-
-def level_vi(code: str) -> str:
-    return LEVEL_LABELS_VI[Level(code)] if code else ""
-
-
-def titles_vi(codes: str) -> str:
-    have = {c for c in str(codes).split(";") if c}
-    return "; ".join(TITLE_LABELS_VI[t] for t in TITLE_ORDER if t.value in have)
 
 
 def reasons_text(notes: Sequence[str]) -> str:

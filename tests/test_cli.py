@@ -85,7 +85,7 @@ def test_csv_to_stdout_parses(cli, ran):
 
 
 def test_rerun_gives_identical_results(cli, ran, tmp_path):
-    cli("run", "--data", str(SAMPLE), "--year", "2023")
+    cli("run", "--data", str(SAMPLE), "--year", "2023", "--again")  # a repeat: --again
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     cli("export", "--run", "1", "--format", "json", "--out", str(a))
     cli("export", "--run", "2", "--format", "json", "--out", str(b))
