@@ -12,7 +12,6 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -28,6 +27,7 @@ from xeploai.scoring.policy import (
     validate_section,
 )
 from xeploai.scoring.regime import base_scores
+from xeploai.scoring.shares import excellent_allowed, share_floor
 from xeploai.scoring.types import (
     CODE_RANK,
     FINDING_COLUMNS,
@@ -124,12 +124,6 @@ class Classification:
 
 def _json(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def _share_floor(share: float, counts: pd.Series) -> pd.Series:
-    """floor(share × count) in exact arithmetic: 0.15 × 20 must be 3, not 2.9999999."""
-    frac = Fraction(str(share))
-    return (counts.astype(np.int64) * frac.numerator) // frac.denominator
 
 
 def _fmt(x: float) -> str:
@@ -329,12 +323,9 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
     allowed = pd.Series(0, index=r.index, dtype=np.int64)
     for share in sorted(set(unit_share.tolist())):
         m = unit_share == share
-        if quota.base == "good_or_above":
-            allowed[m] = _share_floor(share, n_good[m])
-        else:  # good_only: largest k with k <= share × (HTTNV count + demoted)
-            frac = Fraction(str(share))
-            num = (n_good[m].astype(np.int64)) * frac.numerator
-            allowed[m] = np.minimum(n_exc[m], num // (frac.numerator + frac.denominator))
+        may_keep = excellent_allowed(share, quota.base, n_good[m])
+        # good_only: stored as the number kept, never more than the candidates (as before)
+        allowed[m] = np.minimum(n_exc[m], may_keep) if quota.base == "good_only" else may_keep
     order_cols = ["unit_id", "peer_group", "score", "deducted", "official_id"]
     sorted_exc = r.loc[exc, order_cols].sort_values(
         order_cols, ascending=[True, True, False, True, True], kind="mergesort")
@@ -376,7 +367,7 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
         qualifies = qualifies | (r["rank"] == LEVEL_RANK[by_level])
     cand = ldtt & ~flag("blocks_titles", Title.CSTDCS) & qualifies
     n_ldtt = ldtt.groupby(r["unit_id"]).transform("sum")
-    cap = _share_floor(titles.cstdcs_share, n_ldtt)
+    cap = share_floor(titles.cstdcs_share, n_ldtt)
     sorted_c = r.loc[cand, ["unit_id", "score", "deducted", "official_id"]].sort_values(
         ["unit_id", "score", "deducted", "official_id"], ascending=[True, False, True, True],
         kind="mergesort")
