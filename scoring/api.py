@@ -195,7 +195,8 @@ def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
         if not isinstance(out, Path):
             raise XeploaiError("tệp xlsx cần một đường dẫn (--out TEN_TEP.xlsx), "
                                "không ghi ra màn hình được")
-        write_xlsx(view, run_rec, load_reasons(engine, rid), out, force=force)
+        write_xlsx(view, run_rec, load_reasons(engine, rid), out, force=force,
+                   signoff=signoff_state(engine, rid).describe())
     elif fmt == "pdf":
         if not isinstance(out, Path):
             raise XeploaiError("tệp pdf cần một đường dẫn (--out TEN_TEP.pdf), "

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import pandas as pd
 from xeploai.scoring.errors import PolicyError
 from xeploai.scoring.policy import CORE_SECTIONS, Policy, read_date
 from xeploai.scoring.types import Rule
@@ -77,3 +78,24 @@ def assumption_note(items: list[dict[str, str]]) -> str:
     if not items:
         return ""
     return f"{ASSUMPTION_MARK} " + "; ".join(i["text"] for i in items)
+
+
+def marked_reason_notes(reasons: pd.DataFrame, marks: Mapping[str, Any]
+                  ) -> tuple[dict[str, list[str]], dict[str, list[dict[str, str]]]]:
+    """Per official: each reason's sentence (with "[giả định]" when it rests on a project
+    assumption) and the assumptions themselves. Marks are worked out once per distinct
+    (plugin, rule, params), not once per reason. ``reasons`` has REASON_COLUMNS."""
+    keys = reasons[["plugin", "rule", "params"]].drop_duplicates()
+    per_key = {(p, r, q): reason_assumptions(p, r, json.loads(q or "{}"), marks)
+               for p, r, q in keys.itertuples(index=False)}
+    found = [per_key[k] for k in zip(reasons["plugin"], reasons["rule"], reasons["params"],
+                                     strict=True)]
+    notes = [n + (f" {ASSUMPTION_MARK}" if f else "") for n, f in zip(reasons["note"], found,
+                                                               strict=True)]
+    texts: dict[str, list[str]] = {}
+    items: dict[str, list[dict[str, str]]] = {}
+    for oid, note, marked in zip(reasons["official_id"], notes, found, strict=True):
+        texts.setdefault(oid, []).append(note)
+        if marked:
+            items.setdefault(oid, []).extend(marked)
+    return texts, items

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from xeploai.scoring.assumptions import reason_assumptions
+from xeploai.scoring.assumptions import marked_reason_notes
 from xeploai.scoring.errors import XeploaiError
 from xeploai.scoring.export import atomic_path, format_number
 from xeploai.scoring.labels import level_vi, peer_group_vi, titles_vi
@@ -148,27 +148,6 @@ def _decision_text(row: Mapping[str, Any]) -> str:
     return text + "."
 
 
-def _reason_texts(reasons: pd.DataFrame, marks: Mapping[str, Any]
-                  ) -> tuple[dict[str, list[str]], dict[str, list[dict[str, str]]]]:
-    """Per official: each reason's sentence (with "[giả định]" when it rests on a project
-    assumption) and the assumptions themselves. Marks are worked out once per distinct
-    (plugin, rule, params), not once per reason."""
-    keys = reasons[["plugin", "rule", "params"]].drop_duplicates()
-    per_key = {(p, r, q): reason_assumptions(p, r, json.loads(q or "{}"), marks)
-               for p, r, q in keys.itertuples(index=False)}
-    found = [per_key[k] for k in zip(reasons["plugin"], reasons["rule"], reasons["params"],
-                                     strict=True)]
-    notes = [n + (" [giả định]" if f else "") for n, f in zip(reasons["note"], found,
-                                                               strict=True)]
-    texts: dict[str, list[str]] = {}
-    items: dict[str, list[dict[str, str]]] = {}
-    for oid, note, marked in zip(reasons["official_id"], notes, found, strict=True):
-        texts.setdefault(oid, []).append(note)
-        if marked:
-            items.setdefault(oid, []).extend(marked)
-    return texts, items
-
-
 def _distinct(items: list[dict[str, str]]) -> list[dict[str, str]]:
     return list({i["what"]: i for i in items}.values())
 
@@ -185,7 +164,7 @@ def document_context(view: CouncilView, run: RunRecord, reasons: pd.DataFrame,
                      settings: DocumentSettings, signoff: str = "") -> dict[str, Any]:
     """Everything the template prints, from the council's view of a run."""
     marks = json.loads(run.assumptions or "{}")
-    texts, marked = _reason_texts(reasons, marks)
+    texts, marked = marked_reason_notes(reasons, marks)
     grounds = _grounds(reasons)
     res = view.results
     unit_names = dict(zip(view.units["unit_id"], view.units["name"], strict=True))
@@ -194,6 +173,7 @@ def document_context(view: CouncilView, run: RunRecord, reasons: pd.DataFrame,
         decided = bool(r["overridden"])
         return {"full_name": r["full_name"],
                 "peer_group": peer_group_vi(r["peer_group"], settings.peer_groups),
+                "score": format_number(float(r["score"])),
                 "level": level_vi(r["level"]), "titles": titles_vi(r["titles"]),
                 "reasons": texts.get(r["official_id"], []), "decided": decided,
                 "decision": _decision_text(r) if decided else "", "flag": r["flag"]}

@@ -1,4 +1,7 @@
-"""The council workbook (SPEC §6): a summary sheet and one sheet per unit, in Vietnamese.
+"""The council workbook (SPEC §6, §8): a summary sheet, one sheet per unit and a provenance
+sheet, in Vietnamese, laid out to print: A4 landscape one page wide, a title row naming the
+unit and year above the repeated header, page numbers in the footer, labels instead of codes,
+and the run's hashes on the provenance sheet rather than on the page a council signs.
 
 Written with xlsxwriter because its files are reproducible: zip entries carry a fixed
 timestamp and the document's creation time is set from the run, so exporting the same run
@@ -18,8 +21,9 @@ from typing import Any, ClassVar
 
 import pandas as pd
 import xlsxwriter
+from xeploai.scoring.assumptions import marked_reason_notes
 from xeploai.scoring.export import atomic_path, format_number, is_formula_like
-from xeploai.scoring.labels import TITLE_ORDER, level_vi, titles_vi
+from xeploai.scoring.labels import TITLE_ORDER, level_vi, peer_group_vi, titles_vi
 from xeploai.scoring.overrides import CouncilView
 from xeploai.scoring.storage import RunRecord
 from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
@@ -27,24 +31,32 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 SUMMARY_SHEET = "Tổng hợp"
+PROVENANCE_SHEET = "Nguồn gốc"
+A4 = 9  # xlsxwriter's paper code
+FOOTER = "&CTrang &P/&N"
+HEADER_ROW = 1  # row 0 is the sheet's title
 LEVEL_ORDER: tuple[Level, ...] = (Level.HTXSNV, Level.HTTNV, Level.HTNV, Level.KHTNV, Level.KXL)
 TITLE_SHORT_VI: dict[Title, str] = {Title.LDTT: "LĐTT", Title.CSTDCS: "CSTĐCS",
                                     Title.CCHC: "CCHC"}
 
-# (header, width) of a unit sheet; the header row is frozen and filterable
+# (header, width) of a unit sheet; the header row is frozen and filterable. The first
+# PRINTED_UNIT_COLUMNS are what a council reads on paper (A4 landscape, one page wide); the
+# engine's own values after them stay on screen for checking, outside the print area.
 UNIT_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("STT", 5), ("Mã cán bộ", 10), ("Họ và tên", 22), ("Đơn vị", 20), ("Nhóm chức danh", 13),
-    ("Điểm", 7), ("Mức xếp loại", 20), ("Danh hiệu", 20), ("Lý do", 70),
-    ("Mức tạm tính theo điểm", 20), ("Mức hệ thống đề xuất", 20),
-    ("Danh hiệu hệ thống đề xuất", 20), ("Điều chỉnh của Hội đồng", 36), ("Cảnh báo", 26),
+    ("STT", 5), ("Mã cán bộ", 9), ("Họ và tên", 20), ("Nhóm chức danh", 14),
+    ("Điểm", 6), ("Mức xếp loại", 16), ("Danh hiệu", 16), ("Lý do", 58),
+    ("Điều chỉnh của Hội đồng", 34), ("Cảnh báo", 24),
+    ("Mức tạm tính theo điểm", 18), ("Mức hệ thống đề xuất", 18),
+    ("Danh hiệu hệ thống đề xuất", 20),
 )
+PRINTED_UNIT_COLUMNS = 10
 SUMMARY_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("Mã đơn vị", 13), ("Tên đơn vị", 28), ("Số người", 8),
-    *((LEVEL_LABELS_VI[lv], 12) for lv in LEVEL_ORDER),
-    *((TITLE_LABELS_VI[t], 13) for t in TITLE_ORDER),
-    ("HTXSNV đã xếp", 10), ("HTXSNV được phép", 10),
-    ("CSTĐCS đã xét", 10), ("CSTĐCS được phép", 10),
-    ("Số điều chỉnh của Hội đồng", 12), ("Cảnh báo", 40),
+    ("Mã đơn vị", 11), ("Tên đơn vị", 22), ("Số người", 7),
+    *((LEVEL_LABELS_VI[lv], 10) for lv in LEVEL_ORDER),
+    *((TITLE_LABELS_VI[t], 10) for t in TITLE_ORDER),
+    ("HTXSNV đã xếp", 8), ("HTXSNV được phép", 8),
+    ("CSTĐCS đã xét", 8), ("CSTĐCS được phép", 8),
+    ("Số điều chỉnh của Hội đồng", 9), ("Cảnh báo", 24),
 )
 
 
@@ -64,6 +76,9 @@ def override_text(row: Mapping[str, Any]) -> str:
                      f"{titles_vi(row['titles']) or 'không'}.")
     parts.append(f"Lý do: {row['override_reason']}.")
     parts.append(f"Người quyết định: {row['override_by']}.")
+    parts.append(f"Cuộc họp: {row['override_meeting']}.")
+    if row["override_basis"]:
+        parts.append(f"Văn bản cho phép: {row['override_basis']}.")
     return " ".join(parts)
 
 
@@ -139,7 +154,20 @@ def _score(value: float) -> float | int:
     return int(text) if re.fullmatch(r"-?\d+", text) else float(text)
 
 
-def build_workbook(view: CouncilView, run: RunRecord, reasons: pd.DataFrame) -> bytes:
+def print_setup(ws: Worksheet, header_rows: int, last_row: int, last_col: int) -> None:
+    """A4 landscape, one page wide, the title and header rows on every page, page numbers in
+    the footer."""
+    ws.set_landscape()
+    ws.set_paper(A4)
+    ws.set_margins(left=0.5, right=0.4, top=0.6, bottom=0.6)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0, header_rows - 1)
+    ws.set_footer(FOOTER)
+    ws.print_area(0, 0, last_row, last_col)
+
+
+def build_workbook(view: CouncilView, run: RunRecord, reasons: pd.DataFrame,
+                   signoff: str = "") -> bytes:
     """The council workbook of ``view`` as xlsx bytes."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {
@@ -155,7 +183,7 @@ def build_workbook(view: CouncilView, run: RunRecord, reasons: pd.DataFrame) -> 
     })
     # modified = created: xlsxwriter writes "created" for both unless told otherwise
     w = _Writer(wb)
-    notes = reasons.groupby("official_id", sort=False)["note"].agg(list).to_dict()
+    notes, _ = marked_reason_notes(reasons, json.loads(run.assumptions or "{}"))
     results = view.results
     unit_names = dict(zip(view.units["unit_id"], view.units["name"], strict=True))
     taken: set[str] = set()
@@ -164,41 +192,46 @@ def build_workbook(view: CouncilView, run: RunRecord, reasons: pd.DataFrame) -> 
     by_unit = {u: g.to_dict("records") for u, g in results.groupby("unit_id", sort=False)}
     for unit_id in sorted(set(by_unit) | set(unit_names)):
         ws = wb.add_worksheet(sheet_name(str(unit_id), taken))
-        _write_unit(w, ws, by_unit.get(unit_id, []), unit_names.get(unit_id, unit_id), notes)
+        title = (f"KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI NĂM {run.year} — "
+                 f"{str(unit_names.get(unit_id, unit_id)).upper()}")
+        _write_unit(w, ws, by_unit.get(unit_id, []), title, notes)
+    _write_provenance(w, wb.add_worksheet(sheet_name(PROVENANCE_SHEET, taken)), view, run,
+                      signoff)
     wb.close()
     return buf.getvalue()
 
 
-def _write_unit(w: _Writer, ws: Worksheet, rows: list[dict[str, Any]], unit_name: str,
+def _write_unit(w: _Writer, ws: Worksheet, rows: list[dict[str, Any]], title: str,
                 notes: dict[str, list[str]]) -> None:
-    w.header(ws, 0, UNIT_COLUMNS)
-    ws.set_row(0, 30)
-    ws.freeze_panes(1, 0)
+    ws.merge_range(0, 0, 0, PRINTED_UNIT_COLUMNS - 1, "", w.f["title"])
+    ws.write_string(0, 0, title, w.f["title"])
+    ws.set_row(0, 20)
+    w.header(ws, HEADER_ROW, UNIT_COLUMNS)
+    ws.set_row(HEADER_ROW, 30)
+    ws.freeze_panes(HEADER_ROW + 1, 0)
     for i, row in enumerate(rows, 1):
+        r = HEADER_ROW + i
         changed = bool(row["overridden"])
         final_fmt = "changed" if changed else "wrap"
         cells: list[tuple[str, str]] = [
-            (row["official_id"], "text"), (row["full_name"], "wrap"), (unit_name, "wrap"),
-            (row["peer_group"], "wrap"), ("", ""),
+            (row["official_id"], "text"), (row["full_name"], "wrap"),
+            (peer_group_vi(row["peer_group"]), "wrap"), ("", ""),
             (level_vi(row["level"]), final_fmt), (titles_vi(row["titles"]), final_fmt),
             (reasons_text(notes.get(row["official_id"], [])), "wrap"),
+            (override_text(row), final_fmt if changed else "wrap"), (row["flag"], "warn"),
             (level_vi(row["provisional_level"]), "wrap"), (level_vi(row["engine_level"]), "wrap"),
             (titles_vi(row["engine_titles"]), "wrap"),
-            (override_text(row), final_fmt if changed else "wrap"), (row["flag"], "warn"),
         ]
-        w.number(ws, i, 0, i)
+        w.number(ws, r, 0, i)
         lines = 1
         for c, (value, fmt) in enumerate(cells, 1):
             if fmt:
-                w.text(ws, i, c, value, fmt)
+                w.text(ws, r, c, value, fmt)
                 lines = max(lines, text_lines(value, UNIT_COLUMNS[c][1]))
-        w.number(ws, i, 5, _score(row["score"]))
-        ws.set_row(i, LINE_HEIGHT * lines + 2)
-    ws.autofilter(0, 0, max(len(rows), 1), len(UNIT_COLUMNS) - 1)
-    ws.set_landscape()
-    ws.set_paper(8)  # A3: fourteen columns stay legible on one page width
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(0)
+        w.number(ws, r, 4, _score(row["score"]))
+        ws.set_row(r, LINE_HEIGHT * lines + 2)
+    ws.autofilter(HEADER_ROW, 0, HEADER_ROW + max(len(rows), 1), len(UNIT_COLUMNS) - 1)
+    print_setup(ws, HEADER_ROW + 1, HEADER_ROW + max(len(rows), 1), PRINTED_UNIT_COLUMNS - 1)
 
 
 def _write_summary(w: _Writer, ws: Worksheet, view: CouncilView, run: RunRecord,
@@ -208,9 +241,10 @@ def _write_summary(w: _Writer, ws: Worksheet, view: CouncilView, run: RunRecord,
     ws.write_string(0, 0, f"KẾT QUẢ ĐÁNH GIÁ, XẾP LOẠI CHẤT LƯỢNG CÁN BỘ, CÔNG CHỨC, VIÊN "
                           f"CHỨC NĂM {run.year} — TỔNG HỢP THEO ĐƠN VỊ", w.f["title"])
     ws.merge_range(1, 0, 1, ncol - 1, "", w.f["subtitle"])
-    ws.write_string(1, 0, f"Chính sách: {run.policy_name}. Mức và danh hiệu là kết quả cuối "
-                          "cùng, đã gồm điều chỉnh của Hội đồng (nếu có); chi tiết từng người "
-                          "ở các trang mang mã đơn vị.", w.f["subtitle"])
+    ws.write_string(1, 0, f"Lần chạy số {run.id}, chính sách {run.policy_name}. Mức và danh "
+                          "hiệu là kết quả cuối cùng, đã gồm điều chỉnh của Hội đồng (nếu có); "
+                          "chi tiết từng người ở các trang mang mã đơn vị, nguồn gốc ở trang "
+                          f"{PROVENANCE_SHEET}.", w.f["subtitle"])
     w.header(ws, 2, SUMMARY_COLUMNS)
     ws.set_row(2, 58)
     ws.freeze_panes(3, 0)
@@ -274,7 +308,7 @@ def _write_summary(w: _Writer, ws: Worksheet, view: CouncilView, run: RunRecord,
     r += 1
     for gr in view.quotas.to_dict("records"):
         w.text(ws, r, 0, gr["unit_id"])
-        w.text(ws, r, 1, gr["peer_group"], "wrap")
+        w.text(ws, r, 1, peer_group_vi(gr["peer_group"]), "wrap")
         w.text(ws, r, 2, f"{format_number(float(gr['share']) * 100)}%")
         w.number(ws, r, 3, int(gr["good_final"]))
         w.number(ws, r, 4, int(gr["used"]))
@@ -284,38 +318,55 @@ def _write_summary(w: _Writer, ws: Worksheet, view: CouncilView, run: RunRecord,
         r += 1
     r += 1
 
-    ws.write_string(r, 0, "Thông tin lần chạy (để đối chiếu, kiểm tra lại)", w.f["section"])
-    r += 1
+    print_setup(ws, 3, r, ncol - 1)
+
+
+def _write_provenance(w: _Writer, ws: Worksheet, view: CouncilView, run: RunRecord,
+                      signoff: str) -> None:
+    """What makes the run reproducible and checkable: its hashes, plugins, time, sign-off
+    and the project assumptions it rests on — kept off the pages a council signs."""
+    ws.merge_range(0, 0, 0, 3, "", w.f["title"])
+    ws.write_string(0, 0, f"NGUỒN GỐC KẾT QUẢ NĂM {run.year} — LẦN CHẠY SỐ {run.id} "
+                          "(để đối chiếu, kiểm tra lại)", w.f["title"])
+    ws.set_column(0, 0, 38)
+    ws.set_column(1, 1, 70)
+    ws.set_column(2, 3, 12)
     plugins = json.loads(run.plugins)
     hashes = json.loads(run.input_hashes)
+    marks = json.loads(run.assumptions or "{}")
     info: list[tuple[str, Any]] = [
         ("Lần chạy số", int(run.id)),  # type: ignore[arg-type]
         ("Thời điểm chạy", f"{run.created_at:%d/%m/%Y %H:%M} (UTC)"),
         ("Năm đánh giá", int(run.year)),
         ("Ngày xét danh hiệu", run.considered_on.strftime("%d/%m/%Y")),
+        ("Tình trạng", signoff or "chưa chốt"),
         ("Chính sách", run.policy_name),
         ("Mã băm tệp chính sách (SHA-256)", run.policy_hash),
         ("Phiên bản xeploai", run.tool_version),
         ("Quy tắc (plugin)", ", ".join(f"{k} {v}" for k, v in plugins.items())),
-        *((f"Tệp dữ liệu {name}", h) for name, h in sorted(hashes.items())),
+        *((f"Tệp dữ liệu {name} (SHA-256)", h) for name, h in sorted(hashes.items())),
         ("Số quyết định điều chỉnh của Hội đồng", len(view.decisions)),
+        *((f"[giả định] {key}", f"{value['value']} — {value['reference']}")
+          for key, value in sorted(marks.get("parameters", {}).items())),
+        *((f"[giả định] quy tắc {rule}", basis)
+          for rule, basis in sorted(marks.get("rules", {}).items())),
     ]
-    for label, value in info:
+    if run.repeats_run:  # last: the rows above stay where they are in the run it repeats
+        info.append(("Lặp lại lần chạy số", int(run.repeats_run)))
+    for r, (label, value) in enumerate(info, 2):
         w.text(ws, r, 0, label)
         if isinstance(value, int):
-            ws.write_number(r, 3, value, w.f["left_num"])
+            ws.write_number(r, 1, value, w.f["left_num"])
         else:
-            w.text(ws, r, 3, value)
-        r += 1
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+            w.text(ws, r, 1, value, "wrap")
+            ws.set_row(r, LINE_HEIGHT * text_lines(value, 70) + 2)
+    print_setup(ws, 1, len(info) + 1, 1)
 
 
 def write_xlsx(view: CouncilView, run: RunRecord, reasons: pd.DataFrame, out: Path, *,
-               force: bool = False) -> None:
+               force: bool = False, signoff: str = "") -> None:
     """Write the workbook through a temporary file and a rename (:func:`atomic_path`): a
     reader never sees half a workbook, and a failed export leaves the old file as it was."""
-    data = build_workbook(view, run, reasons)
+    data = build_workbook(view, run, reasons, signoff)
     with atomic_path(out, force=force) as tmp:
         tmp.write_bytes(data)

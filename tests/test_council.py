@@ -55,8 +55,8 @@ def test_override_survives_re_export_and_shows_in_xlsx_and_explain(engine, sampl
         api.export_run(engine, "xlsx", tmp_path / name)
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
     ws = openpyxl.load_workbook(tmp_path / "b.xlsx")["UBND_TP"]
-    header = [c.value for c in ws[1]]
-    rec = next(dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)
+    header = [c.value for c in ws[2]]
+    rec = next(dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=3, values_only=True)
                if r[1] == "BD0033")
     assert rec["Mức xếp loại"] == "Hoàn thành tốt nhiệm vụ"
     assert rec["Mức hệ thống đề xuất"] == "Hoàn thành nhiệm vụ"

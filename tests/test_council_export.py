@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 from xeploai.scoring import api
-from xeploai.scoring.overrides import council_view, quota_status
+from xeploai.scoring.overrides import council_view, quota_status, record_override
 from xeploai.scoring.storage import load_quotas, load_units
 from xeploai.scoring.xlsx_export import UNIT_COLUMNS, sheet_name, text_lines
 
@@ -24,9 +24,9 @@ def export_xlsx(engine, tmp_path: Path, run_id: int, name: str = "k.xlsx") -> Pa
 
 
 def rows_by_id(ws) -> dict[str, dict[str, object]]:
-    header = [c.value for c in ws[1]]
+    header = [c.value for c in ws[2]]  # row 1 is the sheet's title
     out = {}
-    for row in ws.iter_rows(min_row=2, values_only=True):
+    for row in ws.iter_rows(min_row=3, values_only=True):
         rec = dict(zip(header, row, strict=True))
         out[str(rec["Mã cán bộ"])] = rec
     return out
@@ -34,14 +34,15 @@ def rows_by_id(ws) -> dict[str, dict[str, object]]:
 
 def test_workbook_sheets_headers_and_frozen_rows(engine, sample_run, tmp_path):
     wb = openpyxl.load_workbook(export_xlsx(engine, tmp_path, sample_run))
-    assert wb.sheetnames == ["Tổng hợp", "STP", "UBND_TP", "XA_PHUOCSON"]
+    assert wb.sheetnames == ["Tổng hợp", "STP", "UBND_TP", "XA_PHUOCSON", "Nguồn gốc"]
     ws = wb["UBND_TP"]
-    assert [c.value for c in ws[1]] == [name for name, _ in UNIT_COLUMNS]
-    assert ws.freeze_panes == "A2"
-    assert ws.column_dimensions["I"].width > 50  # the reasons column is wide enough to read
+    assert [c.value for c in ws[2]] == [name for name, _ in UNIT_COLUMNS]
+    assert ws.freeze_panes == "A3"
+    assert ws.column_dimensions["H"].width > 50  # the reasons column is wide enough to read
     assert wb["Tổng hợp"].freeze_panes == "A4"
-    # pandas reads a unit sheet as a plain table
-    stp = pd.read_excel(tmp_path / "k.xlsx", sheet_name="STP", dtype={"Mã cán bộ": str})
+    # pandas reads a unit sheet as a plain table below its title row
+    stp = pd.read_excel(tmp_path / "k.xlsx", sheet_name="STP", header=1,
+                        dtype={"Mã cán bộ": str})
     assert len(stp) == 20 and stp["Mã cán bộ"].is_unique
 
 
@@ -49,8 +50,7 @@ def test_unit_sheet_cells_for_the_repeat_offender(engine, sample_run, tmp_path):
     wb = openpyxl.load_workbook(export_xlsx(engine, tmp_path, sample_run))
     rec = rows_by_id(wb["UBND_TP"])["BD0029"]
     assert rec["Họ và tên"] == "Trần Văn Hùng"
-    assert rec["Đơn vị"] == "UBND huyện Tuy Phước"
-    assert rec["Nhóm chức danh"] == "mot_cua"
+    assert rec["Nhóm chức danh"] == "Bộ phận một cửa"  # a label, not the code mot_cua
     assert rec["Điểm"] == 90
     assert rec["Mức xếp loại"] == "Hoàn thành nhiệm vụ"
     assert rec["Mức tạm tính theo điểm"] == "Hoàn thành xuất sắc nhiệm vụ"
@@ -85,9 +85,13 @@ def test_summary_counts_and_quota_use(engine, sample_run, tmp_path):
     assert (stp["CSTĐCS đã xét"], stp["CSTĐCS được phép"]) == (2, 2)
     assert rows["Tổng cộng"]["Số người"] == 44
     assert rows["XA_PHUOCSON"]["Không hoàn thành nhiệm vụ"] == 2
-    labels = {r[0]: r[3] for r in ws.iter_rows(values_only=True) if r[0]}
+    book = openpyxl.load_workbook(tmp_path / "k.xlsx")
+    labels = {r[0]: r[1] for r in book["Nguồn gốc"].iter_rows(values_only=True) if r[0]}
     assert labels["Lần chạy số"] == sample_run
     assert labels["Năm đánh giá"] == 2023
+    assert len(labels["Mã băm tệp chính sách (SHA-256)"]) == 64
+    # the hashes are on the provenance sheet, not on the page a council signs
+    assert not any("SHA-256" in str(v) for r in ws.iter_rows(values_only=True) for v in r)
 
 
 def test_stored_quotas_match_the_final_counts_without_overrides(engine, sample_run):
@@ -128,8 +132,8 @@ def test_formula_like_names_are_neutralised(builder, data_dir, engine, tmp_path)
     for name in INJECTIONS:
         cell = cells[name]  # shown exactly as typed…
         assert cell.data_type == "s" and cell.quotePrefix  # …stored as text, stays text
-    unit_cell = next(c for c in wb["U2"]["D"] if c.value == "=1+1")
-    assert unit_cell.data_type == "s"
+    title = wb["U2"]["A1"]  # the unit's name is in the sheet's title row
+    assert "=1+1" in title.value and title.data_type == "s"
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             assert all(c.data_type != "f" for c in row)
@@ -162,12 +166,17 @@ def test_two_runs_of_the_same_input_differ_only_in_run_id_and_time(engine, tmp_p
     # the unit sheets, styles and workbook structure are byte-identical
     differing = {n for n in ma if ma[n] != mb[n]}
     assert differing <= {"docProps/core.xml", "xl/worksheets/sheet1.xml",
-                         "xl/sharedStrings.xml"}
+                         f"xl/worksheets/sheet{len(openpyxl.load_workbook(a).worksheets)}.xml",
+                         "xl/sharedStrings.xml",
+                         # the provenance sheet's print area takes its "repeats run 1" row
+                         "xl/workbook.xml"}
     va, vb = _all_values(a), _all_values(b)
     changed = {k for k in va if va[k] != vb.get(k)}
     assert changed  # run ids 1 and 2 are shown
-    labels = {va[("Tổng hợp", f"A{k[1][1:]}")] for k in changed}
-    assert labels <= {"Lần chạy số", "Thời điểm chạy"}
+    labels = {va[(k[0], f"A{k[1][1:]}")] for k in changed}
+    # the run's number and time: provenance rows, its title, the summary's subtitle
+    assert labels <= {"Lần chạy số", "Thời điểm chạy", va[("Nguồn gốc", "A1")],
+                      va[("Tổng hợp", "A2")]}
     for fmt in ("csv", "json"):
         pa, pb = tmp_path / f"a.{fmt}", tmp_path / f"b.{fmt}"
         api.export_run(engine, fmt, pa, first)
@@ -196,3 +205,33 @@ def test_neutralise_never_leaves_a_formula_start_and_loses_nothing(text):
     safe = neutralise(text)
     assert not safe.startswith(FORMULA_STARTS)
     assert safe == text or safe == "'" + text
+
+
+def test_every_sheet_prints_on_a4_with_title_row_and_page_numbers(engine, sample_run,
+                                                                  tmp_path):
+    record_override(engine, "BD0029", level="HTTNV", reason="Khiếu nại", by="HĐ",
+                    basis="QĐ 15/QĐ-UBND")
+    wb = openpyxl.load_workbook(export_xlsx(engine, tmp_path, sample_run))
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert (int(setup.paperSize), setup.orientation) == (9, "landscape"), ws.title
+        # fit to one page wide (fitToWidth absent = 1, the OOXML default)
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1)
+        assert setup.fitToHeight == 0  # as many pages tall as needed
+        assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
+        assert "2023" in str(ws["A1"].value)  # the title row names the year…
+    for unit_id, name in (("STP", "SỞ TƯ PHÁP TỈNH BÌNH ĐỊNH"),
+                          ("UBND_TP", "UBND HUYỆN TUY PHƯỚC")):
+        ws = wb[unit_id]
+        assert name in ws["A1"].value  # …and the unit
+        assert ws.print_title_rows == "$1:$2"  # title and header on every page
+        last = ws.max_row
+        assert ws.print_area == f"'{unit_id}'!$A$1:$J${last}"  # engine's columns: on screen
+    rec = rows_by_id(wb["UBND_TP"])["BD0029"]
+    assert "Văn bản cho phép: QĐ 15/QĐ-UBND" in rec["Điều chỉnh của Hội đồng"]
+    assert "chưa ghi biên bản họp" in rec["Điều chỉnh của Hội đồng"]
+    assert "trái quy định" in rec["Cảnh báo"]
+    # the repeat offence's cap rests on repeat_threshold = 3, a project assumption
+    assert any("tối đa HTNV [giả định]" in line for line in rec["Lý do"].split("\n"))
+    assert rows_by_id(wb["STP"])["BD0005"]["Danh hiệu"] == \
+        "Lao động tiên tiến; Chiến sĩ thi đua cơ sở"  # labels, not CSTDCS;LDTT
