@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from xeploai.scoring.assumptions import ASSUMPTION_MARK, reason_assumptions
 from xeploai.scoring.errors import UnknownOfficialError, XeploaiError
 from xeploai.scoring.export import format_number, reason_objects
+from xeploai.scoring.labels import peer_group_vi
 from xeploai.scoring.overrides import council_view, meeting_of, meeting_text
 from xeploai.scoring.policy import load_policy
 from xeploai.scoring.signoff import signoff_state
@@ -151,7 +152,8 @@ def render_text(exp: dict[str, Any]) -> str:
     engine_level = exp.get("engine_level", level)
     engine_titles = exp.get("engine_titles", exp["titles"])
     lines = [
-        f"{o['full_name']} ({o['official_id']}) — đơn vị {o['unit_id']}, nhóm {o['peer_group']}",
+        f"{o['full_name']} ({o['official_id']}) — đơn vị {o['unit_id']}, nhóm "
+        f"{peer_group_vi(o['peer_group'])}",
         f"Năm đánh giá {run['year']} · lần chạy số {run['id']} · chính sách {run['policy']}",
         f"Tình trạng: {exp.get('signoff', 'chưa chốt')}",
         "",

@@ -286,9 +286,11 @@ def test_cli_refusals_flags_signoff_and_reapply(cli, tmp_path):
 # --- schema version 2 -> 3 ---------------------------------------------------------------
 
 
-def test_a_version_2_database_is_migrated_keeping_runs_and_decisions(db_url):
-    """A database written by the previous xeploai (schema 2: runs and overrides without the
-    council columns) opens, gains the columns, and keeps every run and decision."""
+@pytest.mark.parametrize("version", [2, 3])
+def test_an_older_database_is_migrated_keeping_runs_and_decisions(db_url, version):
+    """A database written by an earlier xeploai — schema 3 (main before the council columns)
+    or 2 (before the as-of date too) — opens, gains the columns, and keeps every run and
+    decision."""
     from sqlalchemy import create_engine, inspect, text
     from xeploai.scoring.storage import open_db
 
@@ -299,20 +301,21 @@ def test_a_version_2_database_is_migrated_keeping_runs_and_decisions(db_url):
     raw = create_engine(db_url)
     with raw.begin() as conn:  # back to the version-2 layout
         for table, columns in (
-                ("runs", ("repeats_run", "assumptions")),
+                ("runs", ("repeats_run", "assumptions", *(("as_of",) if version == 2 else ()))),
                 ("overrides", ("basis", "against_rules", "minutes_no", "meeting_date",
                                "votes_for", "votes_against", "votes_abstaining",
                                "carried_from", "carried_by"))):
             for column in columns:
                 conn.execute(text(f'ALTER TABLE {table} DROP COLUMN "{column}"'))
         conn.execute(text("DROP TABLE run_signoffs"))
-        conn.execute(text("UPDATE xeploai_schema SET version = 2"))
+        conn.execute(text(f"UPDATE xeploai_schema SET version = {version}"))
     assert "basis" not in {c["name"] for c in inspect(raw).get_columns("overrides")}
     raw.dispose()
 
     engine = open_db(db_url)
     with engine.connect() as conn:
         assert conn.execute(text("select version from xeploai_schema")).scalar_one() == 4
+    assert "as_of" in {c["name"] for c in inspect(engine).get_columns("runs")}
     cols = {c["name"] for c in inspect(engine).get_columns("overrides")}
     assert {"basis", "minutes_no", "carried_by"} <= cols
     assert inspect(engine).has_table("run_signoffs")
@@ -324,3 +327,37 @@ def test_a_version_2_database_is_migrated_keeping_runs_and_decisions(db_url):
     finalize_run(engine, run_id, by="A")
     assert "chưa ghi biên bản họp" in render_text(explanation(engine, "BD0033"))
     engine.dispose()
+
+
+# --- assumption marks ---------------------------------------------------------------------
+
+
+def test_explain_marks_the_assumption_behind_the_repeat_offence(engine, sample_run, cli_json):
+    exp = explanation(engine, "BD0029")
+    repeat = next(r for r in exp["reasons"] if r["rule"] == "late_dossiers.repeat_offence")
+    assert [(a["what"], a["value"]) for a in repeat["assumptions"]] == \
+        [("late_dossiers.repeat_threshold", "3")]
+    assert "nhiều lần" in repeat["assumptions"][0]["reference"]
+    assert "[giả định] late_dossiers.repeat_threshold = 3" in render_text(exp)
+    # a rule resting on the law alone carries no mark
+    discipline = next(r for r in explanation(engine, "BD0041")["reasons"]
+                      if r["rule"] == "discipline.counted")
+    assert discipline["assumptions"] == []
+    # the JSON of `explain --json` carries the same marks
+    repeat_json = next(r for r in cli_json("explain", "BD0029", "--json")["reasons"]
+                       if r["rule"] == "late_dossiers.repeat_offence")
+    assert repeat_json["assumptions"] == repeat["assumptions"]
+
+
+@pytest.fixture
+def cli_json(db_url):
+    from click.testing import CliRunner
+    from xeploai.scoring.cli import main
+
+    def invoke(*args: str):
+        result = CliRunner().invoke(main, [*args], env={"XEPLOAI_DB": db_url},
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    return invoke
