@@ -151,6 +151,7 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
     result = session.classify(dataset, year, as_of=as_of)
     run_id = earlier = None
     if store:
+        step(RUN_STEPS[2])
         # opened only now: bad input or a failing plugin leaves no database behind
         engine = db if isinstance(db, Engine) else open_db(db)
         earlier = find_repeated_run(engine, year, session.policy.content_hash,
@@ -162,7 +163,6 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
                 f"kết quả sẽ y như lần chạy đó, nên không lưu thêm. Dùng lần chạy số {earlier} "
                 f"(xeploai export --run {earlier} …), hoặc thêm --again để vẫn lưu một lần "
                 "chạy mới", earlier)
-        step(RUN_STEPS[2])
         meta = session.run_meta(data_dir, dataset.file_hashes, year, repeats_run=earlier)
         run_id = save_run(engine, result, meta)
     return RunOutcome(run_id, result, dataset, earlier)

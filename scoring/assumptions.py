@@ -99,3 +99,11 @@ def marked_reason_notes(reasons: pd.DataFrame, marks: Mapping[str, Any]
         if marked:
             items.setdefault(oid, []).extend(marked)
     return texts, items
+
+
+def officials_with_assumptions(reasons: pd.DataFrame, assumptions: Mapping[str, Any]
+                               ) -> set[str]:
+    """The officials with at least one reason resting on a project assumption (the run's
+    ``assumptions``, as stored in ``runs.assumptions``): for a filter or a badge."""
+    _, marked = marked_reason_notes(reasons, assumptions)
+    return set(marked)

@@ -347,6 +347,13 @@ def test_explain_marks_the_assumption_behind_the_repeat_offence(engine, sample_r
     repeat_json = next(r for r in cli_json("explain", "BD0029", "--json")["reasons"]
                        if r["rule"] == "late_dossiers.repeat_offence")
     assert repeat_json["assumptions"] == repeat["assumptions"]
+    # for a filter: who has a reason resting on an assumption (not BD0015, KXL by the law)
+    from xeploai.scoring.assumptions import officials_with_assumptions
+    from xeploai.scoring.storage import get_run, load_reasons
+
+    marks = json.loads(get_run(engine, sample_run).assumptions)
+    marked = officials_with_assumptions(load_reasons(engine, sample_run), marks)
+    assert "BD0029" in marked and "BD0015" not in marked and "BD0041" not in marked
 
 
 @pytest.fixture

@@ -442,7 +442,7 @@ def test_hr_sees_its_unit_only(client):
 
 
 def test_compare_page_shows_who_changed_and_why(client, web_engine):
-    api.run(SAMPLE, 2023, db=web_engine)  # run 2, same data
+    api.run(SAMPLE, 2023, db=web_engine, again=True)  # run 2, same data: a repeat
     as_user(client, "hoidong")
     decide(client, "BD0012", {"level": "HTNV", "reason": DECISION_REASON})
     page = client.get("/runs/2/compare?with=1")
