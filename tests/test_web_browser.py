@@ -111,6 +111,7 @@ def test_hr_and_council_review_in_a_browser(server, browser, tmp_path):
     hr.click("text=Lần chạy số 1")
     hr.wait_for_url(f"{base}/runs/1")
     assert hr.locator("a[href='/runs/1/units/UBND_TP']").count() == 0
+    shoot(hr, "06_to_chuc_chi_thay_don_vi_minh")
     hr.click("a[href='/runs/1/units/STP']")
     hr.select_option("select[name=level]", "HTXSNV")
     hr.click("button:has-text('Lọc')")
@@ -118,6 +119,7 @@ def test_hr_and_council_review_in_a_browser(server, browser, tmp_path):
     assert rows.count() == 2 and "BD0005" in rows.all_inner_texts()[0]
     hr.goto(f"{base}/runs/1/officials/BD0029")
     assert "chỉ được xem đơn vị STP" in hr.content()
+    shoot(hr, "07_to_chuc_bi_tu_choi")
     hr.goto(f"{base}/runs/1/officials/BD0012")
     assert hr.locator("form.decision").count() == 0
 
