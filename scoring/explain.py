@@ -11,7 +11,7 @@ from xeploai.scoring.assumptions import ASSUMPTION_MARK, reason_assumptions
 from xeploai.scoring.errors import UnknownOfficialError, XeploaiError
 from xeploai.scoring.export import format_number, reason_objects
 from xeploai.scoring.labels import peer_group_vi
-from xeploai.scoring.overrides import council_view, meeting_of, meeting_text
+from xeploai.scoring.overrides import CouncilView, council_view, meeting_of, meeting_text
 from xeploai.scoring.policy import load_policy
 from xeploai.scoring.signoff import signoff_state
 from xeploai.scoring.storage import get_run, load_reasons
@@ -58,10 +58,13 @@ def _labels_for(reason: dict[str, Any], labels: dict[str, dict[str, str]]) -> di
     return {k: known[k] for k in reason["params"] if k in known}
 
 
-def explanation(engine: Engine, official_id: str, run_id: int | None = None) -> dict[str, Any]:
-    """The full explanation as a JSON-ready dict."""
+def explanation(engine: Engine, official_id: str, run_id: int | None = None, *,
+                view: CouncilView | None = None) -> dict[str, Any]:
+    """The full explanation as a JSON-ready dict. ``view``: the run's council view when the
+    caller already holds it current (the web workspace keeps one per run), else it is read."""
     run = get_run(engine, run_id)
-    view = council_view(engine, int(run.id))  # type: ignore[arg-type]
+    if view is None or view.run_id != run.id:
+        view = council_view(engine, int(run.id))  # type: ignore[arg-type]
     results = view.results
     row = results[results["official_id"] == official_id]
     if row.empty:

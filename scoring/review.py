@@ -16,21 +16,6 @@ from xeploai.scoring.types import Level, Title
 
 LEVEL_CODES: tuple[str, ...] = tuple(lv.value for lv in Level)
 TITLE_CODES: tuple[str, ...] = tuple(t.value for t in Title)
-# how a reason says its rule or a parameter rests on a project assumption (Rule.basis_text)
-ASSUMPTION_MARK = "giả định của dự án"
-
-
-def rests_on_assumption(basis: str) -> bool:
-    """Whether a reason's legal basis says its rule or a parameter is a project assumption."""
-    return ASSUMPTION_MARK in basis
-
-
-def assumption_officials(reasons: pd.DataFrame) -> set[str]:
-    """Officials with at least one reason resting on a project assumption."""
-    marked = reasons["basis"].astype(str).map(rests_on_assumption).astype(bool)
-    return set(reasons.loc[marked, "official_id"])
-
-
 def unit_summary(view: CouncilView) -> pd.DataFrame:
     """One row per unit: name, officials, final count per level and per title, HTXSNV
     share used/allowed (all peer groups), CSTDCS used/allowed, decisions, and ``warning``
@@ -79,7 +64,8 @@ class OfficialFilter:
 def unit_officials(view: CouncilView, assumption_ids: Collection[str], unit_id: str,
                    where: OfficialFilter) -> pd.DataFrame:
     """The unit's officials that pass ``where``, by official id, with an ``assumption``
-    column (they are in ``assumption_ids``: see :func:`assumption_officials`)."""
+    column (they are in ``assumption_ids``: officials with a reason resting on a project
+    assumption, :func:`xeploai.scoring.assumptions.marked_reason_notes`)."""
     res = view.results[view.results["unit_id"] == unit_id].copy()
     res["assumption"] = res["official_id"].isin(list(assumption_ids))
     keep = pd.Series(True, index=res.index)

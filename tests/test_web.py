@@ -366,6 +366,9 @@ def test_council_decision_is_recorded_under_the_account_and_exported(any_engine)
     assert (row["level"], row["override_by"]) == ("HTNV", "hoidong")
     dumped = json.loads(client.get("/runs/1/export/json").content)
     assert "BD0012" in json.dumps(dumped, ensure_ascii=False)
+    document = client.get("/runs/1/export/pdf")
+    assert document.headers["content-type"] == "application/pdf"
+    assert document.content.startswith(b"%PDF")
 
 
 def test_a_decision_recorded_elsewhere_shows_at_once(client, web_engine):
@@ -421,6 +424,84 @@ def test_only_the_council_records_decisions(client, web_engine, name):
     assert response.status_code == 403
     assert "Chỉ thành viên Hội đồng" in response.text
     assert load_overrides(web_engine, 1).empty
+
+
+def test_a_decision_against_a_rule_needs_the_lifting_document(client, web_engine):
+    """§8's checks, the CLI's: raising BD0029 above the repeat-offence ceiling is refused
+    unless the form names the document that lifts the rule; then it is recorded, flagged."""
+    as_user(client, "hoidong")
+    refused = decide(client, "BD0029", {"level": "HTTNV", "reason": "Khiếu nại được chấp nhận"})
+    assert refused.status_code == 400 and "trái quy định" in refused.text
+    assert load_overrides(web_engine, 1).empty
+    done = decide(client, "BD0029", {"level": "HTTNV", "reason": "Khiếu nại được chấp nhận",
+                                     "basis": "QĐ 15/QĐ-UBND ngày 08/01/2024",
+                                     "minutes_no": "12/BB-HĐTĐKT", "meeting_date": "10/01/2024",
+                                     "votes": "7/1/0"})
+    assert done.status_code == 200 and "Đã ghi quyết định" in done.text
+    assert "theo văn bản QĐ 15/QĐ-UBND ngày 08/01/2024" in done.text
+    assert "biên bản số 12/BB-HĐTĐKT ngày 10/01/2024" in done.text
+    recorded = load_overrides(web_engine, 1).iloc[0]
+    assert (recorded["basis"], recorded["minutes_no"], recorded["votes_for"],
+            recorded["decided_by"]) == ("QĐ 15/QĐ-UBND ngày 08/01/2024", "12/BB-HĐTĐKT", 7,
+                                        "hoidong")
+    assert recorded["against_rules"]
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"minutes_no": "12/BB"}, "cần đủ số biên bản, ngày họp"),
+    ({"minutes_no": "12/BB", "meeting_date": "32/01/2024", "votes": "7/1/0"}, "ngày họp"),
+    ({"minutes_no": "12/BB", "meeting_date": "10/01/2024", "votes": "bảy"}, "số phiếu"),
+    ({"minutes_no": "12/BB", "meeting_date": "10/01/2024", "votes": "2/3/0"},
+     "chưa được thông qua"),
+    ({"level": "HTTNV"}, "không thay đổi gì"),
+])
+def test_bad_meeting_records_and_no_op_decisions_are_refused(client, web_engine, fields, message):
+    as_user(client, "hoidong")
+    response = decide(client, "BD0012", {"level": "HTNV", "reason": "x"} | fields)
+    assert response.status_code == 400 and message in response.text
+    assert load_overrides(web_engine, 1).empty
+
+
+def test_finalize_locks_the_run_and_reopen_needs_a_reason(client, web_engine):
+    from xeploai.scoring.signoff import signoff_state
+
+    as_user(client, "hoidong")
+    page = client.get("/runs/1")
+    assert "chưa chốt" in page.text
+    token = csrf_of(page.text)
+    assert client.post("/runs/1/finalize", data={}).status_code == 403  # no token
+    locked = client.post("/runs/1/finalize", data={"csrf_token": token})
+    assert locked.status_code == 200 and "đã chốt bởi hoidong" in locked.text
+    state = signoff_state(web_engine, 1)
+    assert state.finalized and state.last.by == "hoidong"
+    official = client.get("/runs/1/officials/BD0012").text
+    assert "Lần chạy đã chốt" in official and "Ghi quyết định mới" not in official
+    refused = client.post("/runs/1/officials/BD0012/decisions",
+                          data={"csrf_token": token, "level": "HTNV", "reason": "x"})
+    assert refused.status_code == 400 and "đã chốt" in refused.text
+    assert load_overrides(web_engine, 1).empty
+    again = client.post("/runs/1/finalize", data={"csrf_token": token})
+    assert again.status_code == 400
+    no_reason = client.post("/runs/1/reopen", data={"csrf_token": token, "reason": " "})
+    assert no_reason.status_code == 400 and "lý do mở lại" in no_reason.text
+    reopened = client.post("/runs/1/reopen", data={"csrf_token": token,
+                                                   "reason": "Sửa theo kết luận thanh tra"})
+    assert "đã mở lại bởi hoidong" in reopened.text
+    assert "Sửa theo kết luận thanh tra" in reopened.text
+    assert not signoff_state(web_engine, 1).finalized
+    assert "Đã ghi quyết định" in decide(client, "BD0012", {"level": "HTNV", "reason": "x"}).text
+
+
+@pytest.mark.parametrize("name", ["kiemtra", "quantri", "tochuc_stp"])
+def test_only_the_council_signs_off(client, web_engine, name):
+    from xeploai.scoring.signoff import signoff_state
+
+    as_user(client, name)
+    page = client.get("/runs/1")
+    assert "Chốt kết quả" not in page.text
+    response = client.post("/runs/1/finalize", data={"csrf_token": csrf_of(page.text)})
+    assert response.status_code == 403
+    assert not signoff_state(web_engine, 1).finalized
 
 
 # --- hr: one unit only --------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The review workspace in a real browser: Debian's headless Chromium driven by Playwright
 against `xeploai serve` (uvicorn) on a free localhost port. An HR officer and a council
-member each do their part of the review; the decision is found in the downloaded xlsx.
+member each do their part of the review; the council member records a decision and signs
+the run off, and the decision is found in the downloaded xlsx.
 
 Set XEPLOAI_SCREENSHOTS=DIR to keep a screenshot of each main page.
 """
@@ -111,7 +112,7 @@ def test_hr_and_council_review_in_a_browser(server, browser, tmp_path):
     hr.click("text=Lần chạy số 1")
     hr.wait_for_url(f"{base}/runs/1")
     assert hr.locator("a[href='/runs/1/units/UBND_TP']").count() == 0
-    shoot(hr, "06_to_chuc_chi_thay_don_vi_minh")
+    shoot(hr, "07_to_chuc_chi_thay_don_vi_minh")
     hr.click("a[href='/runs/1/units/STP']")
     hr.select_option("select[name=level]", "HTXSNV")
     hr.click("button:has-text('Lọc')")
@@ -119,7 +120,7 @@ def test_hr_and_council_review_in_a_browser(server, browser, tmp_path):
     assert rows.count() == 2 and "BD0005" in rows.all_inner_texts()[0]
     hr.goto(f"{base}/runs/1/officials/BD0029")
     assert "chỉ được xem đơn vị STP" in hr.content()
-    shoot(hr, "07_to_chuc_bi_tu_choi")
+    shoot(hr, "08_to_chuc_bi_tu_choi")
     hr.goto(f"{base}/runs/1/officials/BD0012")
     assert hr.locator("form.decision").count() == 0
 
@@ -147,8 +148,17 @@ def test_hr_and_council_review_in_a_browser(server, browser, tmp_path):
     assert decisions[["official_id", "level", "decided_by"]].values.tolist() == [
         ["BD0012", "HTNV", "hoidong"]]
 
-    # download the council workbook and find the decision in it
+    # sign the run off: it is locked, under the council member's name
     council.goto(f"{base}/runs/1")
+    council.click("button:has-text('Chốt kết quả')")
+    council.wait_for_selector("text=đã chốt bởi hoidong")
+    shoot(council, "06_lan_chay_da_chot")
+    council.goto(f"{base}/runs/1/officials/BD0012")
+    assert council.locator("form.decision").count() == 0
+    assert "Lần chạy đã chốt" in council.content()
+    council.goto(f"{base}/runs/1")
+
+    # download the council workbook and find the decision in it
     with council.expect_download() as waiting:
         council.click("a[href='/runs/1/export/xlsx']")
     saved = tmp_path / "ket_qua.xlsx"

@@ -49,14 +49,20 @@ from xeploai.scoring.compare import compare_runs
 from xeploai.scoring.errors import UnknownOfficialError, UnknownRunError, XeploaiError
 from xeploai.scoring.explain import STEP_VI, evidence_text, explanation, value_text
 from xeploai.scoring.export import format_number
-from xeploai.scoring.overrides import record_override
+from xeploai.scoring.overrides import (
+    Meeting,
+    OverrideError,
+    parse_date,
+    parse_votes,
+    record_override,
+)
 from xeploai.scoring.review import (
     LEVEL_CODES,
     TITLE_CODES,
     OfficialFilter,
-    rests_on_assumption,
     unit_officials,
 )
+from xeploai.scoring.signoff import finalize_run, reopen_run, signoff_state
 from xeploai.scoring.storage import get_run, list_runs, open_db
 from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 from xeploai.scoring.web.cache import RunViews
@@ -102,7 +108,6 @@ def _templates() -> Jinja2Templates:
     env = templates.env
     env.filters.update(level=level_label, titles=titles_label, number=format_number,
                        value=value_text, evidence=evidence_text)
-    env.tests.update(assumption=rests_on_assumption)
     env.globals.update(LEVELS=LEVEL_CODES, TITLES=TITLE_CODES, LEVEL_LABELS=LEVEL_LABELS_VI,
                        TITLE_LABELS=TITLE_LABELS_VI, ROLE_LABELS=ROLE_LABELS_VI, STEP_VI=STEP_VI,
                        EXPORT_FORMATS=api.EXPORT_FORMATS)
@@ -186,6 +191,18 @@ def _bool_filter(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
+def meeting_of_form(form: FormData) -> Meeting | None:
+    """The meeting fields of the decision form: all three, or none."""
+    given = {name: str(form.get(name, "")).strip()
+             for name in ("minutes_no", "meeting_date", "votes")}
+    if not any(given.values()):
+        return None
+    if not all(given.values()):
+        raise OverrideError("biên bản họp cần đủ số biên bản, ngày họp và kết quả biểu quyết")
+    return Meeting(given["minutes_no"], parse_date(given["meeting_date"]),
+                   *parse_votes(given["votes"]))
+
+
 def _run_id(request: Request) -> int:
     return int(request.path_params["run_id"])
 
@@ -247,10 +264,15 @@ def build_app(ws: Workspace) -> Starlette:
 
     async def runs(request: Request) -> Response:
         login = await ws.require(request)
-        records = await run_in_threadpool(list_runs, ws.engine)
-        return ws.page(request, "runs.html", login, runs=list(reversed(records)))
+        def gather() -> dict[str, Any]:
+            records = list(reversed(list_runs(ws.engine)))
+            return {"runs": records,
+                    "states": {r.id: signoff_state(ws.engine, int(r.id)).describe()  # type: ignore[arg-type]
+                               for r in records}}
 
-    async def run_page(request: Request) -> Response:
+        return ws.page(request, "runs.html", login, **await run_in_threadpool(gather))
+
+    async def run_page(request: Request, status: int = 200, error: str = "") -> Response:
         login = await ws.require(request)
         run_id = _run_id(request)
 
@@ -261,9 +283,11 @@ def build_app(ws: Workspace) -> Starlette:
                 summary = summary[summary["unit_id"] == login.user.unit_id]
             others = [r for r in list_runs(ws.engine) if r.id != run_id]
             return {"run": run, "summary": summary.to_dict("records"),
-                    "decisions": len(view.decisions), "others": others}
+                    "decisions": len(view.decisions), "others": others,
+                    "signoff": signoff_state(ws.engine, run_id)}
 
-        return ws.page(request, "run.html", login, **await run_in_threadpool(gather))
+        context = await run_in_threadpool(gather)
+        return ws.page(request, "run.html", login, status=status, error=error, **context)
 
     async def unit_page(request: Request) -> Response:
         login = await ws.require(request)
@@ -295,11 +319,12 @@ def build_app(ws: Workspace) -> Starlette:
     def official_context(login: LoginSession, run_id: int, official_id: str
                          ) -> dict[str, Any]:
         try:
-            exp = explanation(ws.engine, official_id, run_id)
+            exp = explanation(ws.engine, official_id, run_id, view=ws.views.view(run_id))
         except UnknownOfficialError as exc:
             raise Refused(404, str(exc)) from exc
         ws.check_unit(login, exp["official"]["unit_id"])
-        return {"run": get_run(ws.engine, run_id), "exp": exp}
+        return {"run": get_run(ws.engine, run_id), "exp": exp,
+                "locked": signoff_state(ws.engine, run_id).finalized}
 
     async def official_page(request: Request) -> Response:
         login = await ws.require(request)
@@ -320,7 +345,8 @@ def build_app(ws: Workspace) -> Starlette:
             official_context(login, run_id, official_id)  # unknown official: 404
             outcome = record_override(ws.engine, official_id, reason=str(form.get("reason", "")),
                                       by=login.user.username, level=level, titles=titles,
-                                      run_id=run_id)
+                                      run_id=run_id, basis=str(form.get("basis", "")) or None,
+                                      meeting=meeting_of_form(form))
             return outcome.flag
 
         try:
@@ -331,6 +357,27 @@ def build_app(ws: Workspace) -> Starlette:
                            form=dict(form), form_titles=form.getlist("titles"), **context)
         where = f"/runs/{run_id}/officials/{quote(official_id, safe='')}?saved=1"
         return RedirectResponse(where + ("&flagged=1" if flag else ""), status_code=303)
+
+    async def sign_off(request: Request) -> Response:
+        """Finalise (lock) or reopen a run, under the logged-in council member's name."""
+        login = await ws.require(request)
+        ws.check_decider(login)
+        form = await ws.form_checked(request, login)
+        run_id = _run_id(request)
+        action = request.url.path.rsplit("/", 1)[1]
+
+        def act() -> None:
+            if action == "finalize":
+                finalize_run(ws.engine, run_id, by=login.user.username)
+            else:
+                reopen_run(ws.engine, run_id, by=login.user.username,
+                           reason=str(form.get("reason", "")))
+
+        try:
+            await run_in_threadpool(act)
+        except XeploaiError as exc:
+            return await run_page(request, status=400, error=str(exc))
+        return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
     async def download(request: Request) -> Response:
         login = await ws.require(request)
@@ -417,6 +464,8 @@ def build_app(ws: Workspace) -> Starlette:
         Route("/runs/{run_id:int}/units/{unit_id}", unit_page),
         Route("/runs/{run_id:int}/officials/{official_id}", official_page),
         Route("/runs/{run_id:int}/officials/{official_id}/decisions", decide, methods=["POST"]),
+        Route("/runs/{run_id:int}/finalize", sign_off, methods=["POST"]),
+        Route("/runs/{run_id:int}/reopen", sign_off, methods=["POST"]),
         Route("/runs/{run_id:int}/export/{fmt}", download),
         Route("/runs/{run_id:int}/compare", compare_page),
         Route("/users", users_page, methods=["GET", "POST"]),

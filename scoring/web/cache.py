@@ -9,14 +9,16 @@ officials whose reasons rest on a project assumption never change at all.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
+from xeploai.scoring.assumptions import marked_reason_notes
 from xeploai.scoring.overrides import CouncilView, OverrideRecord, council_view
-from xeploai.scoring.review import assumption_officials, unit_summary
-from xeploai.scoring.storage import load_reasons
+from xeploai.scoring.review import unit_summary
+from xeploai.scoring.storage import get_run, load_reasons
 
 KEPT_RUNS = 4  # a council compares two runs; a province's view is ≈ 30 MB
 
@@ -72,7 +74,9 @@ class RunViews:
         with self._lock:
             if run_id in self._assumptions:
                 return self._assumptions[run_id]
-        ids = frozenset(assumption_officials(load_reasons(self.engine, run_id)))
+        marks = json.loads(get_run(self.engine, run_id).assumptions or "{}")
+        _notes, marked = marked_reason_notes(load_reasons(self.engine, run_id), marks)
+        ids = frozenset(marked)
         with self._lock:
             self._assumptions[run_id] = ids
             while len(self._assumptions) > self.kept:
