@@ -74,8 +74,8 @@ def prepare(workdir: Path, officials: int, dossiers: int, big: int) -> tuple[str
               f"{time.perf_counter() - started:.1f} s (run {run.run_id})")
         add_user(engine, "bench", "council", PASSWORD)
         first = run.classification.results
-        sample = first[first["unit_id"] == BIG_UNIT]["official_id"].tolist()
-        for oid in sample[:5]:
+        titled = first[(first["unit_id"] == BIG_UNIT) & (first["titles"] != "")]
+        for oid in titled["official_id"].iloc[:5]:
             record_override(engine, oid, reason="bench", by="bench", titles=[])
         engine.dispose()
     results = load_results(open_db(url), 1)
