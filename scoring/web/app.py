@@ -10,9 +10,11 @@ is loaded from outside the server (a strict Content-Security-Policy says so to t
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import tempfile
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -474,8 +476,15 @@ def build_app(ws: Workspace) -> Starlette:
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         NeedLogin: need_login, HTTPException: refused, UnknownRunError: unknown,
     }
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # read the latest run while nobody waits for it: a province's first page is then
+        # as quick as the next ones (a daemon thread: stopping the server never waits on it)
+        threading.Thread(target=ws.views.warm_latest, name="xeploai-warm", daemon=True).start()
+        yield
+
     return Starlette(routes=routes, exception_handlers=handlers,  # type: ignore[arg-type]
-                     middleware=[Middleware(SecurityHeaders)])
+                     middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)
 
 
 class SecurityHeaders(BaseHTTPMiddleware):

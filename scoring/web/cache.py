@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select
 from xeploai.scoring.assumptions import marked_reason_notes
 from xeploai.scoring.overrides import CouncilView, OverrideRecord, council_view
 from xeploai.scoring.review import unit_summary
-from xeploai.scoring.storage import get_run, load_reasons
+from xeploai.scoring.storage import get_run, list_runs, load_reasons
 
 KEPT_RUNS = 4  # a council compares two runs; a province's view is ≈ 30 MB
 
@@ -31,6 +31,7 @@ class RunViews:
         self._summaries: dict[int, tuple[CouncilView, pd.DataFrame]] = {}
         self._assumptions: OrderedDict[int, frozenset[str]] = OrderedDict()
         self._lock = threading.Lock()
+        self._reading: dict[int, threading.Lock] = {}
 
     def _stamp(self, run_id: int) -> tuple[int, int]:
         query = select(func.count(OverrideRecord.id), func.max(OverrideRecord.id)) \
@@ -43,17 +44,25 @@ class RunViews:
         """The run's final values, shares and warnings (as :func:`council_view`)."""
         stamp = self._stamp(run_id)
         with self._lock:
-            kept = self._views.get(run_id)
-            if kept is not None and kept[0] == stamp:
-                self._views.move_to_end(run_id)
-                return kept[1]
-        view = council_view(self.engine, run_id)
+            reading = self._reading.setdefault(run_id, threading.Lock())
+        # one reader per run: a request arriving while the run is read (at start-up, or
+        # after a decision) waits for that reading instead of doing it a second time
+        with reading:
+            with self._lock:
+                kept = self._views.get(run_id)
+                if kept is not None and kept[0] == stamp:
+                    self._views.move_to_end(run_id)
+                    return kept[1]
+            view = council_view(self.engine, run_id)
+            self._keep(run_id, stamp, view)
+        return view
+
+    def _keep(self, run_id: int, stamp: tuple[int, int], view: CouncilView) -> None:
         with self._lock:
             self._views[run_id] = (stamp, view)
             self._views.move_to_end(run_id)
             while len(self._views) > self.kept:
                 self._views.popitem(last=False)
-        return view
 
     def summary(self, run_id: int) -> tuple[CouncilView, pd.DataFrame]:
         """The view and its summary per unit (:func:`unit_summary`), made once per view."""
@@ -82,3 +91,11 @@ class RunViews:
             while len(self._assumptions) > self.kept:
                 self._assumptions.popitem(last=False)
         return ids
+
+    def warm_latest(self) -> None:
+        """Read the latest run (its view, summary and assumption marks) ahead of a request."""
+        runs = list_runs(self.engine)
+        if runs:
+            run_id = int(runs[-1].id)  # type: ignore[arg-type]
+            self.summary(run_id)
+            self.assumption_ids(run_id)
