@@ -245,7 +245,9 @@ def quota_allowed(share: float, base: str, good_count: int) -> int:
 
 
 def _has(titles: pd.Series, code: str) -> pd.Series:
-    return titles.str.split(";").map(lambda ts: code in ts)
+    # ';'-joined codes: one substring test per row (splitting 50,000 lists took ~0.2 s)
+    return (";" + titles.astype(str) + ";").str.contains(f";{code};", regex=False) \
+        .astype(bool)
 
 
 def quota_status(final: pd.DataFrame, quotas: pd.DataFrame,
@@ -254,7 +256,7 @@ def quota_status(final: pd.DataFrame, quotas: pd.DataFrame,
 
     Returns ``(groups, units)`` with ``used``, ``allowed`` and ``over`` (bool) columns.
     """
-    good = final["level"].map(lambda c: LEVEL_RANK[Level(c)] >= 3)
+    good = final["level"].isin([lv.value for lv, rank in LEVEL_RANK.items() if rank >= 3])
     exc = final["level"] == Level.HTXSNV.value
     g = pd.DataFrame({"unit_id": final["unit_id"], "peer_group": final["peer_group"],
                       "good": good, "exc": exc}).groupby(["unit_id", "peer_group"]) \
