@@ -65,7 +65,7 @@ def unit_officials(view: CouncilView, assumption_ids: Collection[str], unit_id: 
                    where: OfficialFilter) -> pd.DataFrame:
     """The unit's officials that pass ``where``, by official id, with an ``assumption``
     column (they are in ``assumption_ids``: officials with a reason resting on a project
-    assumption, :func:`xeploai.scoring.assumptions.marked_reason_notes`)."""
+    assumption, :func:`xeploai.scoring.assumptions.officials_with_assumptions`)."""
     res = view.results[view.results["unit_id"] == unit_id].copy()
     res["assumption"] = res["official_id"].isin(list(assumption_ids))
     keep = pd.Series(True, index=res.index)

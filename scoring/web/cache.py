@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
-from xeploai.scoring.assumptions import marked_reason_notes
+from xeploai.scoring.assumptions import officials_with_assumptions
 from xeploai.scoring.overrides import CouncilView, OverrideRecord, council_view
 from xeploai.scoring.review import unit_summary
 from xeploai.scoring.storage import get_run, list_runs, load_reasons
@@ -84,8 +84,7 @@ class RunViews:
             if run_id in self._assumptions:
                 return self._assumptions[run_id]
         marks = json.loads(get_run(self.engine, run_id).assumptions or "{}")
-        _notes, marked = marked_reason_notes(load_reasons(self.engine, run_id), marks)
-        ids = frozenset(marked)
+        ids = frozenset(officials_with_assumptions(load_reasons(self.engine, run_id), marks))
         with self._lock:
             self._assumptions[run_id] = ids
             while len(self._assumptions) > self.kept:
