@@ -286,10 +286,12 @@ def quota_status(final: pd.DataFrame, quotas: pd.DataFrame,
     return groups, unit_q
 
 
-def quota_flags(final: pd.DataFrame, quotas: pd.DataFrame, units: pd.DataFrame) -> dict[str, str]:
+def quota_flags(final: pd.DataFrame, quotas: pd.DataFrame, units: pd.DataFrame,
+                status: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> dict[str, str]:
     """official_id -> a warning, for each overridden official whose unit's share is broken,
-    or whose decision goes against a rule under a lifting document."""
-    groups, unit_q = quota_status(final, quotas, units)
+    or whose decision goes against a rule under a lifting document. ``status``: the
+    :func:`quota_status` of ``final`` when the caller has it already."""
+    groups, unit_q = status or quota_status(final, quotas, units)
     flags: dict[str, list[str]] = {}
     touched = final[final["overridden"]]
     for _, row in touched.iterrows():
@@ -339,11 +341,12 @@ def council_view(engine: Engine, run_id: int | None = None) -> CouncilView:
     decisions = load_overrides(engine, rid)
     final = apply_overrides(load_results(engine, rid), decisions)
     quotas, units = load_quotas(engine, rid), load_units(engine, rid)
-    flags = quota_flags(final, quotas, units)
+    # the shares read levels and titles only: worked out once, for the flags and the view
+    groups, unit_q = quota_status(final, quotas, units)
+    flags = quota_flags(final, quotas, units, (groups, unit_q))
     # map through an object Series: an empty dict would otherwise give a float column
     final["flag"] = final["official_id"].map(pd.Series(flags, dtype=object)).astype(object) \
         .fillna("")
-    groups, unit_q = quota_status(final, quotas, units)
     return CouncilView(rid, final, groups, unit_q, decisions)
 
 
