@@ -13,6 +13,7 @@ from xeploai.scoring import __version__
 from xeploai.scoring.assumptions import run_assumptions_json
 from xeploai.scoring.engine import Classification, classify, default_as_of
 from xeploai.scoring.errors import XeploaiError
+from xeploai.scoring.evaluation_year import check_year, check_year_range
 from xeploai.scoring.export import check_target, write_csv, write_json
 from xeploai.scoring.loader import Dataset, load_dataset, today_here
 from xeploai.scoring.overrides import council_view
@@ -143,10 +144,12 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
     docs/decisions.md 62). ``on_step`` is called with each step's name (:data:`RUN_STEPS`) as
     it starts, for a progress display."""
     step = on_step or (lambda _name: None)
+    check_year_range(year)
     session = Session.open(policy, year)
     as_of = as_of or default_as_of(year, today_here())
     step(RUN_STEPS[0])
     dataset = session.load(data_dir)
+    check_year(year, dataset.tables)
     step(RUN_STEPS[1])
     result = session.classify(dataset, year, as_of=as_of)
     run_id = earlier = None
@@ -209,6 +212,13 @@ def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
     return rid, len(view.results)
 
 
-def validate(data_dir: str | Path, *, policy: str | Path | Policy | None = None) -> Dataset:
-    """Load and check ``data_dir``; raises InvalidInputError listing every problem."""
-    return Session.open(policy).load(data_dir)
+def validate(data_dir: str | Path, *, policy: str | Path | Policy | None = None,
+             year: int | None = None) -> Dataset:
+    """Load and check ``data_dir``; raises InvalidInputError listing every problem. With
+    ``year``, also that the year makes sense for the data (SPEC §3)."""
+    if year is not None:
+        check_year_range(year)
+    dataset = Session.open(policy).load(data_dir)
+    if year is not None:
+        check_year(year, dataset.tables)
+    return dataset

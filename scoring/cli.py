@@ -25,6 +25,7 @@ from xeploai.scoring.errors import InvalidInputError, XeploaiError
 from xeploai.scoring.explain import explanation, render_text
 from xeploai.scoring.policy import parameter_values
 from xeploai.scoring.storage import open_db
+from xeploai.scoring.summary import LEVELS, SHOWN_UNITS, summarise
 
 # a pipe or a test runner has no width: give tables room rather than 80 truncated columns
 err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
@@ -75,19 +76,26 @@ def main() -> None:
     """
 
 
-def summary_table(results: pd.DataFrame, title: str) -> Table:
-    table = Table(title=title)
-    for col in ("Đơn vị", "Số người", "HTXSNV", "HTTNV", "HTNV", "KHTNV", "KXL", "LĐTT",
-                "CSTĐCS", "CCHC"):
-        table.add_column(col, justify="left" if col == "Đơn vị" else "right")
-    for unit, g in results.groupby("unit_id", sort=True):
-        counts = g["level"].value_counts()
-        titles = g["titles"].str.split(";").explode().value_counts()
-        table.add_row(str(unit), str(len(g)),
-                      *(str(counts.get(lv, 0)) for lv in ("HTXSNV", "HTTNV", "HTNV", "KHTNV",
-                                                          "KXL")),
-                      *(str(titles.get(t, 0)) for t in ("LDTT", "CSTDCS", "CCHC")))
+def summary_table(results: pd.DataFrame, title: str, all_units: bool = False) -> Table:
+    """Totals and the largest units (every unit with ``all_units``): a province's thousands
+    of unit rows would bury the run id and cost seconds to print."""
+    summary = summarise(results, all_units)
+    table = Table(title=title, show_footer=True)
+    footers = ("Tổng cộng", *(str(v) for v in summary.total))
+    for col, footer in zip(("Đơn vị", "Số người", *LEVELS, "LĐTT", "CSTĐCS", "CCHC"),
+                           footers, strict=True):
+        table.add_column(col, footer=footer, justify="left" if col == "Đơn vị" else "right")
+    for unit, row in summary.shown.iterrows():  # at most SHOWN_UNITS rows unless --all
+        table.add_row(escape(str(unit)), *(str(v) for v in row))
+    if summary.folded_units:
+        table.add_row(f"… {summary.folded_units} đơn vị khác (--all để xem hết)",
+                      *(str(v) for v in summary.folded))
     return table
+
+
+all_option = click.option("--all", "all_units", is_flag=True,
+                          help="In mọi đơn vị trong bảng tóm tắt (mặc định: tổng cộng và "
+                               f"{SHOWN_UNITS} đơn vị đông người nhất).")
 
 
 @contextlib.contextmanager
@@ -134,11 +142,12 @@ def progress_steps(steps: tuple[str, ...]) -> Iterator[Callable[[str], None]]:
 @click.option("--again", is_flag=True,
               help="Vẫn lưu khi dữ liệu, chính sách và quy tắc giống hệt một lần chạy đã có "
                    "(mặc định: từ chối và chỉ ra lần chạy đó).")
+@all_option
 @policy_option
 @db_option
 @user_errors
 def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
-        by_unit: int | None, as_of: dt.datetime | None, again: bool,
+        by_unit: int | None, as_of: dt.datetime | None, again: bool, all_units: bool,
         policy: str | None, db: str | None) -> None:
     """Validate the data, classify every official of YEAR and store the run.
 
@@ -172,7 +181,7 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
 
         wi = what_if(data_dir, year, parse_settings(settings), policy=policy)
         out.print(summary_table(wi.results, f"Chạy thử năm {year} — {wi.comparison.label_b} "
-                                            "(không lưu)"))
+                                            "(không lưu)", all_units))
         print_comparison(wi.comparison, as_json=False)
         return
     with progress_steps(api.RUN_STEPS if not dry_run else api.RUN_STEPS[:2]) as step:
@@ -183,10 +192,12 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
         err.print(f"cảnh báo: {w}", markup=False)
     if dry_run:
         out.print(summary_table(outcome.classification.results,
-                                f"Kết quả xếp loại năm {year} — chạy thử, không lưu"))
+                                f"Kết quả xếp loại năm {year} — chạy thử, không lưu",
+                                all_units))
         return
     out.print(summary_table(outcome.classification.results,
-                            f"Kết quả xếp loại năm {year} — lần chạy số {outcome.run_id}"))
+                            f"Kết quả xếp loại năm {year} — lần chạy số {outcome.run_id}",
+                            all_units))
     if outcome.repeats_run is not None:
         err.print(f"cảnh báo: lần chạy số {outcome.run_id} lặp lại lần chạy số "
                   f"{outcome.repeats_run} (cùng dữ liệu, chính sách và quy tắc; lưu vì --again)",
@@ -277,16 +288,18 @@ def export(run_id: int | None, year: int | None, fmt: str, out_path: str, force:
 @main.command()
 @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False),
               help="Dataset folder to check.")
+@click.option("--year", type=int, default=None,
+              help="Năm đánh giá: kiểm tra thêm năm có hợp lệ và dữ liệu có gì thuộc năm đó.")
 @policy_option
 @user_errors
-def validate(data_dir: str, policy: str | None) -> None:
+def validate(data_dir: str, year: int | None, policy: str | None) -> None:
     """Check the input files only and list every problem (nothing is stored).
 
     \b
     Example:
       xeploai validate --data examples/binh_dinh_2023
     """
-    dataset = api.validate(data_dir, policy=policy)
+    dataset = api.validate(data_dir, policy=policy, year=year)
     for w in dataset.warnings:
         err.print(f"cảnh báo: {w}", markup=False)
     counts = ", ".join(f"{name}: {len(df)}" for name, df in dataset.tables.items())

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 from xeploai.scoring.errors import XeploaiError
+from xeploai.scoring.evaluation_year import check_year, check_year_range
 from xeploai.scoring.overrides import council_view
 from xeploai.scoring.policy import Policy
 from xeploai.scoring.storage import load_reasons
@@ -125,11 +126,13 @@ def what_if(data_dir: str | Path, year: int, settings: dict[str, Any], *,
     1 January of ``year`` on; compare the two. Stores nothing."""
     from xeploai.scoring.api import Session
 
+    check_year_range(year)
     base = Session.open(policy, year)
     for key in settings:
         base.policy.parameter(key)  # an unknown parameter is an error, not a silent no-op
     changed = Session.open(base.policy.with_values(settings, dt.date(year, 1, 1)))
     dataset = base.load(data_dir)
+    check_year(year, dataset.tables)
     ra = base.classify(dataset, year)
     rb = changed.classify(dataset, year)
     shown = ", ".join(f"{k}={v!r}" for k, v in settings.items())

@@ -21,13 +21,23 @@ class Problem:
     value: str | None
     expected: str
     check: str = "format"  # the check's code, which a policy may downgrade to a warning
+    header: str | None = None  # the column's header as the user's file writes it
+
+    @property
+    def column_label(self) -> str | None:
+        """The column as a message names it: as the user's file writes it, with the
+        canonical name in brackets when that differs (``Ngày hẹn trả [due_at]``)."""
+        shown = (self.header or "").strip()
+        if not self.column or not shown or shown == self.column:
+            return self.column
+        return f"{shown} [{self.column}]"
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
             where += f", dòng {self.row}"
         if self.column:
-            where += f", cột {self.column}"
+            where += f", cột {self.column_label}"
         # a whole pasted paragraph in a cell must not drown the list of problems
         shown = self.value if self.value is None or len(self.value) <= MAX_SHOWN \
             else self.value[:MAX_SHOWN] + f"… ({len(self.value)} ký tự)"

@@ -21,18 +21,28 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from xeploai.scoring.aliases import ALIASES, canonical_columns
+from xeploai.scoring.aliases import (
+    ALIASES,
+    HEADER_SCAN,
+    canonical_columns,
+    canonical_values,
+    expected_codes,
+    header_score,
+    value_codes,
+)
 from xeploai.scoring.contract import ColumnRule, RowCheck, column_rules, row_checks
+from xeploai.scoring.data_files import check_folder, missing_file_problem
 from xeploai.scoring.errors import InvalidInputError, Problem
 from xeploai.scoring.fastload import PY_WHITESPACE
+from xeploai.scoring.input_limits import long_line_problem, wide_header_problem
 from xeploai.scoring.products_input import products_checks
 from xeploai.scoring.records import CORE_TABLES, NONEMPTY_TABLES
 from xeploai.scoring.types import TableSpec
+from xeploai.scoring.xlsx_sheets import SheetChoiceError, read_sheet
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "có", "co", "x", "đúng"})
 FALSE_WORDS = frozenset({"false", "0", "no", "không", "khong", ""})
@@ -43,6 +53,8 @@ DOWNGRADABLE = frozenset({"reference", "duplicate", "date_order", "months_total"
 # what Excel writes in a cell whose formula failed; never a value
 DUPLICATE_TEXT = "mã bị trùng (đã xuất hiện ở dòng trước)"
 EMPTY_FILE = "tệp rỗng: cần ít nhất dòng tiêu đề"
+FORMULA_TEXT = ("ô có công thức nhưng không có giá trị đã tính (tệp được tạo bằng chương "
+                "trình, chưa mở bằng Excel): mở tệp bằng Excel rồi lưu lại, hoặc nhập giá trị")
 EXCEL_ERRORS = r"^#(?:N/A|REF!|VALUE!|DIV/0!|NAME\?|NUM!|NULL!|SPILL!|CALC!|FIELD!|BLOCKED!)$"
 
 
@@ -66,6 +78,7 @@ class Source:
     file: str
     line: pd.Series
     raw: pd.DataFrame
+    headers: Mapping[str, str] = field(default_factory=dict)  # canonical -> as written
 
 
 EXPECTED_TEXT = {
@@ -112,24 +125,18 @@ class RawTable:
     frame: pd.DataFrame
     first_line: int = 2  # spreadsheet line number of the first data row
     numeric: pd.DataFrame | None = None  # xlsx: True where the cell held a number
+    formulas: pd.DataFrame | None = None  # xlsx: True where a formula has no computed value
 
 
-HEADER_SCAN = 10  # title rows an HR export may put above the header (merged in xlsx)
 ENCODING_HINT = ("mở tệp bằng Excel rồi 'Lưu thành' → 'CSV UTF-8 (Comma delimited)'; "
                  "xeploai không tự đoán bảng mã, vì đoán sai sẽ làm sai tên người")
-
-
-def _header_score(cells: list[Any], known: set[str]) -> int:
-    labels = [str(c) for c in cells if isinstance(c, str) and c.strip()]
-    mapping = canonical_columns(labels, known)
-    return len({v for v in mapping.values() if v in known})
 
 
 def _pick_header(rows: list[list[Any]], known: set[str]) -> int:
     """The first of the top rows naming the most known columns (0 when none does)."""
     best, best_score = 0, 0
     for i, cells in enumerate(rows[:HEADER_SCAN]):
-        score = _header_score(cells, known)
+        score = header_score(cells, known)
         if score > best_score:
             best, best_score = i, score
     return best
@@ -163,7 +170,7 @@ def header_layout(lines: list[str], known: set[str]) -> tuple[str, int]:
     for sep in (",", ";"):
         rows = [_cells(ln, sep) for ln in lines[:HEADER_SCAN]]
         header = _pick_header(rows, known)
-        candidates.append((_header_score(rows[header], known) if rows else 0, sep == ",",
+        candidates.append((header_score(rows[header], known) if rows else 0, sep == ",",
                            sep, header))
     _, _, sep, header = max(candidates, key=lambda c: (c[0], c[1]))
     return sep, header
@@ -172,6 +179,10 @@ def header_layout(lines: list[str], known: set[str]) -> tuple[str, int]:
 def read_csv_bytes(file: str, raw: bytes, problems: list[Problem], known: set[str]
                    ) -> RawTable | None:
     """:func:`_read_raw` of a CSV file's bytes (``file`` names it in problems)."""
+    too_long = long_line_problem(file, raw)
+    if too_long is not None:  # before anything whose cost grows faster than the file
+        problems.append(too_long)
+        return None
     text = _decode(file, raw, problems)
     if text is None:
         return None
@@ -186,6 +197,10 @@ def read_csv_bytes(file: str, raw: bytes, problems: list[Problem], known: set[st
     top = [ln.removesuffix("\n") for ln in lines.slice(0, HEADER_SCAN).to_pylist()]
     sep, header = header_layout(top, known)
     width = len(_cells(top[header], sep))
+    too_wide = wide_header_problem(file, header + 1, width)
+    if too_wide is not None:
+        problems.append(too_wide)
+        return None
     body = lines.slice(header + 1)
     rows = len(body) - (1 if len(body) and body[-1].as_py() == "" else 0)  # the last break
     frame = None
@@ -379,14 +394,13 @@ def _read_xlsx(path: Path, problems: list[Problem], known: set[str]) -> RawTable
     try:
         # openpyxl itself, not pandas.read_excel: pandas turns an error cell (#N/A, #REF!)
         # into a blank, and a blank required cell would hide what really went wrong
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            values = [list(r) for r in book.worksheets[0].iter_rows(min_row=1,
-                                                                     values_only=True)]
-        finally:
-            book.close()
+        sheet = read_sheet(path, known)
+        values = sheet.values
         width = max((len(r) for r in values), default=0)
         cells = pd.DataFrame([r + [None] * (width - len(r)) for r in values], dtype=object)
+    except SheetChoiceError as exc:
+        problems.append(Problem(path.name, None, None, None, str(exc), check="format"))
+        return None
     except Exception as exc:  # a damaged zip, a password, a CSV renamed: any can happen
         problems.append(Problem(path.name, None, None, None,
                                 "không đọc được tệp Excel (.xlsx hỏng, có mật khẩu hoặc không "
@@ -397,13 +411,26 @@ def _read_xlsx(path: Path, problems: list[Problem], known: set[str]) -> RawTable
         return None
     rows = cells.head(HEADER_SCAN).to_numpy().tolist()
     header = _pick_header(rows, known)
+    too_wide = wide_header_problem(path.name, header + 1,
+                                   sum(v is not None for v in rows[header]))
+    if too_wide is not None:
+        problems.append(too_wide)
+        return None
     names = [_xlsx_text(v).strip() or f"Unnamed: {j}" for j, v in enumerate(rows[header])]
     body = cells.iloc[header + 1:].reset_index(drop=True)
     body.columns = names
     numeric = body.map(lambda v: isinstance(v, int | float | np.number)
                        and not isinstance(v, bool | np.bool_) and v == v)
     frame = body.map(_xlsx_text).astype(object)
-    return RawTable(frame, first_line=header + 2, numeric=numeric)
+    formulas = None
+    if sheet.formulas:
+        # the cell shows its formula (quoted in the message) and is marked as one
+        formulas = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+        for (i, j), formula in sheet.formulas.items():
+            if i > header:
+                frame.iat[i - header - 1, j] = formula
+                formulas.iat[i - header - 1, j] = True
+    return RawTable(frame, first_line=header + 2, numeric=numeric, formulas=formulas)
 
 
 def file_hash(path: Path) -> str:
@@ -601,7 +628,10 @@ def _duplicated(col: pd.Series) -> pd.Series:
 def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnRule],
                     problems: list[Problem], first_line: int = 2,
                     numeric: pd.DataFrame | None = None,
-                    today: dt.date | None = None) -> tuple[pd.DataFrame, Source]:
+                    today: dt.date | None = None,
+                    headers: Mapping[str, str] | None = None,
+                    formulas: pd.DataFrame | None = None) -> tuple[pd.DataFrame, Source]:
+    headers = dict(headers or {})
     line = pd.Series(np.arange(len(raw)) + first_line, index=raw.index)
     # blank lines are harmless: drop them (after numbering, so row numbers stay true)
     blank = _blank_rows(raw) if len(raw.columns) else None
@@ -613,7 +643,8 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
     def bad(mask: pd.Series, column: str, expected: str, check: str = "format") -> None:
         if mask.any():
             for ln, val in zip(line[mask].tolist(), raw.loc[mask, column].tolist(), strict=True):
-                problems.append(Problem(file, int(ln), column, val, expected, check))
+                problems.append(Problem(file, int(ln), column, val, expected, check,
+                                        headers.get(column)))
 
     for rule in rules:
         col = rule.name
@@ -636,11 +667,18 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
         if rule.kind in ("str", "code", "bool") and not s.str.isascii().all():
             # a Mac writes 'có' decomposed (NFD); it must equal the 'có' typed elsewhere
             s = s.str.normalize("NFC")
+        codes = value_codes(name, col, rule.codes)
+        if codes:  # HR software's Vietnamese labels ("Cán bộ") stand for the codes
+            s = canonical_values(s, codes)
         empty = s == ""
         excel_error = s.str.startswith("#")
         if excel_error.any():  # the pattern only where it can match: a regex per cell is slow
             excel_error[excel_error] = s[excel_error].str.match(EXCEL_ERRORS)
         bad(excel_error, col, "ô báo lỗi của Excel: công thức không tính được, cần giá trị")
+        if formulas is not None and col in formulas.columns:
+            uncomputed = formulas[col].reindex(s.index, fill_value=False).astype(bool)
+            bad(uncomputed, col, FORMULA_TEXT)
+            excel_error = excel_error | uncomputed
         empty = empty | excel_error
         if rule.required:
             bad(empty & ~excel_error, col, "bắt buộc phải có giá trị", "required")
@@ -648,11 +686,11 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
             out[col] = s.where(~empty, None)
         elif rule.kind == "code":
             unknown = ~empty & ~s.isin(rule.codes)
-            bad(unknown, col, "một trong: " + ", ".join(rule.codes), "code")
+            bad(unknown, col, expected_codes(rule.codes), "code")
             out[col] = s.where(~empty, None)
         elif rule.kind == "bool":
             low = s.str.lower()
-            unknown = ~low.isin(TRUE_WORDS | FALSE_WORDS)
+            unknown = ~empty & ~low.isin(TRUE_WORDS | FALSE_WORDS)
             bad(unknown, col, EXPECTED_TEXT["bool"])
             out[col] = low.isin(TRUE_WORDS)
         elif rule.kind in ("float", "int"):
@@ -697,7 +735,7 @@ def _validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnR
         if str(c).startswith("Unnamed") or str(c).strip() == "":
             continue
         out[c] = raw[c]  # extra columns are kept (plugins may read them) and ignored otherwise
-    return out, Source(file, line, raw)
+    return out, Source(file, line, raw, headers)
 
 
 VIETNAM = dt.timezone(dt.timedelta(hours=7))  # no daylight saving
@@ -768,7 +806,8 @@ def cross_checks(tables: dict[str, pd.DataFrame], sources: dict[str, Source],
             for idx in df.index[mask.to_numpy()]:
                 # quote the cell as the user typed it, not as it was parsed
                 problems.append(Problem(src.file, int(src.line[idx]), column,
-                                        str(src.raw.at[idx, column]), expected, check))
+                                        str(src.raw.at[idx, column]), expected, check,
+                                        src.headers.get(column)))
 
     keys: dict[str, pd.Series] = dict(known_keys or {})
     for name, df in tables.items():
@@ -811,6 +850,19 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
         raise InvalidInputError([Problem(str(folder), None, None, None,
                                          "không tìm thấy thư mục dữ liệu", "missing_file")])
     specs = [TableSpec(n, m, req) for n, (m, req) in CORE_TABLES.items()] + list(extra_tables)
+    checked = check_folder(folder, specs)
+    if checked.problems:  # before any reader opens a link or a device
+        raise InvalidInputError(checked.problems, checked.warnings)
+    try:
+        dataset = _load_tables(folder, specs, warning_checks, fast)
+    except InvalidInputError as exc:
+        raise InvalidInputError(exc.problems, checked.warnings + exc.warnings) from None
+    dataset.warnings = checked.warnings + dataset.warnings
+    return dataset
+
+
+def _load_tables(folder: Path, specs: list[TableSpec], warning_checks: Iterable[str],
+                 fast: bool) -> Dataset:
     if fast:
         from xeploai.scoring.fastload import NotClean, load_fast
 
@@ -854,9 +906,7 @@ def read_tables(folder: Path, specs: Iterable[TableSpec], problems: list[Problem
         path = find_table_file(folder, spec.name)
         if path is None:
             if spec.required:
-                problems.append(Problem(f"{spec.name}.csv", None, None, None,
-                                        "thiếu tệp bắt buộc trong thư mục dữ liệu",
-                                        "missing_file"))
+                problems.append(missing_file_problem(spec.name))
             else:
                 empty = pd.DataFrame({r.name: pd.Series(dtype=object) for r in rules})
                 out.tables[spec.name], out.sources[spec.name] = _validate_table(
@@ -896,15 +946,18 @@ def _read_in_parts(path: Path, name: str, rules: list[ColumnRule], problems: lis
 
     check = partcheck.BigCsvCheck(path, name, rules, partcheck.PART_BYTES)
     frames, lines, raws = [], [], []
+    headers: Mapping[str, str] = {}
     for (frame, source), shift in check.map(None, workers=1):
         frames.append(frame)
         lines.append(source.line + shift)
         raws.append(source.raw)
+        headers = source.headers
     problems += check.problems
     if not check.readable or not check.rows:  # an empty file: the check has said so
         return None
     return pd.concat(frames, ignore_index=True), Source(
-        path.name, pd.concat(lines, ignore_index=True), pd.concat(raws, ignore_index=True))
+        path.name, pd.concat(lines, ignore_index=True), pd.concat(raws, ignore_index=True),
+        headers)
 
 
 def validate_raw(name: str, file: str, read: RawTable, rules: list[ColumnRule],
@@ -916,7 +969,9 @@ def validate_raw(name: str, file: str, read: RawTable, rules: list[ColumnRule],
     known = {r.name for r in rules}
     renames = canonical_columns([str(c) for c in read.frame.columns], known)
     raw = read.frame.set_axis([renames[str(c)] for c in read.frame.columns], axis=1)
+    headers = {canonical: str(written) for written, canonical in renames.items()}
     numeric = None if read.numeric is None else read.numeric.set_axis(raw.columns, axis=1)
+    formulas = None if read.formulas is None else read.formulas.set_axis(raw.columns, axis=1)
     dup_cols = raw.columns[raw.columns.duplicated()].tolist()
     for c in dup_cols:
         problems.append(Problem(file, read.first_line - 1, c, None, "cột bị lặp lại",
@@ -924,7 +979,8 @@ def validate_raw(name: str, file: str, read: RawTable, rules: list[ColumnRule],
     if dup_cols:
         return None
     return _validate_table(name, file, raw, rules, problems,
-                           read.first_line if first_line is None else first_line, numeric)
+                           read.first_line if first_line is None else first_line, numeric,
+                           headers=headers, formulas=formulas)
 
 
 def raise_errors(problems: list[Problem], warning_checks: Iterable[str]) -> list[Problem]:

@@ -237,7 +237,8 @@ class BigCsvCheck:
         """Each checked part's frame and source, its rows numbered as in the file (in this
         process, one part at a time)."""
         for (frame, source), shift in self.map(None, workers=1):
-            yield frame, Source(source.file, source.line + shift, source.raw)
+            yield frame, Source(source.file, source.line + shift, source.raw,
+                                source.headers)
 
     def map(self, fn: Callable[[pd.DataFrame, Source], Any] | None, workers: int = 1
             ) -> Iterator[tuple[Any, int]]:

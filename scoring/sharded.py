@@ -45,8 +45,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from xeploai.scoring.contract import RowCheck, column_rules, row_checks
+from xeploai.scoring.data_files import check_folder
 from xeploai.scoring.engine import Classification
-from xeploai.scoring.errors import Problem
+from xeploai.scoring.errors import InvalidInputError, Problem
+from xeploai.scoring.evaluation_year import check_year_range
 from xeploai.scoring.fastload import (
     _ARROW_TYPES,
     ARROW_ERRORS,
@@ -308,10 +310,14 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
     :func:`~xeploai.scoring.partcheck.default_workers`, one when the file is a single part)."""
     from xeploai.scoring import api
 
+    check_year_range(year)
     folder = Path(data_dir)
     session = api.Session.open(policy, year)  # type: ignore[arg-type]
     specs = core_specs(session.extra_tables())
     rules = {s.name: column_rules(s.row_model) for s in specs}
+    checked = check_folder(folder, specs) if folder.is_dir() else None
+    if checked is not None and checked.problems:  # before any reader opens a link
+        raise InvalidInputError(checked.problems, checked.warnings)
     path = find_table_file(folder, BIG)
     if not folder.is_dir() or path is None or path.suffix != ".csv" \
             or table_file_problems(folder, BIG):
@@ -368,4 +374,5 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
         meta = session.run_meta(folder, hashes, year)
         run_id = save_run_parts(open_db(db), parts(), meta)
     return ShardedOutcome(run_id, int(counts["officials"]), int(counts["reasons"]),
-                          len(split.groups), counts["classify"], list(dataset.warnings))
+                          len(split.groups), counts["classify"],
+                          (checked.warnings if checked else []) + list(dataset.warnings))

@@ -118,6 +118,8 @@ def test_formula_like_names_are_neutralised(builder, data_dir, engine, tmp_path)
         builder.official(f"X{i}", full_name=name, task_score=80)
     builder.unit("U2", name="=1+1")
     builder.official("Y0", unit_id="U2")
+    # a run needs something dated in its year (SPEC §3): one dossier returned on time
+    builder.dossier("Y0", due="2023-05-02", returned="2023-05-02")
     run_id = api.run(builder.write(data_dir), 2023, db=engine).run_id
     csv_path = tmp_path / "k.csv"
     api.export_run(engine, "csv", csv_path, run_id)

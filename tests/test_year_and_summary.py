@@ -1,0 +1,144 @@
+"""The year must make sense (SPEC §3) and the CLI summary stays bounded (issue 13)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from xeploai.scoring import api
+from xeploai.scoring.evaluation_year import YearError
+from xeploai.scoring.summary import SHOWN_UNITS, summarise, unit_counts
+
+from .conftest import POLICY, SAMPLE
+from .faults import snapshot
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "xeploai.scoring.cli", *args],
+                          capture_output=True, text=True, cwd=cwd)
+
+
+NEXT_YEAR = dt.date.today().year + 1
+
+
+@pytest.mark.parametrize("year", [23, 2019, NEXT_YEAR, 2032, 0, -2023])
+def test_a_year_out_of_range_is_refused_before_reading(tmp_path: Path, year: int) -> None:
+    # the folder does not even exist: the year is refused first
+    with pytest.raises(YearError, match=f"năm đánh giá {year} không hợp lệ"):
+        api.run(tmp_path / "none", year, policy=POLICY, store=False)
+    with pytest.raises(YearError):
+        api.validate(tmp_path / "none", policy=POLICY, year=year)
+
+
+def test_two_digit_year_gets_a_hint() -> None:
+    with pytest.raises(YearError, match="có phải 2023"):
+        api.run(SAMPLE, 23, policy=POLICY, store=False)
+
+
+@pytest.mark.parametrize("year", ["2032", "23", "2020"])
+def test_cli_refuses_the_year_and_stores_nothing(tmp_path: Path, year: str) -> None:
+    """2020 is in range, but the sample holds nothing dated in it."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    first = cli("run", "--data", str(SAMPLE), "--year", "2023", "--policy", str(POLICY),
+                "--db", url, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = snapshot(url)
+    done = cli("run", "--data", str(SAMPLE), "--year", year, "--policy", str(POLICY),
+               "--db", url, cwd=tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Không có gì được lưu" in done.stderr
+    if year == "2020":
+        assert "dữ liệu không có gì thuộc năm 2020" in done.stderr
+        assert "2023 (" in done.stderr  # the years the data does hold
+    else:
+        assert f"năm đánh giá {year} không hợp lệ" in done.stderr
+    assert snapshot(url) == before
+    checked = cli("validate", "--data", str(SAMPLE), "--year", year, "--policy", str(POLICY),
+                  cwd=tmp_path)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr
+    dry = cli("run", "--data", str(SAMPLE), "--year", year, "--policy", str(POLICY),
+              "--dry-run", cwd=tmp_path)
+    assert dry.returncode == 1 and "Traceback" not in dry.stderr
+
+
+def test_a_year_with_only_one_kind_of_dated_row_is_accepted(tmp_path: Path) -> None:
+    """One reminder dated in the year is enough: the year is not a typing slip."""
+    folder = Path(shutil.copytree(SAMPLE, tmp_path / "data"))
+    with pytest.raises(YearError):
+        api.validate(folder, policy=POLICY, year=2020)
+    path = folder / "reminders.csv"
+    path.write_text(path.read_text(encoding="utf-8")
+                    + "NN-999,BD0001,2020-05-05,nhac_nho,tre_han,1/TB\n", encoding="utf-8")
+    api.validate(folder, policy=POLICY, year=2020)
+    assert cli("validate", "--data", str(folder), "--year", "2020", "--policy", str(POLICY),
+               cwd=tmp_path).returncode == 0
+
+
+def test_by_unit_refuses_a_year_out_of_range(tmp_path: Path) -> None:
+    done = cli("run", "--data", str(SAMPLE), "--year", "2032", "--by-unit", "10",
+               "--policy", str(POLICY), "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
+    assert done.returncode == 1 and "năm đánh giá 2032 không hợp lệ" in done.stderr
+    assert not (tmp_path / "x.db").exists() or snapshot(f"sqlite:///{tmp_path / 'x.db'}") \
+        == snapshot(f"sqlite:///{tmp_path / 'x.db'}")
+
+
+# -- the summary -------------------------------------------------------------------------
+
+
+def many_units(n: int) -> pd.DataFrame:
+    """Results of ``n`` units, unit k having k officials."""
+    rows = [{"unit_id": f"U{k:04d}", "level": ("HTTNV", "HTNV", "KXL")[i % 3],
+             "titles": ("LDTT;CSTDCS" if i == 0 else "LDTT" if i % 2 else "")}
+            for k in range(1, n + 1) for i in range(k)]
+    return pd.DataFrame(rows)
+
+
+def test_unit_counts_match_a_count_by_hand() -> None:
+    results = many_units(7)
+    counts = unit_counts(results)
+    for unit, row in counts.iterrows():
+        mine = results[results["unit_id"] == unit]
+        assert row["officials"] == len(mine)
+        assert row["HTTNV"] == (mine["level"] == "HTTNV").sum()
+        assert row["LDTT"] == sum("LDTT" in t.split(";") for t in mine["titles"])
+        assert row["CSTDCS"] == sum("CSTDCS" in t.split(";") for t in mine["titles"])
+
+
+def test_summary_keeps_the_largest_units_and_the_totals() -> None:
+    results = many_units(100)
+    summary = summarise(results)
+    assert len(summary.shown) == SHOWN_UNITS
+    assert set(summary.shown.index) == {f"U{k:04d}" for k in range(61, 101)}
+    assert summary.folded_units == 60
+    assert summary.folded["officials"] == sum(range(1, 61))
+    assert summary.total["officials"] == len(results)
+    assert (summary.shown.sum() + summary.folded == summary.total).all()
+    assert len(summarise(results, all_units=True).shown) == 100
+
+
+def test_cli_summary_is_bounded_and_all_shows_every_unit(tmp_path: Path) -> None:
+    from xeploai.scoring.testing import DatasetBuilder
+
+    builder = DatasetBuilder()
+    units = SHOWN_UNITS + 20
+    for k in range(units):
+        builder.unit(f"U{k:03d}")
+        builder.official(f"O{k:03d}", unit_id=f"U{k:03d}")
+    builder.late("O000", 1)
+    data = builder.write(tmp_path / "data")
+    short = cli("run", "--data", str(data), "--year", "2023", "--dry-run", cwd=tmp_path)
+    assert short.returncode == 0, short.stderr
+    lines = short.stdout.splitlines()
+    assert "Tổng cộng" in short.stdout and "--all để xem hết" in short.stdout
+    assert len(lines) < SHOWN_UNITS + 15
+    every = cli("run", "--data", str(data), "--year", "2023", "--dry-run", "--all",
+                cwd=tmp_path)
+    assert every.returncode == 0
+    assert "--all để xem hết" not in every.stdout
+    assert len(every.stdout.splitlines()) >= units + 5
