@@ -13,8 +13,12 @@ FIRST_YEAR = 2020  # Decree 90/2020/NĐ-CP, the first regime the product knows, 
 # the date column of each table that places a row in a year (a dossier by its due date)
 DATED_BY: dict[str, str] = {"dossiers": "due_at", "reminders": "issued_on",
                             "discipline": "decided_on", "innovations": "recognized_on"}
+# the tables of the 2026 regime (SPEC §10) place a row in a year by its period code
+# (YYYY-MM or YYYY-Qn)
+PERIOD_OF: dict[str, str] = {"periods": "period", "work_items": "period"}
 WHAT = {"dossiers": "hồ sơ có ngày hẹn trả", "reminders": "nhắc nhở",
-        "discipline": "quyết định kỷ luật", "innovations": "sáng kiến, đề tài"}
+        "discipline": "quyết định kỷ luật", "innovations": "sáng kiến, đề tài",
+        "periods": "kỳ đánh giá", "work_items": "sản phẩm công việc"}
 
 
 class YearError(XeploaiError):
@@ -47,12 +51,20 @@ def dated_years(tables: Mapping[str, pd.DataFrame]) -> dict[int, int]:
             continue
         for year, n in df[column].dt.year.dropna().astype(int).value_counts().items():
             counts[int(year)] = counts.get(int(year), 0) + int(n)
+    for name, column in PERIOD_OF.items():
+        df = tables.get(name)
+        if df is None or column not in df.columns or df.empty:
+            continue
+        years = pd.to_numeric(df[column].astype(str).str[:4], errors="coerce").dropna()
+        for year, n in years.astype(int).value_counts().items():
+            counts[int(year)] = counts.get(int(year), 0) + int(n)
     return counts
 
 
 def check_year(year: int, tables: Mapping[str, pd.DataFrame]) -> None:
-    """:func:`check_year_range`, then refuse a year in which no dossier is due and no
-    reminder, disciplinary decision or initiative is dated."""
+    """:func:`check_year_range`, then refuse a year in which no dossier is due, no
+    reminder, disciplinary decision or initiative is dated and no period (2026 regime)
+    falls."""
     check_year_range(year)
     counts = dated_years(tables)
     if counts.get(year, 0):
@@ -60,7 +72,7 @@ def check_year(year: int, tables: Mapping[str, pd.DataFrame]) -> None:
     held = ", ".join(f"{y} ({n} dòng)" for y, n in sorted(counts.items(), reverse=True)[:5])
     raise YearError(
         f"dữ liệu không có gì thuộc năm {year}: không có "
-        + ", ".join(WHAT[name] for name in DATED_BY)
+        + ", ".join(WHAT[name] for name in [*DATED_BY, *PERIOD_OF])
         + f" trong năm {year}"
         + (f"; dữ liệu có các năm {held}" if held else "; dữ liệu không có dòng nào có ngày")
         + ". Kiểm tra --year hoặc thư mục dữ liệu. Không có gì được lưu.")

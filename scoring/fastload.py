@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from xeploai.scoring.aliases import canonical_columns
+from xeploai.scoring.aliases import canonical_columns, canonical_values, value_codes
 from xeploai.scoring.contract import ColumnRule, RowCheck, row_checks
 from xeploai.scoring.products_input import products_checks
 
@@ -327,6 +327,12 @@ def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
                 raise NotClean(f"{name}.{rule.name}: Excel error cell")
             if non_ascii and not _nfc(arr):
                 raise NotClean(f"{name}.{rule.name}: not NFC")
+            codes = value_codes(name, rule.name, rule.codes)
+            if codes and _any(pc.invert(pc.fill_null(pc.is_in(
+                    arr, value_set=pa.array(codes, pa.string())), True))):
+                # HR software's labels ("Cán bộ") for the codes, as every path reads them
+                arr = pa.chunked_array([pa.array(canonical_values(
+                    arr.to_pandas().fillna(""), codes).replace("", None), arr.type)])
         if rule.kind in ("date", "datetime"):
             # the earliest and latest years settle the range (one pass, no year per cell)
             bounds = pc.min_max(arr)

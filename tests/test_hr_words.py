@@ -143,3 +143,21 @@ def test_cross_check_names_the_column_as_the_file_does(tmp_path: Path) -> None:
         api.validate(folder, policy=POLICY)
     (problem,) = info.value.problems
     assert "cột Cán bộ xử lý [handler_id]: giá trị 'ZZ9999'" in str(problem)
+
+
+def test_vietnamese_values_by_unit_store_the_sample_results(tmp_path: Path) -> None:
+    """--by-unit reads the dossiers in blocks: a label there must mean the same code."""
+    folder = Path(shutil.copytree(SAMPLE, tmp_path / "data"))
+    relabel(folder)
+    exports = []
+    for name, data, extra in (("plain", SAMPLE, []), ("labels", folder, ["--by-unit", "10"])):
+        url = f"sqlite:///{tmp_path / name}.db"
+        done = subprocess.run([sys.executable, "-m", "xeploai.scoring.cli", "run", "--data",
+                               str(data), "--year", "2023", "--policy", str(POLICY),
+                               "--db", url, *extra], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        out = tmp_path / f"{name}.csv"
+        api.export_run(url, "csv", out)
+        exports.append(out.read_bytes())
+    assert exports[0] == exports[1]
+
