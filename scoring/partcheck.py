@@ -345,7 +345,9 @@ def duplicate_problems(check: BigCsvCheck, column: str, repeated: np.ndarray) ->
     """Read the parts again and name every row whose key repeats an earlier row's, as the
     reference path does (the first occurrence is not reported)."""
     found: list[pd.DataFrame] = []
+    header: str | None = None  # the column's header as the file writes it
     for frame, source in check.parts():
+        header = source.headers.get(column)
         keys = frame[column]
         present = keys.notna().to_numpy()
         hit = np.zeros(len(frame), dtype=bool)
@@ -359,5 +361,6 @@ def duplicate_problems(check: BigCsvCheck, column: str, repeated: np.ndarray) ->
         return []
     rows = pd.concat(found, ignore_index=True).sort_values("line", kind="mergesort")
     dup = rows[rows["key"].duplicated(keep="first")]
-    return [Problem(check.path.name, int(line), column, str(raw), DUPLICATE_TEXT, "duplicate")
+    return [Problem(check.path.name, int(line), column, str(raw), DUPLICATE_TEXT, "duplicate",
+                    header)
             for line, raw in zip(dup["line"].tolist(), dup["raw"].tolist(), strict=True)]
