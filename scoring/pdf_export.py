@@ -237,6 +237,10 @@ def document_context(view: CouncilView, run: RunRecord, reasons: pd.DataFrame,
             "cstdcs_allowed": int(uq["cstdcs_allowed"]) if uq is not None else 0,
             "decisions": int(in_unit["overridden"].sum()), "warning": "; ".join(warnings),
         })
+    totals = {key: sum(u[key] for u in summary_rows)
+              for key in ("total", "ldtt", "cstdcs", "exc_used", "exc_allowed", "cstdcs_used",
+                          "cstdcs_allowed", "decisions")}
+    totals["levels"] = [sum(u["levels"][i] for u in summary_rows) for i in range(len(LEVEL_ORDER))]
     shares = view.quotas["share"].drop_duplicates().tolist()
     cstdcs_shares = view.units["cstdcs_share"].drop_duplicates().tolist()
     quota_marks = [{"what": k, "text": f"{k} = {v['value']} là giả định của dự án",
@@ -250,7 +254,7 @@ def document_context(view: CouncilView, run: RunRecord, reasons: pd.DataFrame,
                        "cstdcs": count(res["titles"], "CSTDCS"),
                        "assumptions": _distinct(title_marks)},
         "summary": {"doc": {"agency": settings.agency, "number": settings.number_summary},
-                    "rows": summary_rows,
+                    "rows": summary_rows, "totals": totals,
                     "level_labels": [LEVEL_LABELS_VI[lv] for lv in LEVEL_ORDER],
                     "quota_share": ", ".join(f"{format_number(s * 100)}%" for s in shares)
                     or "20%",

@@ -48,6 +48,9 @@ def test_pdf_pages_text_and_blocks(council_pdf):
     assert "Nguyễn Văn Chủ" in whole
     assert "Trần Văn Hùng" in whole and "Hoàn thành tốt nhiệm vụ" in whole
     assert "ĐỀ NGHỊ CÔNG NHẬN DANH HIỆU LAO ĐỘNG TIÊN TIẾN" in whole.upper()
+    # the summary ends with a total row over the three units (44 officials in the sample)
+    summary = " ".join("\n".join(texts[starts[4]:]).split())
+    assert "Tổng cộng 44" in summary
     # labels, not codes
     assert "Lãnh đạo, quản lý" in whole and "Bộ phận một cửa" in whole
     # the decision is marked with its meeting and the rule it lifted; assumptions are shown
