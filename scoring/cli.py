@@ -18,8 +18,8 @@ from typing import Any
 import click
 import pandas as pd
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from xeploai.scoring import __version__, api
 from xeploai.scoring.errors import InvalidInputError, XeploaiError
 from xeploai.scoring.explain import explanation, render_text
@@ -27,9 +27,17 @@ from xeploai.scoring.policy import parameter_values
 from xeploai.scoring.storage import open_db
 from xeploai.scoring.summary import LEVELS, SHOWN_UNITS, summarise
 
-# a pipe or a test runner has no width: give tables room rather than 80 truncated columns
-err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+# a pipe or a test runner has no width: give tables room rather than 80 truncated columns.
+# markup=False: what a user types or a data file holds ("STP [/cu]", "[bold]X[/bold]") is
+# shown as written, never read as rich markup; our own colours go through Text styles.
+err = Console(stderr=True, highlight=False, markup=False,
+              width=None if sys.stderr.isatty() else 200)
+out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
+
+
+def warn(message: object) -> None:
+    """One warning line on stderr: the label in colour, the message as written."""
+    err.print(Text.assemble(("cảnh báo:", "yellow"), " ", str(message)))
 
 db_option = click.option("--db", "db", metavar="URL", envvar="XEPLOAI_DB", default=None,
                          help="Database URL (default sqlite:///xeploai.db; env XEPLOAI_DB).")
@@ -46,16 +54,20 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except InvalidInputError as exc:
             for w in exc.warnings:
-                err.print(f"[yellow]cảnh báo:[/] {w}", markup=True)
-            err.print(exc.render(limit=10_000), markup=False)
+                warn(w)
+            err.print(exc.render(limit=10_000))
             sys.exit(1)
         except XeploaiError as exc:
-            err.print(f"Lỗi: {exc}", markup=False)
+            err.print(f"Lỗi: {exc}")
+            sys.exit(1)
+        except OSError as exc:  # a file or folder the system refuses: a message, not a traceback
+            where = f" {exc.filename}" if exc.filename else ""
+            err.print(f"Lỗi: không đọc hoặc ghi được{where}: {exc.strerror or exc}")
             sys.exit(1)
         except KeyboardInterrupt:
             # a run is one transaction and exports go through a temporary file, so an
             # interruption leaves nothing half-written
-            err.print("Đã dừng (Ctrl-C): không có gì được lưu hoặc ghi dở.", markup=False)
+            err.print("Đã dừng (Ctrl-C): không có gì được lưu hoặc ghi dở.")
             sys.exit(130)
 
     return wrapper
@@ -167,7 +179,7 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
 
         done = run_sharded(data_dir, year, policy=policy, db=db, max_officials=by_unit)
         for w in done.warnings:
-            err.print(f"cảnh báo: {w}", markup=False)
+            warn(w)
         out.print(f"Đã xếp loại {done.officials} người ({done.reasons} lý do) theo "
                   f"{done.groups} nhóm đơn vị — lần chạy số {done.run_id}")
         out.print(f"run id: {done.run_id}")
@@ -189,7 +201,7 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
                           again=again, on_step=step,
                           as_of=as_of.date() if as_of else None)
     for w in outcome.dataset.warnings:
-        err.print(f"cảnh báo: {w}", markup=False)
+        warn(w)
     if dry_run:
         out.print(summary_table(outcome.classification.results,
                                 f"Kết quả xếp loại năm {year} — chạy thử, không lưu",
@@ -301,7 +313,7 @@ def validate(data_dir: str, year: int | None, policy: str | None) -> None:
     """
     dataset = api.validate(data_dir, policy=policy, year=year)
     for w in dataset.warnings:
-        err.print(f"cảnh báo: {w}", markup=False)
+        warn(w)
     counts = ", ".join(f"{name}: {len(df)}" for name, df in dataset.tables.items())
     out.print(f"Dữ liệu hợp lệ ({counts})")
 
@@ -362,12 +374,12 @@ def plugins(policy: str | None) -> None:
         p = session.registry.plugins[name]
         on = enabled is None or name in enabled
         params = list(p.info.params_model.model_fields) if p.info.params_model else []
-        table.add_row(*(escape(c) for c in (
+        table.add_row(*((
             name, p.info.version, p.source, "có" if on else "không", "\n".join(p.hooks),
             "\n".join(r.id + (" [giả định]" if r.assumption else "") for r in p.info.rules),
             "\n".join(params), "\n".join(t.name for t in p.info.tables))))
     for name, target in sorted(session.registry.skipped.items()):
-        table.add_row(escape(name), "", escape(f"entry point: {target}"),
+        table.add_row(name, "", f"entry point: {target}",
                       "không (XEPLOAI_PLUGINS)", "", "", "", "")
     out.print(table)
 
@@ -415,7 +427,7 @@ def policy_show(year: int | None, policy: str | None) -> None:
         start = "" if r.start is None else f"{r.start:%d/%m/%Y}"
         if r.read_on is not None and r.read_on != dt.date(year or 1, 12, 31):
             start += f" (đọc ngày {r.read_on:%d/%m/%Y})"
-        table.add_row(*(escape(c) for c in (r.key, value, start, basis)))
+        table.add_row(*((r.key, value, start, basis)))
     out.print(table)
 
 

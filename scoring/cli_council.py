@@ -11,7 +11,6 @@ import json
 
 import click
 import pandas as pd
-from rich.markup import escape
 from rich.table import Table
 from xeploai.scoring.cli import db_option, err, main, out, user_errors
 from xeploai.scoring.compare import Comparison, compare_runs
@@ -184,9 +183,9 @@ def print_reapply(outcome: ReapplyOutcome) -> None:
         table.add_column(col, overflow="fold")
     for item in outcome.items:
         table.add_row(str(item.source_id), item.official_id,
-                      escape(decision_change_text({"level": item.level, "titles": item.titles,
-                                                   "engine_level": "…", "engine_titles": "…"})),
-                      STATUS_VI[item.status], escape(item.message))
+                      decision_change_text({"level": item.level, "titles": item.titles,
+                                            "engine_level": "…", "engine_titles": "…"}),
+                      STATUS_VI[item.status], item.message)
     out.print(table)
     out.print(f"{len(outcome.applied)} quyết định đã áp dụng, {len(outcome.conflicts)} "
               "quyết định không áp dụng được (cần Hội đồng xem lại).")
@@ -209,7 +208,7 @@ def _overrides_table(decisions: pd.DataFrame, title: str, flags: dict[str, str])
             f"{d['against_rules']}\n(văn bản cho phép: {d['basis']})"
         carried = f"\n(mang từ quyết định số {d['carried_from']}, {d['carried_by']})" \
             if d["carried_from"] is not None else ""
-        table.add_row(*(escape(str(v)) for v in (
+        table.add_row(*(str(v) for v in (
             d["id"], d["run_id"], d["official_id"], level, titles, d["reason"] + carried,
             d["decided_by"], str(d["created_at"])[:10], meeting_text(d), against,
             flags.get(d["official_id"], ""))))

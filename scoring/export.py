@@ -103,7 +103,11 @@ def atomic_path(out: Path, *, force: bool = False) -> Iterator[Path]:
     appeared while the export was being written (a hard link can't overwrite).
     """
     check_target(out, force=force)
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as exc:  # a read-only folder, no permission, a full disk
+        raise ExportError(f"không ghi được {out}: không tạo được tệp trong thư mục "
+                          f"{out.parent} ({exc.strerror or exc})") from None
     os.close(fd)
     tmp = Path(name)
     # mkstemp makes the file private (0600); an export gets the permissions of any new file

@@ -17,8 +17,10 @@ import datetime as dt
 import itertools
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pandas as pd
 import pyarrow as pa
@@ -65,6 +67,8 @@ BLOCK_ROWS = 65_536
 # PostgreSQL advisory lock held while the schema is checked, so that two first runs
 # started at once don't both try to create the tables
 _SCHEMA_LOCK = 0x7865706C  # "xepl"
+# seconds a SQLite connection waits for another process's write before giving up
+SQLITE_WAIT = 300
 
 
 class SchemaVersion(SQLModel, table=True):
@@ -251,32 +255,69 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get(DB_ENV) or DEFAULT_DB
 
 
-def safe_url(url: str) -> str:
-    """The URL with any password hidden, for messages."""
+# query parameters of a database URL that carry a secret (``?password=…`` as libpq and
+# psycopg accept it, ``sslpassword``, tokens): hidden like the ``user:password@`` part
+_SECRET_KEY = re.compile(r"pass|pwd|secret|token|key", re.I)
+_URL_PASSWORD = re.compile(r"(://[^/@:?#]*:)[^/@?#]*@")
+_QUERY_SECRET = re.compile(r"([?&][^=&#]*(?:pass|pwd|secret|token|key)[^=&#]*=)[^&#]*", re.I)
+HIDDEN = "***"
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret values a database URL holds: its password and secret query values."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
-        return url
+        found = [m.group(0)[len(m.group(1)):-1] for m in _URL_PASSWORD.finditer(url)]
+        found += [m.group(0)[len(m.group(1)):] for m in _QUERY_SECRET.finditer(url)]
+        return [s for s in found if s]
+    found = [parsed.password] if parsed.password else []
+    for key, value in parsed.query.items():
+        if _SECRET_KEY.search(key):
+            found += [value] if isinstance(value, str) else list(value)
+    return [str(s) for s in found if s]
+
+
+def hide_secrets(text: str, url: str) -> str:
+    """``text`` (a message, a driver's error) with every secret of ``url`` replaced."""
+    for secret in sorted(url_secrets(url), key=len, reverse=True):
+        text = text.replace(secret, HIDDEN)
+        text = text.replace(quote(secret, safe=""), HIDDEN)
+    return text
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password and secret query values hidden, for messages."""
+    hidden = _QUERY_SECRET.sub(lambda m: m.group(1) + HIDDEN, _URL_PASSWORD.sub(
+        lambda m: m.group(1) + HIDDEN + "@", url))
+    return hide_secrets(hidden, url)
 
 
 def open_db(url: str | None = None) -> Engine:
     """Connect, create the schema if missing and upgrade it if older (idempotent)."""
     url = database_url(url)
     try:
-        engine = create_engine(url)
+        is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        # another process's write (a run being stored) is waited for, not an error
+        engine = create_engine(url, connect_args={"timeout": SQLITE_WAIT} if is_sqlite else {})
     except (ArgumentError, ImportError) as exc:
-        raise StorageError(f"địa chỉ cơ sở dữ liệu không hợp lệ {safe_url(url)!r}: {exc}") \
-            from exc
+        raise StorageError(hide_secrets(f"địa chỉ cơ sở dữ liệu không hợp lệ {safe_url(url)!r}: "
+                                        f"{exc}", url)) from None
     try:
-        with engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            if is_sqlite:
+                # SQLite has no advisory lock: take the write lock before looking at the
+                # schema, so two first runs on a new file create it one after the other
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif conn.dialect.name == "postgresql":
                 conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
             SQLModel.metadata.create_all(conn)
             _upgrade(conn)
+            conn.commit()
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise StorageError(f"không mở được cơ sở dữ liệu {safe_url(url)}: "
-                           f"{_db_message(exc)}") from exc
+        raise StorageError(hide_secrets(f"không mở được cơ sở dữ liệu {safe_url(url)}: "
+                                        f"{_db_message(exc)}", url)) from None
     return engine
 
 
@@ -431,8 +472,10 @@ def save_run_parts(engine: Engine, parts: Iterable[Classification], meta: RunMet
     try:
         return _insert_run(engine, parts, meta)
     except SQLAlchemyError as exc:
-        raise StorageError(f"không lưu được lần chạy vào {safe_url(str(engine.url))}: "
-                           f"{_db_message(exc)} — không có gì được lưu") from exc
+        url = engine.url.render_as_string(hide_password=False)
+        raise StorageError(hide_secrets(f"không lưu được lần chạy vào {safe_url(url)}: "
+                                        f"{_db_message(exc)} — không có gì được lưu", url)) \
+            from exc
     except OSError as exc:
         raise StorageError(f"không lưu được lần chạy: {exc} — không có gì được lưu") from exc
 

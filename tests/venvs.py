@@ -31,7 +31,7 @@ def running_path(exclude: Path) -> list[str]:
             continue
         resolved = Path(entry).resolve()
         if resolved in stdlib or resolved == exclude.resolve() or resolved.suffix == ".zip" \
-                or resolved.parent in stdlib and resolved.name == "lib-dynload":
+                or (resolved.parent in stdlib and resolved.name == "lib-dynload"):
             continue
         kept.append(str(resolved))
     return list(dict.fromkeys(kept))
