@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -20,10 +20,13 @@ from xeploai.scoring.overrides import council_view
 from xeploai.scoring.pdf_export import DocumentSettings, write_pdf
 from xeploai.scoring.plugins import PluginRegistry, build_registry, known_names
 from xeploai.scoring.policy import (
+    CORE_SECTIONS,
     Policy,
     bundled_policy,
     bundled_policy_for_year,
+    check_plugin_paths,
     check_sections,
+    disabled_sections,
     load_policy,
     validate_policy,
 )
@@ -59,21 +62,42 @@ class Session:
 
     policy: Policy
     registry: PluginRegistry
+    warnings: list[str] = field(default_factory=list)
+    # the policy's plugin files, when the session was opened without running them
+    unloaded_paths: tuple[str, ...] = ()
 
     @classmethod
-    def open(cls, policy: str | Path | Policy | None = None,
-             year: int | None = None) -> Session:
-        """The policy named, or the bundled one in force for ``year``."""
+    def open(cls, policy: str | Path | Policy | None = None, year: int | None = None, *,
+             load_path_plugins: bool = True,
+             allow_plugin_paths: Iterable[str | Path] = ()) -> Session:
+        """The policy named, or the bundled one in force for ``year``, with its plugins.
+
+        A policy file's ``plugin_paths`` are code: they must lie beside the file or in
+        ``allow_plugin_paths``, and with ``load_path_plugins=False`` they are not imported
+        at all (their sections are then listed unchecked)."""
         pol = policy if isinstance(policy, Policy) \
             else load_policy(resolve_policy_path(policy, year))
-        registry = build_registry(pol.plugin_paths)
+        check_plugin_paths(pol, allow_plugin_paths)
+        registry = build_registry(pol.plugin_paths if load_path_plugins else ())
+        unloaded = () if load_path_plugins else pol.plugin_paths
+        known = known_names(registry)
+        if unloaded:  # sections and names that only the unloaded files could explain
+            known |= set(pol.sections) - CORE_SECTIONS
+            known |= set(pol.enabled_plugins or ())
+        enabled = pol.enabled_plugins
+        if enabled is not None and unloaded:
+            enabled = tuple(n for n in enabled if n in registry.plugins)
         # an enabled plugin that is not installed explains an "unknown section": say it first
-        active = {p.info.name for p in registry.only(pol.enabled_plugins)}
-        check_sections(pol, known_names(registry))
+        active = {p.info.name for p in registry.only(enabled)}
+        check_sections(pol, known)
         validate_policy(pol, {name: p.info.params_model
                               for name, p in registry.plugins.items()
                               if name in active or name in pol.sections})
-        return cls(pol, registry)
+        warnings = [f"chính sách {pol.name}: mục [{section}] có tham số nhưng plugin {section} "
+                    "không được bật trong [policy].plugins — các giá trị này không có tác "
+                    f"dụng (bật bằng plugins_add = [\"{section}\"])"
+                    for section in disabled_sections(pol, known_names(registry))]
+        return cls(pol, registry, warnings, unloaded)
 
     def extra_tables(self) -> list:
         return [t for p in self.registry.only(self.policy.enabled_plugins)
@@ -117,6 +141,7 @@ class RunOutcome:
     classification: Classification
     dataset: Dataset
     repeats_run: int | None = None  # the earlier run with identical inputs (stored with again)
+    policy_warnings: list[str] = field(default_factory=list)
 
 
 class RepeatRunError(XeploaiError):
@@ -133,7 +158,8 @@ RUN_STEPS: tuple[str, ...] = ("Đọc và kiểm tra dữ liệu", "Xếp loại
 def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None = None,
         db: str | Engine | None = None, store: bool = True, again: bool = False,
         on_step: Callable[[str], None] | None = None,
-        as_of: dt.date | None = None) -> RunOutcome:
+        as_of: dt.date | None = None,
+        allow_plugin_paths: Iterable[str | Path] = ()) -> RunOutcome:
     """Validate ``data_dir``, classify ``year`` and (unless ``store=False``) store one run.
 
     Without ``policy``, the bundled policy in force for ``year``. ``as_of`` (SPEC §10): the
@@ -145,7 +171,7 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
     it starts, for a progress display."""
     step = on_step or (lambda _name: None)
     check_year_range(year)
-    session = Session.open(policy, year)
+    session = Session.open(policy, year, allow_plugin_paths=allow_plugin_paths)
     as_of = as_of or default_as_of(year, today_here())
     step(RUN_STEPS[0])
     dataset = session.load(data_dir)
@@ -168,7 +194,7 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
                 "chạy mới", earlier)
         meta = session.run_meta(data_dir, dataset.file_hashes, year, repeats_run=earlier)
         run_id = save_run(engine, result, meta)
-    return RunOutcome(run_id, result, dataset, earlier)
+    return RunOutcome(run_id, result, dataset, earlier, session.warnings)
 
 
 def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
@@ -213,12 +239,13 @@ def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
 
 
 def validate(data_dir: str | Path, *, policy: str | Path | Policy | None = None,
-             year: int | None = None) -> Dataset:
+             year: int | None = None,
+             allow_plugin_paths: Iterable[str | Path] = ()) -> Dataset:
     """Load and check ``data_dir``; raises InvalidInputError listing every problem. With
     ``year``, also that the year makes sense for the data (SPEC §3)."""
     if year is not None:
         check_year_range(year)
-    dataset = Session.open(policy).load(data_dir)
+    dataset = Session.open(policy, allow_plugin_paths=allow_plugin_paths).load(data_dir)
     if year is not None:
         check_year(year, dataset.tables)
     return dataset

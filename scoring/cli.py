@@ -2,6 +2,10 @@
 
 Exit codes: 0 success, 1 a user error (bad input, unknown id) with a message and no
 traceback, 2 wrong usage (click's own).
+
+Language (:mod:`xeploai.scoring.i18n`): texts are written in Vietnamese; a printed line goes
+through ``_()`` with ``.format`` for its values; help texts are translated by the group
+itself. ``--json`` output is ``json.dumps`` of plain structures (:func:`print_json`).
 """
 
 from __future__ import annotations
@@ -23,8 +27,17 @@ from rich.text import Text
 from xeploai.scoring import __version__, api
 from xeploai.scoring.errors import InvalidInputError, XeploaiError
 from xeploai.scoring.explain import explanation, render_text
+from xeploai.scoring.i18n import (
+    LANG_ENV,
+    LANGUAGES,
+    _,
+    activate,
+    chosen_language,
+    format_date,
+)
 from xeploai.scoring.policy import parameter_values
 from xeploai.scoring.storage import open_db
+from xeploai.scoring.suggest import close_names
 from xeploai.scoring.summary import LEVELS, SHOWN_UNITS, summarise
 
 # a pipe or a test runner has no width: give tables room rather than 80 truncated columns.
@@ -37,12 +50,34 @@ out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() e
 
 def warn(message: object) -> None:
     """One warning line on stderr: the label in colour, the message as written."""
-    err.print(Text.assemble(("cảnh báo:", "yellow"), " ", str(message)))
+    err.print(Text.assemble((_("cảnh báo:"), "yellow"), " ", str(message)))
+
 
 db_option = click.option("--db", "db", metavar="URL", envvar="XEPLOAI_DB", default=None,
-                         help="Database URL (default sqlite:///xeploai.db; env XEPLOAI_DB).")
+                         help="Địa chỉ cơ sở dữ liệu (mặc định sqlite:///xeploai.db trong thư "
+                              "mục đang đứng; hoặc biến môi trường XEPLOAI_DB).")
 policy_option = click.option("--policy", type=click.Path(dir_okay=False), default=None,
-                             help="Policy file (default config/binh_dinh_2023.toml).")
+                             metavar="TỆP",
+                             help="Tệp chính sách (mặc định: binh_dinh_2023.toml đi kèm "
+                                  "xeploai).")
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="In kết quả dạng JSON (cho chương trình khác đọc).")
+
+allow_paths_option = click.option(
+    "--allow-plugin-path", "allow_plugin_paths", multiple=True, metavar="THƯ_MỤC",
+    type=click.Path(file_okay=False),
+    help="Cho phép chạy tệp plugin (plugin_paths của tệp chính sách) nằm trong THƯ_MỤC này "
+         "(lặp lại được). Mặc định chỉ chạy tệp nằm trong thư mục của tệp chính sách: "
+         "tệp plugin là mã chương trình.")
+load_paths_option = click.option(
+    "--load-path-plugins", is_flag=True,
+    help="Nạp (chạy mã) cả các plugin theo đường dẫn của tệp chính sách để kiểm tra tham số "
+         "của chúng; mặc định chỉ liệt kê, không nạp.")
+
+
+def print_json(data: object) -> None:
+    """Typed data as JSON on stdout: dates and times in ISO 8601, text as written."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -58,31 +93,71 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             err.print(exc.render(limit=10_000))
             sys.exit(1)
         except XeploaiError as exc:
-            err.print(f"Lỗi: {exc}")
+            err.print(_("Lỗi: {message}").format(message=exc))
             sys.exit(1)
         except OSError as exc:  # a file or folder the system refuses: a message, not a traceback
-            where = f" {exc.filename}" if exc.filename else ""
-            err.print(f"Lỗi: không đọc hoặc ghi được{where}: {exc.strerror or exc}")
+            err.print(_("Lỗi: không đọc hoặc ghi được {path}: {reason}").format(
+                path=exc.filename or "", reason=exc.strerror or exc))
             sys.exit(1)
         except KeyboardInterrupt:
             # a run is one transaction and exports go through a temporary file, so an
             # interruption leaves nothing half-written
-            err.print("Đã dừng (Ctrl-C): không có gì được lưu hoặc ghi dở.")
+            err.print(_("Đã dừng (Ctrl-C): không có gì được lưu hoặc ghi dở."))
             sys.exit(130)
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _language_in(args: list[str]) -> str | None:
+    """The value of ``--lang`` among the arguments, read before click parses them."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+    return None
+
+
+class XeploaiGroup(click.Group):
+    """xeploai's command groups: they speak the chosen language from click's first message
+    on (usage errors included) and name the closest command to a mistyped one."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        if parent is None:
+            activate(chosen_language(_language_in(args)), self)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = close_names(name, self.list_commands(ctx))
+            ctx.fail(_("Không có lệnh {name!r}.").format(name=name) + (
+                " " + _("Có phải ý bạn là {names}?").format(names=", ".join(map(repr, close)))
+                if close else ""))
+        return super().resolve_command(ctx, args)
+
+
+XeploaiGroup.group_class = XeploaiGroup
+
+
+@click.group(cls=XeploaiGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xeploai")
+@click.option("--lang", type=click.Choice(LANGUAGES), envvar=LANG_ENV, is_eager=True,
+              expose_value=False,
+              help="Ngôn ngữ: vi (tiếng Việt, mặc định) hoặc en (tiếng Anh); hoặc biến môi "
+                   "trường XEPLOAI_LANG.")
 def main() -> None:
     """xeploai — đánh giá, xếp loại chất lượng cán bộ, công chức, viên chức.
 
-    Classifies every official of a year from the records in a dataset folder, stores the
-    run with every reason, and exports what the commendation council needs.
+    Xếp loại mọi cán bộ, công chức, viên chức của một năm từ dữ liệu trong một thư mục, lưu
+    lần chạy cùng mọi lý do, và xuất các tệp Hội đồng thi đua – khen thưởng cần.
 
     \b
-    Example:
+    Ví dụ:
       xeploai run --data examples/binh_dinh_2023 --year 2023
       xeploai explain BD0001
     """
@@ -93,15 +168,16 @@ def summary_table(results: pd.DataFrame, title: str, all_units: bool = False) ->
     of unit rows would bury the run id and cost seconds to print."""
     summary = summarise(results, all_units)
     table = Table(title=title, show_footer=True)
-    footers = ("Tổng cộng", *(str(v) for v in summary.total))
-    for col, footer in zip(("Đơn vị", "Số người", *LEVELS, "LĐTT", "CSTĐCS", "CCHC"),
+    footers = (_("Tổng cộng"), *(str(v) for v in summary.total))
+    unit_column = _("Đơn vị")
+    for col, footer in zip((unit_column, _("Số người"), *LEVELS, "LĐTT", "CSTĐCS", "CCHC"),
                            footers, strict=True):
-        table.add_column(col, footer=footer, justify="left" if col == "Đơn vị" else "right")
+        table.add_column(col, footer=footer, justify="left" if col == unit_column else "right")
     for unit, row in summary.shown.iterrows():  # at most SHOWN_UNITS rows unless --all
-        table.add_row(escape(str(unit)), *(str(v) for v in row))
+        table.add_row(str(unit), *(str(v) for v in row))
     if summary.folded_units:
-        table.add_row(f"… {summary.folded_units} đơn vị khác (--all để xem hết)",
-                      *(str(v) for v in summary.folded))
+        table.add_row(_("… {units} đơn vị khác (--all để xem hết)")
+                      .format(units=summary.folded_units), *(str(v) for v in summary.folded))
     return table
 
 
@@ -134,18 +210,20 @@ def progress_steps(steps: tuple[str, ...]) -> Iterator[Callable[[str], None]]:
 
 @main.command()
 @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False),
-              help="Dataset folder (units, officials, dossiers, … as .csv or .xlsx).")
-@click.option("--year", required=True, type=int, help="Evaluation year, e.g. 2023.")
-@click.option("--set", "settings", multiple=True, metavar="SECTION.NAME=VALUE",
-              help="What-if: give a policy parameter another value from 1 January of YEAR "
-                   "(repeatable; needs --dry-run).")
+              metavar="THƯ_MỤC",
+              help="Thư mục dữ liệu (units, officials, dossiers, … dạng .csv hoặc .xlsx).")
+@click.option("--year", required=True, type=int, metavar="NĂM",
+              help="Năm đánh giá, ví dụ 2023.")
+@click.option("--set", "settings", multiple=True, metavar="MỤC.THAM_SỐ=GIÁ_TRỊ",
+              help="Chạy thử: cho một tham số chính sách giá trị khác từ ngày 1 tháng 1 của "
+                   "NĂM (lặp lại được; cần --dry-run).")
 @click.option("--dry-run", is_flag=True,
-              help="Classify and show the result but store nothing; with --set, show who "
-                   "changes level or title against the policy as it is, and why.")
+              help="Xếp loại và hiện kết quả nhưng không lưu; với --set, hiện ai đổi mức hoặc "
+                   "danh hiệu so với chính sách hiện hành, và vì sao.")
 @click.option("--by-unit", "by_unit", type=click.IntRange(min=1), default=None, metavar="N",
-              help="For data too big for memory (a whole country): read the dossiers in "
-                   "blocks and classify groups of units of at most N officials at a time; "
-                   "same results, one stored run.")
+              help="Cho dữ liệu quá lớn so với bộ nhớ (cả nước): đọc hồ sơ theo khối và xếp "
+                   "loại từng nhóm đơn vị có tối đa N người; cùng kết quả, một lần chạy được "
+                   "lưu.")
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]),
               default=None, metavar="NGÀY",
               help="Ngày chốt số liệu (YYYY-MM-DD hoặc DD/MM/YYYY): hồ sơ hẹn trả sau ngày "
@@ -156,15 +234,16 @@ def progress_steps(steps: tuple[str, ...]) -> Iterator[Callable[[str], None]]:
                    "(mặc định: từ chối và chỉ ra lần chạy đó).")
 @all_option
 @policy_option
+@allow_paths_option
 @db_option
 @user_errors
 def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
         by_unit: int | None, as_of: dt.datetime | None, again: bool, all_units: bool,
-        policy: str | None, db: str | None) -> None:
-    """Validate the data, classify every official of YEAR and store the run.
+        policy: str | None, allow_plugin_paths: tuple[str, ...], db: str | None) -> None:
+    """Kiểm tra dữ liệu, xếp loại mọi cán bộ của NĂM và lưu lần chạy.
 
     \b
-    Example:
+    Ví dụ:
       xeploai run --data examples/binh_dinh_2023 --year 2023
       xeploai run --data examples/binh_dinh_2023 --year 2023 \\
           --set late_dossiers.repeat_threshold=2 --dry-run
@@ -173,85 +252,91 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
     """
     if by_unit is not None:
         if settings or dry_run:
-            raise click.UsageError("--by-unit stores a run: it can't be combined with --set "
-                                   "or --dry-run")
+            raise click.UsageError(_("--by-unit lưu một lần chạy: không dùng cùng --set hoặc "
+                                     "--dry-run được"))
         from xeploai.scoring.sharded import run_sharded
 
         done = run_sharded(data_dir, year, policy=policy, db=db, max_officials=by_unit)
         for w in done.warnings:
             warn(w)
-        out.print(f"Đã xếp loại {done.officials} người ({done.reasons} lý do) theo "
-                  f"{done.groups} nhóm đơn vị — lần chạy số {done.run_id}")
-        out.print(f"run id: {done.run_id}")
+        out.print(_("Đã xếp loại {officials} người ({reasons} lý do) theo {groups} nhóm đơn "
+                    "vị — lần chạy số {run}").format(officials=done.officials,
+                                                      reasons=done.reasons, groups=done.groups,
+                                                      run=done.run_id))
+        out.print(_("Mã lần chạy: {run}").format(run=done.run_id))
         return
     if settings and not dry_run:
-        raise click.UsageError("--set needs --dry-run: a stored run always follows a policy "
-                               "file; change the file to store a run with other values")
+        raise click.UsageError(_("--set cần --dry-run: lần chạy được lưu luôn theo một tệp "
+                                 "chính sách; muốn lưu với giá trị khác, hãy sửa tệp đó"))
     if settings:
         from xeploai.scoring.cli_council import print_comparison
         from xeploai.scoring.compare import parse_settings, what_if
 
         wi = what_if(data_dir, year, parse_settings(settings), policy=policy)
-        out.print(summary_table(wi.results, f"Chạy thử năm {year} — {wi.comparison.label_b} "
-                                            "(không lưu)", all_units))
+        out.print(summary_table(wi.results, _("Chạy thử năm {year} — {label} (không lưu)")
+                                .format(year=year, label=wi.comparison.label_b), all_units))
         print_comparison(wi.comparison, as_json=False)
         return
     with progress_steps(api.RUN_STEPS if not dry_run else api.RUN_STEPS[:2]) as step:
         outcome = api.run(data_dir, year, policy=policy, db=db, store=not dry_run,
                           again=again, on_step=step,
-                          as_of=as_of.date() if as_of else None)
-    for w in outcome.dataset.warnings:
+                          as_of=as_of.date() if as_of else None,
+                          allow_plugin_paths=allow_plugin_paths)
+    for w in [*outcome.policy_warnings, *outcome.dataset.warnings]:
         warn(w)
     if dry_run:
         out.print(summary_table(outcome.classification.results,
-                                f"Kết quả xếp loại năm {year} — chạy thử, không lưu",
-                                all_units))
+                                _("Kết quả xếp loại năm {year} — chạy thử, không lưu")
+                                .format(year=year), all_units))
         return
     out.print(summary_table(outcome.classification.results,
-                            f"Kết quả xếp loại năm {year} — lần chạy số {outcome.run_id}",
-                            all_units))
+                            _("Kết quả xếp loại năm {year} — lần chạy số {run}")
+                            .format(year=year, run=outcome.run_id), all_units))
     if outcome.repeats_run is not None:
-        err.print(f"cảnh báo: lần chạy số {outcome.run_id} lặp lại lần chạy số "
-                  f"{outcome.repeats_run} (cùng dữ liệu, chính sách và quy tắc; lưu vì --again)",
-                  markup=False)
-    out.print(f"run id: {outcome.run_id}")
+        warn(_("lần chạy số {run} lặp lại lần chạy số {earlier} (cùng dữ liệu, chính sách và "
+               "quy tắc; lưu vì --again)").format(run=outcome.run_id,
+                                                  earlier=outcome.repeats_run))
+    out.print(_("Mã lần chạy: {run}").format(run=outcome.run_id))
+
+
+run_option = click.option("--run", "run_id", type=int, default=None, metavar="SỐ",
+                          help="Mã lần chạy (mặc định: lần mới nhất).")
 
 
 @main.command()
-@click.argument("official_id")
-@click.option("--run", "run_id", type=int, default=None, help="Run id (default: latest).")
-@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@click.argument("official_id", metavar="MÃ_CÁN_BỘ")
+@run_option
+@click.option("--json", "as_json", is_flag=True, help="In phần giải thích dạng JSON.")
 @db_option
 @user_errors
 def explain(official_id: str, run_id: int | None, as_json: bool, db: str | None) -> None:
-    """Show every reason behind one official's result: rule, evidence, parameters, basis.
+    """Mọi lý do đằng sau kết quả của một cán bộ: quy tắc, chứng cứ, tham số, căn cứ pháp lý.
 
     \b
-    Example:
+    Ví dụ:
       xeploai explain BD0001
       xeploai explain BD0001 --run 3 --json
     """
     exp = explanation(open_db(db), official_id, run_id)
     if as_json:
-        click.echo(json.dumps(exp, ensure_ascii=False, indent=2, default=str))
+        print_json(exp)
     else:
         click.echo(render_text(exp))
 
 
 @main.command()
-@click.option("--run", "run_id", type=int, default=None,
+@click.option("--run", "run_id", type=int, default=None, metavar="SỐ",
               help="Số lần chạy (mặc định: lần chạy đã chốt của năm, nếu có, không thì lần "
                    "chạy mới nhất của năm).")
-@click.option("--year", type=int, default=None,
+@click.option("--year", type=int, default=None, metavar="NĂM",
               help="Năm đánh giá khi không ghi --run (mặc định: năm của lần chạy mới nhất).")
 @click.option("--format", "fmt", type=click.Choice(api.EXPORT_FORMATS), required=True,
-              help="xlsx (council workbook: summary + one sheet per unit, Vietnamese), "
-                   "csv (UTF-8 with BOM, opens in Excel) or json (full reason objects).")
-@click.option("--out", "out_path", required=True,
-              help="Output file, or - for stdout (csv and json only).")
+              help="xlsx (sổ tính cho Hội đồng: trang tổng hợp và một trang mỗi đơn vị), csv "
+                   "(UTF-8 có BOM, mở được bằng Excel) hoặc json (đầy đủ các lý do).")
+@click.option("--out", "out_path", required=True, metavar="TỆP",
+              help="Tệp ghi ra, hoặc - để in ra màn hình (chỉ csv và json).")
 @click.option("--force", is_flag=True,
-              help="Replace the output file if it exists (by default an existing file is "
-                   "never overwritten).")
+              help="Ghi đè tệp nếu đã có (mặc định không bao giờ ghi đè tệp đã có).")
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False), default=None,
               help="pdf: tệp TOML cấu hình văn bản ([document]: agency, parent_agency, place, "
                    "date, number_results, number_titles, number_summary, preparer, head, "
@@ -266,19 +351,21 @@ def explain(official_id: str, run_id: int | None, as_json: bool, db: str | None)
 def export(run_id: int | None, year: int | None, fmt: str, out_path: str, force: bool,
            settings_path: str | None, agency: str | None, parent_agency: str | None,
            place: str | None, doc_date: str | None, db: str | None) -> None:
-    """Write the council file of a run: one row per official with the final level and
-    titles (after council overrides), the engine's proposal and the reasons.
+    """Ghi tệp cho Hội đồng của một lần chạy: mỗi cán bộ một dòng với mức và danh hiệu cuối
+    cùng (sau điều chỉnh của Hội đồng), đề xuất của chương trình và các lý do; hoặc các văn
+    bản pdf Hội đồng ký.
 
     \b
-    Example:
+    Ví dụ:
       xeploai export --format xlsx --out ket_qua_2023.xlsx
       xeploai export --format csv --out ket_qua_2023.csv
       xeploai export --run 3 --format json --out -
-      xeploai export --format xlsx --out ket_qua_2023.xlsx --force   # replace it
+      xeploai export --format xlsx --out ket_qua_2023.xlsx --force   # ghi đè
       xeploai export --format pdf --out hoi_dong_2023.pdf --settings van_ban.toml
     """
     if out_path == "-" and fmt in ("xlsx", "pdf"):
-        raise click.UsageError(f"{fmt} cần một tên tệp: --out ket_qua.{fmt}")
+        raise click.UsageError(_("{format} cần một tên tệp: --out ket_qua.{format}")
+                               .format(format=fmt))
     settings = None
     if fmt == "pdf":
         from xeploai.scoring.overrides import parse_date
@@ -288,146 +375,209 @@ def export(run_id: int | None, year: int | None, fmt: str, out_path: str, force:
         settings = base.with_options(agency=agency, parent_agency=parent_agency, place=place,
                                      date=parse_date(doc_date) if doc_date else None)
     target = sys.stdout if out_path == "-" else Path(out_path)
-    busy = err.status("Đang ghi tệp…") if err.is_terminal and out_path != "-" \
+    busy = err.status(_("Đang ghi tệp…")) if err.is_terminal and out_path != "-" \
         else contextlib.nullcontext()
     with busy:
         rid, n = api.export_run(db, fmt, target, run_id, force=force,  # type: ignore[arg-type]
                                 year=year, settings=settings)
     if out_path != "-":
-        err.print(f"Đã ghi {n} dòng (lần chạy số {rid}) vào {out_path}")
+        err.print(_("Đã ghi {rows} dòng (lần chạy số {run}) vào {path}")
+                  .format(rows=n, run=rid, path=out_path))
 
 
 @main.command()
 @click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False),
-              help="Dataset folder to check.")
-@click.option("--year", type=int, default=None,
+              metavar="THƯ_MỤC", help="Thư mục dữ liệu cần kiểm tra.")
+@click.option("--year", type=int, default=None, metavar="NĂM",
               help="Năm đánh giá: kiểm tra thêm năm có hợp lệ và dữ liệu có gì thuộc năm đó.")
 @policy_option
+@allow_paths_option
 @user_errors
-def validate(data_dir: str, year: int | None, policy: str | None) -> None:
-    """Check the input files only and list every problem (nothing is stored).
+def validate(data_dir: str, year: int | None, policy: str | None,
+             allow_plugin_paths: tuple[str, ...]) -> None:
+    """Chỉ kiểm tra dữ liệu đầu vào và liệt kê mọi lỗi (không lưu gì).
 
     \b
-    Example:
+    Ví dụ:
       xeploai validate --data examples/binh_dinh_2023
     """
-    dataset = api.validate(data_dir, policy=policy, year=year)
+    dataset = api.validate(data_dir, policy=policy, year=year,
+                           allow_plugin_paths=allow_plugin_paths)
     for w in dataset.warnings:
         warn(w)
     counts = ", ".join(f"{name}: {len(df)}" for name, df in dataset.tables.items())
-    out.print(f"Dữ liệu hợp lệ ({counts})")
+    out.print(_("Dữ liệu hợp lệ ({counts})").format(counts=counts))
 
 
 @main.command()
-@click.option("--officials", type=click.IntRange(min=1), required=True,
-              help="Number of officials (a province has about 50,000).")
-@click.option("--dossiers", type=click.IntRange(min=0), required=True,
-              help="Number of dossiers (a province handles about 2,000,000 a year).")
-@click.option("--year", required=True, type=click.IntRange(1900, 9000),
-              help="Evaluation year the data describes, e.g. 2023.")
+@click.option("--officials", type=click.IntRange(min=1), required=True, metavar="SỐ",
+              help="Số cán bộ (một tỉnh có khoảng 50.000).")
+@click.option("--dossiers", type=click.IntRange(min=0), required=True, metavar="SỐ",
+              help="Số hồ sơ (một tỉnh giải quyết khoảng 2.000.000 hồ sơ mỗi năm).")
+@click.option("--year", required=True, type=click.IntRange(1900, 9000), metavar="NĂM",
+              help="Năm đánh giá mà dữ liệu mô tả, ví dụ 2023.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder to write the CSV files into (created if missing).")
+              metavar="THƯ_MỤC", help="Thư mục ghi các tệp CSV (tạo mới nếu chưa có).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Random seed: the same seed and sizes always give the same files.")
+              metavar="SỐ",
+              help="Hạt giống ngẫu nhiên: cùng hạt giống và cỡ dữ liệu luôn cho cùng các tệp.")
+@click.option("--force", is_flag=True,
+              help="Ghi vào thư mục đã có tệp (mặc định từ chối, để không ghi đè dữ liệu thật).")
 @user_errors
-def generate(officials: int, dossiers: int, year: int, out_dir: str, seed: int) -> None:
-    """Write a synthetic dataset (SPEC §3 CSV files) for tests, demos and benchmarks.
+def generate(officials: int, dossiers: int, year: int, out_dir: str, seed: int,
+             force: bool) -> None:
+    """Ghi một bộ dữ liệu tổng hợp (các tệp CSV theo đặc tả) để kiểm thử, trình diễn và đo
+    tốc độ.
 
-    The names, units and proportions (late dossiers, reminders, discipline, initiatives)
-    look like a real province's; nothing describes a real person. Dossiers are written in
-    chunks, so even national sizes (100,000,000 dossiers) need little memory.
+    Tên, đơn vị và tỷ lệ (hồ sơ trễ hạn, nhắc nhở, kỷ luật, sáng kiến) giống một tỉnh thật;
+    không dòng nào mô tả người thật. Hồ sơ được ghi theo từng khối, nên cả cỡ cả nước
+    (100.000.000 hồ sơ) cũng cần ít bộ nhớ.
 
     \b
-    Example:
+    Ví dụ:
       xeploai generate --officials 1000 --dossiers 40000 --year 2023 --out data/nho
       xeploai run --data data/nho --year 2023
     """
     from xeploai.scoring.generate import generate_dataset
 
     counts = generate_dataset(Path(out_dir), officials=officials, dossiers=dossiers,
-                              year=year, seed=seed)
+                              year=year, seed=seed, force=force)
     for name, n in counts.items():
-        out.print(f"{name}: {n} dòng")
-    out.print(f"Đã ghi dữ liệu tổng hợp vào {out_dir}")
+        out.print(_("{name}: {rows} dòng").format(name=name, rows=n))
+    out.print(_("Đã ghi dữ liệu tổng hợp vào {path}").format(path=out_dir))
 
 
 @main.command()
 @policy_option
+@load_paths_option
+@allow_paths_option
+@json_option
 @user_errors
-def plugins(policy: str | None) -> None:
-    """List the rule plugins: name, version, source, hooks, rules, parameters, input tables.
+def plugins(policy: str | None, load_path_plugins: bool, allow_plugin_paths: tuple[str, ...],
+            as_json: bool) -> None:
+    """Liệt kê các plugin quy tắc: tên, phiên bản, nguồn, hook, quy tắc, tham số, bảng dữ liệu.
 
-    Sources: built-in, entry point (an installed package) or path (named in the policy's
-    plugin_paths). XEPLOAI_PLUGINS=a,b loads only those installed plugins;
-    XEPLOAI_TRACE_HOOKS=1 prints every hook call and its result on stderr.
+    Nguồn: built-in (đi kèm), entry point (một gói đã cài) hoặc path (tệp ghi trong
+    plugin_paths của tệp chính sách; chỉ được nạp khi có --load-path-plugins).
+    XEPLOAI_PLUGINS=a,b chỉ nạp các plugin đã cài có tên đó; XEPLOAI_TRACE_HOOKS=1 in mọi
+    lời gọi hook và kết quả ra stderr.
 
     \b
-    Example:
+    Ví dụ:
       xeploai plugins
+      xeploai plugins --json
     """
-    session = api.Session.open(policy)
+    session = api.Session.open(policy, load_path_plugins=load_path_plugins,
+                               allow_plugin_paths=allow_plugin_paths)
     enabled = session.policy.enabled_plugins
-    table = Table(title="Plugin quy tắc")
-    for col in ("Tên", "Phiên bản", "Nguồn", "Bật", "Hooks", "Quy tắc", "Tham số", "Bảng"):
-        table.add_column(col, overflow="fold")
+    listed: list[dict[str, Any]] = []
     for name in sorted(session.registry.plugins):
         p = session.registry.plugins[name]
-        on = enabled is None or name in enabled
-        params = list(p.info.params_model.model_fields) if p.info.params_model else []
-        table.add_row(*((
-            name, p.info.version, p.source, "có" if on else "không", "\n".join(p.hooks),
-            "\n".join(r.id + (" [giả định]" if r.assumption else "") for r in p.info.rules),
-            "\n".join(params), "\n".join(t.name for t in p.info.tables))))
+        listed.append({
+            "name": name, "version": p.info.version, "source": p.source,
+            "enabled": enabled is None or name in enabled, "loaded": True,
+            "hooks": list(p.hooks),
+            "rules": [{"id": r.id, "assumption": r.assumption} for r in p.info.rules],
+            "parameters": list(p.info.params_model.model_fields) if p.info.params_model else [],
+            "tables": [t.name for t in p.info.tables]})
     for name, target in sorted(session.registry.skipped.items()):
-        table.add_row(name, "", f"entry point: {target}",
-                      "không (XEPLOAI_PLUGINS)", "", "", "", "")
+        listed.append({"name": name, "version": None, "source": f"entry point: {target}",
+                       "enabled": False, "loaded": False, "skipped_by": "XEPLOAI_PLUGINS",
+                       "hooks": [], "rules": [], "parameters": [], "tables": []})
+    for path in session.unloaded_paths:
+        listed.append({"name": None, "version": None, "source": f"path: {path}",
+                       "enabled": None, "loaded": False, "hooks": [], "rules": [],
+                       "parameters": [], "tables": []})
+    for w in session.warnings:
+        warn(w)
+    if as_json:
+        print_json(listed)
+        return
+    table = Table(title=_("Plugin quy tắc"))
+    for col in (_("Tên"), _("Phiên bản"), _("Nguồn"), _("Bật"), "Hooks", _("Quy tắc"),
+                _("Tham số"), _("Bảng")):
+        table.add_column(col, overflow="fold")
+    yes, no = _("có"), _("không")
+    for item in listed:
+        if item.get("skipped_by"):
+            state = _("không (XEPLOAI_PLUGINS)")
+        elif not item["loaded"]:
+            state = _("chưa nạp (thêm --load-path-plugins)")
+        else:
+            state = yes if item["enabled"] else no
+        table.add_row(
+            item["name"] or "", item["version"] or "", item["source"], state,
+            "\n".join(item["hooks"]),
+            "\n".join(r["id"] + (_(" [giả định]") if r["assumption"] else "")
+                      for r in item["rules"]),
+            "\n".join(item["parameters"]), "\n".join(item["tables"]))
     out.print(table)
 
 
 @main.group()
 def policy() -> None:
-    """Read a policy file: its dated parameters and their legal sources.
+    """Đọc một tệp chính sách: các tham số theo ngày áp dụng và căn cứ pháp lý của chúng.
 
     \b
-    Example:
+    Ví dụ:
       xeploai policy show --year 2023
     """
 
 
 @policy.command("show")
-@click.option("--year", type=int, default=None,
-              help="Show only the values in force for this evaluation year (default: every "
-                   "dated value).")
+@click.option("--year", type=int, default=None, metavar="NĂM",
+              help="Chỉ hiện các giá trị có hiệu lực cho năm đánh giá này (mặc định: mọi giá "
+                   "trị theo ngày).")
 @policy_option
+@load_paths_option
+@allow_paths_option
+@json_option
 @user_errors
-def policy_show(year: int | None, policy: str | None) -> None:
-    """Print each parameter's value, the date it applies from and its legal source.
+def policy_show(year: int | None, policy: str | None, load_path_plugins: bool,
+                allow_plugin_paths: tuple[str, ...], as_json: bool) -> None:
+    """In giá trị của từng tham số, ngày bắt đầu áp dụng và căn cứ pháp lý.
 
-    With --year, the values in force for that year: read on 31 December, the titles on the
-    consideration date. The policy is checked first (unknown section, wrong type, missing
-    value are errors).
+    Với --year: các giá trị có hiệu lực cho năm đó, đọc vào ngày 31 tháng 12, riêng danh
+    hiệu đọc vào ngày xét danh hiệu. Tệp chính sách được kiểm tra trước (mục lạ, sai kiểu,
+    thiếu giá trị là lỗi); mục của plugin theo đường dẫn chỉ được kiểm tra khi có
+    --load-path-plugins.
 
     \b
-    Example:
+    Ví dụ:
       xeploai policy show --year 2023
-      xeploai policy show --policy examples/plugins/complaints/policy.toml
+      xeploai policy show --policy examples/plugins/complaints/policy.toml --json
     """
-    session = api.Session.open(policy)
+    session = api.Session.open(policy, load_path_plugins=load_path_plugins,
+                               allow_plugin_paths=allow_plugin_paths)
     rows = parameter_values(session.policy, year)
-    title = f"Chính sách {session.policy.name}"
-    if year is not None:
-        title += f" — giá trị áp dụng cho năm đánh giá {year}"
+    for w in session.warnings:
+        warn(w)
+    if as_json:
+        print_json({"policy": session.policy.name, "year": year,
+                    "plugins": list(session.policy.enabled_plugins)
+                    if session.policy.enabled_plugins is not None else None,
+                    "parameters": [{"key": r.key, "value": r.value,
+                                    "from": r.start.isoformat() if r.start else None,
+                                    "read_on": r.read_on.isoformat() if r.read_on else None,
+                                    "reference": r.reference, "assumption": r.assumption,
+                                    "description": r.description} for r in rows]})
+        return
+    if year is None:
+        title = _("Chính sách {name}").format(name=session.policy.name)
+    else:
+        title = _("Chính sách {name} — giá trị áp dụng cho năm đánh giá {year}").format(
+            name=session.policy.name, year=year)
     table = Table(title=title)
-    for col in ("Tham số", "Giá trị", "Áp dụng từ", "Căn cứ"):
+    for col in (_("Tham số"), _("Giá trị"), _("Áp dụng từ"), _("Căn cứ")):
         table.add_column(col, overflow="fold")
     for r in rows:
-        basis = ("[giả định] " if r.assumption else "") + r.reference
-        value = "— chưa có giá trị" if r.start is None else json.dumps(
+        basis = (_("[giả định] ") if r.assumption else "") + r.reference
+        value = _("— chưa có giá trị") if r.start is None else json.dumps(
             r.value, ensure_ascii=False, default=str)
-        start = "" if r.start is None else f"{r.start:%d/%m/%Y}"
+        start = "" if r.start is None else format_date(r.start)
         if r.read_on is not None and r.read_on != dt.date(year or 1, 12, 31):
-            start += f" (đọc ngày {r.read_on:%d/%m/%Y})"
-        table.add_row(*((r.key, value, start, basis)))
+            start += _(" (đọc ngày {date})").format(date=format_date(r.read_on))
+        table.add_row(r.key, value, start, basis)
     out.print(table)
 
 

@@ -7,13 +7,24 @@ thin layer over a library function (:mod:`xeploai.scoring.overrides`,
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from typing import Any
 
 import click
 import pandas as pd
 from rich.table import Table
-from xeploai.scoring.cli import db_option, err, main, out, user_errors
+from xeploai.scoring.cli import (
+    db_option,
+    err,
+    json_option,
+    main,
+    out,
+    print_json,
+    user_errors,
+)
 from xeploai.scoring.compare import Comparison, compare_runs
+from xeploai.scoring.i18n import _, format_date, format_datetime
 from xeploai.scoring.overrides import (
     Meeting,
     council_view,
@@ -30,8 +41,10 @@ from xeploai.scoring.storage import get_run, list_runs, open_db
 
 
 def comparison_table(cmp: Comparison) -> Table:
-    table = Table(title=f"Thay đổi: {cmp.label_a} → {cmp.label_b}", show_lines=True)
-    for col in ("Mã cán bộ", "Họ và tên", "Đơn vị", "Điểm", "Mức", "Danh hiệu", "Vì sao"):
+    table = Table(title=_("Thay đổi: {a} → {b}").format(a=cmp.label_a, b=cmp.label_b),
+                  show_lines=True)
+    for col in (_("Mã cán bộ"), _("Họ và tên"), _("Đơn vị"), _("Điểm"), _("Mức"),
+                _("Danh hiệu"), _("Vì sao")):
         table.add_column(col, overflow="fold")
     for r in cmp.changes.to_dict("records"):
         score = (f"{r['score_a']:g}" if r["score_a"] == r["score_b"]
@@ -42,7 +55,7 @@ def comparison_table(cmp: Comparison) -> Table:
             f"{r['titles_a'] or '–'} → {r['titles_b'] or '–'}"
         why = [f"+ {n}" for n in r["added"]] + [f"− {n}" for n in r["removed"]]
         table.add_row(r["official_id"], r["full_name"], r["unit_id"], score, level, titles,
-                      "\n".join(why) or "(cùng lý do; khác vì tỷ lệ của nhóm)")
+                      "\n".join(why) or _("(cùng lý do; khác vì tỷ lệ của nhóm)"))
     return table
 
 
@@ -56,25 +69,28 @@ def print_comparison(cmp: Comparison, as_json: bool) -> None:
         return
     if len(cmp.changes):
         out.print(comparison_table(cmp))
-    out.print(f"{cmp.compared} người được so sánh: {cmp.level_changes} người đổi mức, "
-              f"{cmp.title_changes} người đổi danh hiệu.")
+    out.print(_("{compared} người được so sánh: {levels} người đổi mức, {titles} người đổi "
+                "danh hiệu.").format(compared=cmp.compared, levels=cmp.level_changes,
+                                     titles=cmp.title_changes))
     if cmp.only_a or cmp.only_b:
-        out.print(f"Chỉ có trong {cmp.label_a}: {', '.join(cmp.only_a) or 'không'}; "
-                  f"chỉ có trong {cmp.label_b}: {', '.join(cmp.only_b) or 'không'}.")
+        none = _("không")
+        out.print(_("Chỉ có trong {a}: {only_a}; chỉ có trong {b}: {only_b}.").format(
+            a=cmp.label_a, only_a=", ".join(cmp.only_a) or none,
+            b=cmp.label_b, only_b=", ".join(cmp.only_b) or none))
 
 
 @main.command()
-@click.argument("run_a", type=int)
-@click.argument("run_b", type=int)
-@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.argument("run_a", type=int, metavar="LẦN_CHẠY_A")
+@click.argument("run_b", type=int, metavar="LẦN_CHẠY_B")
+@click.option("--json", "as_json", is_flag=True, help="In các thay đổi dạng JSON.")
 @db_option
 @user_errors
 def diff(run_a: int, run_b: int, as_json: bool, db: str | None) -> None:
-    """Compare two stored runs: who changes level or title, and the reasons that differ
-    (final values, after council overrides).
+    """So sánh hai lần chạy đã lưu: ai đổi mức hoặc danh hiệu, và những lý do khác nhau
+    (giá trị cuối cùng, sau điều chỉnh của Hội đồng).
 
     \b
-    Example:
+    Ví dụ:
       xeploai diff 1 2
       xeploai diff 1 2 --json
     """
@@ -210,18 +226,31 @@ def _overrides_table(decisions: pd.DataFrame, title: str, flags: dict[str, str])
             if d["carried_from"] is not None else ""
         table.add_row(*(str(v) for v in (
             d["id"], d["run_id"], d["official_id"], level, titles, d["reason"] + carried,
-            d["decided_by"], str(d["created_at"])[:10], meeting_text(d), against,
-            flags.get(d["official_id"], ""))))
+            d["decided_by"], format_date(pd.Timestamp(d["created_at"]).to_pydatetime()),
+            meeting_text(d), against, flags.get(d["official_id"], ""))))
     return table
+
+
+def decision_records(decisions: pd.DataFrame, flags: dict[str, str]) -> list[dict[str, Any]]:
+    """Decisions as plain JSON-ready records (missing values as null, times in ISO 8601)."""
+    records = []
+    for d in decisions.to_dict("records"):
+        record = {k: (None if not isinstance(v, list | dict) and pd.isna(v) else v)
+                  for k, v in d.items()}
+        record["created_at"] = pd.Timestamp(d["created_at"]).isoformat()
+        record["flag"] = flags.get(d["official_id"], "") or None
+        records.append(record)
+    return records
 
 
 @main.command("overrides")
 @click.option("--run", "run_id", type=int, default=None,
               help="Số lần chạy (mặc định: mới nhất).")
 @click.option("--all", "all_runs", is_flag=True, help="Quyết định của mọi lần chạy.")
+@json_option
 @db_option
 @user_errors
-def overrides_cmd(run_id: int | None, all_runs: bool, db: str | None) -> None:
+def overrides_cmd(run_id: int | None, all_runs: bool, as_json: bool, db: str | None) -> None:
     """Liệt kê các quyết định của Hội đồng trên một lần chạy, với giá trị hệ thống đề xuất,
     biên bản họp, quy định bị vượt (nếu có) và cảnh báo; tình trạng chốt; và các quyết định
     của lần chạy trước cùng năm chưa được mang sang.
@@ -230,27 +259,38 @@ def overrides_cmd(run_id: int | None, all_runs: bool, db: str | None) -> None:
     Ví dụ:
       xeploai overrides
       xeploai overrides --run 2
-      xeploai overrides --all
+      xeploai overrides --all --json
     """
     engine = open_db(db)
     if all_runs:
-        out.print(_overrides_table(load_overrides(engine), "Mọi quyết định điều chỉnh", {}))
+        decisions = load_overrides(engine)
+        if as_json:
+            print_json({"decisions": decision_records(decisions, {})})
+            return
+        out.print(_overrides_table(decisions, _("Mọi quyết định điều chỉnh"), {}))
         return
     view = council_view(engine, run_id)
-    out.print(f"Lần chạy số {view.run_id}: {signoff_state(engine, view.run_id).describe()}.",
-              markup=False)
-    flags = dict(zip(view.results["official_id"], view.results["flag"], strict=True))
+    flags = {k: v for k, v in zip(view.results["official_id"], view.results["flag"],
+                                  strict=True) if v}
+    pending = pending_overrides(engine, view.run_id)
+    state = signoff_state(engine, view.run_id).describe()
+    if as_json:
+        print_json({"run_id": view.run_id, "signoff": state,
+                    "decisions": decision_records(view.decisions, flags),
+                    "pending": decision_records(pending, {})})
+        return
+    out.print(f"Lần chạy số {view.run_id}: {state}.")
     if view.decisions.empty:
-        out.print(f"Lần chạy số {view.run_id} chưa có quyết định điều chỉnh nào.")
+        out.print(_("Lần chạy số {run} chưa có quyết định điều chỉnh nào.")
+                  .format(run=view.run_id))
     else:
         out.print(_overrides_table(view.decisions,
-                                   f"Điều chỉnh của Hội đồng — lần chạy số {view.run_id}",
-                                   {k: v for k, v in flags.items() if v}))
-    pending = pending_overrides(engine, view.run_id)
+                                   _("Điều chỉnh của Hội đồng — lần chạy số {run}")
+                                   .format(run=view.run_id), flags))
     if not pending.empty:
         out.print(_overrides_table(
-            pending, f"Chờ áp dụng lại: quyết định của lần chạy trước, chưa có trong lần chạy "
-                     f"số {view.run_id}", {}))
+            pending, _("Chờ áp dụng lại: quyết định của lần chạy trước, chưa có trong lần chạy "
+                       "số {run}").format(run=view.run_id), {}))
         source = int(pending["run_id"].iloc[0])
         out.print(f"Mang sang (kiểm tra lại từng quyết định): 'xeploai override "
                   f"--reapply-from {source} --run {view.run_id} --by TÊN'.", markup=False)
@@ -271,8 +311,7 @@ def finalize(run_id: int | None, by: str, db: str | None) -> None:
     """
     engine = open_db(db)
     rec = finalize_run(engine, run_id, by=by)
-    out.print(f"Đã chốt lần chạy số {rec.run_id} ({rec.by}, {rec.at:%d/%m/%Y %H:%M} UTC).",
-              markup=False)
+    out.print(f"Đã chốt lần chạy số {rec.run_id} ({rec.by}, {format_datetime(rec.at)}).")
 
 
 @main.command()
@@ -289,20 +328,23 @@ def reopen(run_id: int, by: str, reason: str, db: str | None) -> None:
       xeploai reopen 3 --by "Nguyễn Văn A" --reason "Khiếu nại mới của ông X"
     """
     rec = reopen_run(open_db(db), run_id, by=by, reason=reason)
-    out.print(f"Đã mở lại lần chạy số {rec.run_id} ({rec.by}, {rec.at:%d/%m/%Y %H:%M} UTC): "
-              f"{rec.reason}", markup=False)
+    out.print(f"Đã mở lại lần chạy số {rec.run_id} ({rec.by}, {format_datetime(rec.at)}): "
+              f"{rec.reason}")
 
 
 @main.command()
+@json_option
 @db_option
 @user_errors
-def runs(db: str | None) -> None:
-    """List the stored runs with what makes each reproducible: policy hash, input file
-    hashes, plugin versions, tool version and time.
+def runs(as_json: bool, db: str | None) -> None:
+    """Liệt kê các lần chạy đã lưu với những gì giúp chạy lại y hệt: mã băm chính sách, mã
+    băm các tệp dữ liệu, phiên bản plugin, phiên bản chương trình và thời điểm (giờ Việt
+    Nam).
 
     \b
-    Example:
+    Ví dụ:
       xeploai runs
+      xeploai runs --json
     """
     engine = open_db(db)
     records = list_runs(engine)
@@ -310,14 +352,28 @@ def runs(db: str | None) -> None:
         get_run(engine)  # the "no run yet" message
     decisions = load_overrides(engine)
     per_run = decisions.groupby("run_id").size().to_dict() if len(decisions) else {}
-    table = Table(title="Các lần chạy")
-    for col in ("Số", "Năm", "Thời điểm (UTC)", "Số người", "Chính sách", "Mã băm chính sách",
-                "Tệp dữ liệu (mã băm)", "Quy tắc", "Phiên bản", "Điều chỉnh", "Chốt"):
+    if as_json:
+        print_json([{"id": r.id, "year": r.year,
+                     "created_at": r.created_at.replace(tzinfo=r.created_at.tzinfo or dt.UTC)
+                     .isoformat(),
+                     "officials": r.officials, "policy_name": r.policy_name,
+                     "policy_path": r.policy_path, "policy_hash": r.policy_hash,
+                     "data_dir": r.data_dir, "input_hashes": json.loads(r.input_hashes),
+                     "plugins": json.loads(r.plugins), "tool_version": r.tool_version,
+                     "considered_on": r.considered_on.isoformat(),
+                     "overrides": int(per_run.get(r.id, 0)),
+                     "signoff": signoff_state(engine, int(r.id)).describe(),  # type: ignore[arg-type]
+                     "repeats_run": r.repeats_run} for r in records])
+        return
+    table = Table(title=_("Các lần chạy"))
+    for col in (_("Số"), _("Năm"), _("Thời điểm (giờ Việt Nam)"), _("Số người"),
+                _("Chính sách"), _("Mã băm chính sách"), _("Tệp dữ liệu (mã băm)"),
+                _("Quy tắc"), _("Phiên bản"), _("Điều chỉnh"), _("Chốt")):
         table.add_column(col, overflow="fold")
     for r in records:
         hashes = json.loads(r.input_hashes)
         plugins = json.loads(r.plugins)
-        table.add_row(str(r.id), str(r.year), f"{r.created_at:%Y-%m-%d %H:%M:%S}",
+        table.add_row(str(r.id), str(r.year), format_datetime(r.created_at),
                       str(r.officials), r.policy_name, r.policy_hash[:12],
                       "\n".join(f"{k} {v[:12]}" for k, v in sorted(hashes.items())),
                       "\n".join(f"{k} {v}" for k, v in plugins.items()), r.tool_version,

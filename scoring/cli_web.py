@@ -8,7 +8,6 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.markup import escape
 from rich.table import Table
 from xeploai.scoring.accounts import ROLE_LABELS_VI, Role, add_user, disable_user, list_users
 from xeploai.scoring.cli import db_option, err, main, out, user_errors
@@ -28,7 +27,7 @@ def serve(host: str, port: int, db: str | None) -> None:
     cơ sở dữ liệu với các lệnh khác. Cần tài khoản: 'xeploai user add'.
 
     \b
-    Example:
+    Ví dụ:
       xeploai user add admin --role admin
       xeploai serve
       xeploai serve --db postgresql+psycopg://xeploai@db/xeploai --port 8080
@@ -53,7 +52,7 @@ def user() -> None:
     """Tài khoản của không gian làm việc: thêm, liệt kê, khoá.
 
     \b
-    Example:
+    Ví dụ:
       xeploai user add nguyenvana --role council
       xeploai user list
     """
@@ -75,7 +74,7 @@ def user_add(name: str, role: str, unit_id: str | None, password_stdin: bool,
     """Thêm một tài khoản; mật khẩu được hỏi (không hiện) và lưu dạng băm Argon2.
 
     \b
-    Example:
+    Ví dụ:
       xeploai user add tranthib --role hr --unit SO_NOIVU
       printf '%s\\n' "$MAT_KHAU" | xeploai user add kiemtra --role auditor --password-stdin
     """
@@ -95,14 +94,14 @@ def user_list(db: str | None) -> None:
     """Liệt kê các tài khoản (không bao giờ hiện mật khẩu).
 
     \b
-    Example:
+    Ví dụ:
       xeploai user list
     """
     table = Table(title="Tài khoản")
     for col in ("Tên đăng nhập", "Vai trò", "Đơn vị", "Trạng thái"):
         table.add_column(col)
     for account in list_users(open_db(db)):
-        table.add_row(account.username, ROLE_LABELS_VI[account.role], escape(account.unit_id or ""),
+        table.add_row(account.username, ROLE_LABELS_VI[account.role], account.unit_id or "",
                       "đang dùng" if account.active else "đã khoá")
     out.print(table)
 
@@ -116,7 +115,7 @@ def user_disable(name: str, db: str | None) -> None:
     tên người ghi).
 
     \b
-    Example:
+    Ví dụ:
       xeploai user disable tranthib
     """
     account = disable_user(open_db(db), name)

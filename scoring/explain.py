@@ -15,6 +15,7 @@ from xeploai.scoring.overrides import CouncilView, council_view, meeting_of, mee
 from xeploai.scoring.policy import load_policy
 from xeploai.scoring.signoff import signoff_state
 from xeploai.scoring.storage import get_run, load_reasons
+from xeploai.scoring.suggest import did_you_mean, same_name
 from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 
 STEP_VI = {
@@ -68,7 +69,13 @@ def explanation(engine: Engine, official_id: str, run_id: int | None = None, *,
     results = view.results
     row = results[results["official_id"] == official_id]
     if row.empty:
-        raise UnknownOfficialError(f"không có cán bộ {official_id!r} trong lần chạy số {run.id}")
+        # "bd0029", " BD0029 " name BD0029 when no other id folds the same way
+        official_id = same_name(official_id, results["official_id"]) or official_id
+        row = results[results["official_id"] == official_id]
+    if row.empty:
+        raise UnknownOfficialError(
+            f"không có cán bộ {official_id!r} trong lần chạy số {run.id}"
+            + did_you_mean(official_id, results["official_id"]))
     res = row.iloc[0].to_dict()
     decisions = view.decisions[view.decisions["official_id"] == official_id]
     labels = _policy_labels(run)

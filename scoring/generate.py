@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from xeploai.scoring.errors import XeploaiError
 
 __all__ = ["COLUMNS", "FILES", "generate_dataset"]
 
@@ -953,11 +954,13 @@ def generate_dataset(
     year: int,
     seed: int = 0,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    force: bool = False,
 ) -> dict[str, int]:
     """Write a deterministic synthetic dataset (SPEC §3 CSV files) into out_dir; return
     row counts per file.
 
-    Same arguments give byte-identical files whatever ``chunk_rows`` is; ``chunk_rows``
+    A folder that already holds files is refused unless ``force``. Same arguments give
+    byte-identical files whatever ``chunk_rows`` is; ``chunk_rows``
     bounds memory (dossiers are generated and appended that many rows at a time).
     """
     if officials < 1:
@@ -972,6 +975,12 @@ def generate_dataset(
         raise ValueError("year must be between 1900 and 9000")
 
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise XeploaiError(f"{out} là một tệp, không phải thư mục")
+    if not force and out.is_dir() and any(out.iterdir()):
+        # like export: a folder of real data is never overwritten by accident
+        raise XeploaiError(f"thư mục {out} đã có tệp: thêm --force để ghi đè các tệp dữ liệu, "
+                           "hoặc chọn thư mục khác")
     out.mkdir(parents=True, exist_ok=True)
     units = _build_units(seed, officials)
     off, officials_table = _build_officials(seed, year, units)

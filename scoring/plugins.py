@@ -29,6 +29,7 @@ import pluggy
 from pydantic import BaseModel
 from xeploai.scoring import hookspecs
 from xeploai.scoring.errors import PluginError
+from xeploai.scoring.suggest import did_you_mean
 from xeploai.scoring.types import FINDING_COLUMNS, Level, PluginInfo, RuleContext, Title
 
 ENTRY_POINT_GROUP = "xeploai.plugins"
@@ -168,7 +169,8 @@ class PluginRegistry:
             raise PluginError(", ".join(missing), "plugin được bật trong chính sách nhưng "
                               f"không được cài đặt (có: {', '.join(sorted(self.plugins))}); "
                               "cài gói của plugin (pip install) hoặc ghi đường dẫn của nó "
-                              "trong [policy].plugin_paths")
+                              "trong [policy].plugin_paths"
+                              + did_you_mean(missing[0], self.plugins))
         return [self.plugins[n] for n in names]
 
     # -- calling ---------------------------------------------------------------------

@@ -14,8 +14,21 @@ A section is read *at a date*: each parameter takes the value of its latest ``fr
 or before that date.
 
 A province's file can start from another one: ``[policy] extends = "binh_dinh_2023.toml"``
-(relative to the file) takes every section of that file; the extending file replaces whole
-parameters, and its ``[policy]``/``[validation]`` keys replace the base's.
+(relative to the file, else one of the policies xeploai ships) takes every section of that
+file; the extending file replaces whole parameters, and its ``[policy]``/``[validation]``
+keys replace the base's. The plugin list is the base's unless the extending file gives its
+own ``plugins`` (which replaces it, explicitly); ``plugins_add = ["complaints"]`` runs more
+plugins after the base's without restating them.
+
+A dated value may cite its own source (a value changed by a later text)::
+
+    values = [{ from = 2023-01-01, value = 3 },
+              { from = 2025-01-01, value = 2, reference = "QĐ 12/2024/QĐ-UBND" }]
+
+**A policy file is code.** ``plugin_paths`` names Python files that are imported and run
+with the user's rights. A path must lie inside the folder of the file that names it; any
+other folder must be allowed on the command line (``--allow-plugin-path DIR``):
+:func:`check_plugin_paths`.
 """
 
 from __future__ import annotations
@@ -32,17 +45,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from xeploai.scoring.errors import PolicyError
+from xeploai.scoring.i18n import pydantic_message
+from xeploai.scoring.suggest import did_you_mean
 
 SETTINGS_SECTIONS = frozenset({"policy", "validation"})
 # the sections the core itself reads; every other section must be a plugin's
 CORE_SECTIONS = frozenset({"levels", "quota", "titles", "regime", "products"})
-POLICY_KEYS = frozenset({"name", "plugins", "plugin_paths", "extends"})
+POLICY_KEYS = frozenset({"name", "plugins", "plugins_add", "plugin_paths", "extends"})
+VALUE_KEYS = frozenset({"from", "value", "reference"})
 
 
 @dataclass(frozen=True)
 class DatedValue:
     start: dt.date
     value: Any
+    reference: str = ""  # this value's own source; blank: the parameter's
 
 
 @dataclass(frozen=True)
@@ -59,6 +76,9 @@ class Parameter:
     @property
     def key(self) -> str:
         return f"{self.section}.{self.name}"
+
+    def reference_of(self, value: DatedValue) -> str:
+        return value.reference or self.reference
 
     def at(self, date: dt.date) -> Any:
         in_force = [v for v in self.values if v.start <= date]
@@ -82,6 +102,8 @@ class Policy:
     plugin_paths: tuple[str, ...]
     warning_checks: frozenset[str]
     sections: Mapping[str, Mapping[str, Parameter]] = field(default_factory=dict)
+    # the folder of the file that names each of plugin_paths (where it may lie)
+    plugin_roots: tuple[str, ...] = ()
 
     def section_at(self, section: str, date: dt.date) -> dict[str, Any]:
         """The values of one section in force on ``date`` (empty if the file has none)."""
@@ -92,7 +114,9 @@ class Policy:
         try:
             return self.sections[section][name]
         except KeyError:
-            raise PolicyError(f"không có tham số {key!r} trong chính sách") from None
+            known = [p.key for params in self.sections.values() for p in params.values()]
+            raise PolicyError(f"không có tham số {key!r} trong chính sách {self.name}"
+                              + did_you_mean(key, known)) from None
 
     def with_values(self, overrides: Mapping[str, Any], start: dt.date) -> Policy:
         """A copy where each ``section.name`` takes ``value`` from ``start`` on (what-if)."""
@@ -101,14 +125,14 @@ class Policy:
             p = self.parameter(key)
             sections[p.section][p.name] = Parameter(
                 p.section, p.name, (*[v for v in p.values if v.start < start],
-                                    DatedValue(start, value)),
-                reference=f"{p.reference}; ghi đè khi chạy thử", description=p.description,
-                assumption=p.assumption,
+                                    DatedValue(start, value, "giá trị ghi đè khi chạy thử")),
+                reference=p.reference, description=p.description, assumption=p.assumption,
             )
         blob = json.dumps({"base": self.content_hash, "set": dict(overrides)},
                           sort_keys=True, default=str)
         return Policy(self.path, hashlib.sha256(blob.encode()).hexdigest(), self.name,
-                      self.enabled_plugins, self.plugin_paths, self.warning_checks, sections)
+                      self.enabled_plugins, self.plugin_paths, self.warning_checks, sections,
+                      self.plugin_roots)
 
 
 def _parse_parameter(section: str, name: str, node: Any, where: str) -> Parameter:
@@ -121,19 +145,25 @@ def _parse_parameter(section: str, name: str, node: Any, where: str) -> Paramete
         raise PolicyError(f"{where}: {key}.values phải là danh sách không rỗng")
     values = []
     for i, item in enumerate(raw):
-        if not isinstance(item, dict) or set(item) != {"from", "value"}:
-            raise PolicyError(f"{where}: {key}.values[{i}] phải có đúng hai khóa 'from' và 'value'")
+        if not isinstance(item, dict) or not {"from", "value"} <= set(item) <= VALUE_KEYS:
+            raise PolicyError(f"{where}: {key}.values[{i}] phải có hai khóa 'from' và 'value' "
+                              "(và có thể thêm 'reference': căn cứ riêng của giá trị này)")
         start = item["from"]
         if isinstance(start, dt.datetime) or not isinstance(start, dt.date):
             raise PolicyError(f"{where}: {key}.values[{i}].from phải là một ngày "
                               f"(YYYY-MM-DD), không phải {start!r}")
-        values.append(DatedValue(start, item["value"]))
+        own = item.get("reference", "")
+        if not isinstance(own, str):
+            raise PolicyError(f"{where}: {key}.values[{i}].reference phải là chuỗi")
+        values.append(DatedValue(start, item["value"], own.strip()))
     values.sort(key=lambda v: v.start)
     starts = [v.start for v in values]
     if len(set(starts)) != len(starts):
         raise PolicyError(f"{where}: {key} có hai giá trị cùng ngày bắt đầu")
     reference = node.get("reference", "")
-    if not isinstance(reference, str) or not reference.strip():
+    # every value needs a source: the parameter's, or its own
+    if not isinstance(reference, str) or (not reference.strip() and not all(
+            v.reference for v in values)):
         raise PolicyError(f"{where}: tham số {key} thiếu 'reference' (căn cứ pháp lý, "
                           "hoặc ghi rõ giả định của dự án với assumption = true)")
     unknown = set(node) - {"values", "reference", "description", "assumption", "unit"}
@@ -151,13 +181,17 @@ def _read_toml(text: str, where: str) -> dict[str, Any]:
 
 
 def _resolve_paths(data: dict[str, Any], path: Path | None) -> None:
-    """Make ``plugin_paths`` absolute: relative to the file that names them."""
+    """Make ``plugin_paths`` absolute: relative to the file that names them, whose folder
+    is recorded beside each (``plugin_roots``) as the only place it may lie unasked."""
     meta = data.get("policy", {})
+    if not isinstance(meta, dict):
+        return
     paths = meta.get("plugin_paths")
-    if path is not None and isinstance(paths, list):
-        meta["plugin_paths"] = [str((path.parent / p).resolve())
-                                if isinstance(p, str) and not Path(p).is_absolute() else p
+    if isinstance(paths, list):
+        folder = (path.parent if path is not None else Path.cwd()).resolve()
+        meta["plugin_paths"] = [str((folder / p).resolve()) if isinstance(p, str) else p
                                 for p in paths]
+        meta["plugin_roots"] = [str(folder)] * len(paths)
 
 
 def bundled_policy(name: str) -> Path:
@@ -174,6 +208,8 @@ def _merged(data: dict[str, Any], path: Path | None, where: str,
         raise PolicyError(f"{where}: [policy] phải là một bảng")
     base_ref = meta.get("extends")
     if base_ref is None:
+        if "plugins_add" in meta:  # a file that extends nothing adds to its own list
+            meta["plugins"] = _with_added(meta.get("plugins"), meta.pop("plugins_add"), where)
         return data, ""
     if not isinstance(base_ref, str) or not base_ref.strip():
         raise PolicyError(f"{where}: [policy].extends phải là đường dẫn tới tệp chính sách")
@@ -194,9 +230,31 @@ def _merged(data: dict[str, Any], path: Path | None, where: str,
             out[section] = {**out[section], **table}
         else:
             out[section] = table
-    out["policy"].pop("extends", None)
+    merged_meta = out.setdefault("policy", {})
+    merged_meta.pop("extends", None)
+    # the plugin files of the base and of this file, each with the folder that trusts it
+    if "plugin_paths" in meta and "plugin_paths" in base.get("policy", {}):
+        base_meta = base["policy"]
+        merged_meta["plugin_paths"] = [*base_meta["plugin_paths"], *meta["plugin_paths"]]
+        merged_meta["plugin_roots"] = [*base_meta["plugin_roots"], *meta["plugin_roots"]]
+    if "plugins_add" in meta:
+        base_list = base.get("policy", {}).get("plugins")
+        merged_meta["plugins"] = _with_added(meta.get("plugins", base_list),
+                                             meta["plugins_add"], where)
+        merged_meta.pop("plugins_add")
     own = hashlib.sha256(base_text.encode()).hexdigest()
     return out, base_hashes + own
+
+
+def _with_added(plugins: Any, added: Any, where: str) -> list[str] | None:
+    """The plugin list with ``plugins_add`` appended (None, every plugin found, stays so)."""
+    if not (isinstance(added, list) and all(isinstance(p, str) for p in added)):
+        raise PolicyError(f"{where}: [policy].plugins_add phải là danh sách tên plugin")
+    if plugins is None:
+        return None
+    if not isinstance(plugins, list):
+        return plugins  # reported as a bad [policy].plugins by parse_policy
+    return [*plugins, *(p for p in added if p not in plugins)]
 
 
 def parse_policy(text: str, *, path: Path | None = None) -> Policy:
@@ -204,6 +262,7 @@ def parse_policy(text: str, *, path: Path | None = None) -> Policy:
     here = (path.resolve(),) if path is not None else ()
     data, base_hashes = _merged(_read_toml(text, where), path, where, here)
     meta = data.get("policy", {})
+    roots = meta.pop("plugin_roots", [])
     unknown_keys = set(meta) - POLICY_KEYS
     if unknown_keys:
         raise PolicyError(f"{where}: [policy] có khóa lạ: {', '.join(sorted(unknown_keys))} "
@@ -235,6 +294,7 @@ def parse_policy(text: str, *, path: Path | None = None) -> Policy:
         plugin_paths=tuple(paths),
         warning_checks=frozenset(warnings),
         sections=sections,
+        plugin_roots=tuple(roots),
     )
 
 
@@ -252,6 +312,32 @@ def load_policy(path: str | Path) -> Policy:
     return parse_policy(_read_text(path), path=path)
 
 
+def check_plugin_paths(policy: Policy, allowed: Iterable[str | Path] = ()) -> None:
+    """Every plugin file lies inside the folder of the policy file naming it, or inside a
+    folder the user allowed (``--allow-plugin-path``): a policy file copied from elsewhere
+    can't make xeploai run code from anywhere on the machine."""
+    trusted = [Path(a).resolve() for a in allowed]
+    here = str((policy.path.parent if policy.path else Path.cwd()).resolve())
+    roots = policy.plugin_roots or (here,) * len(policy.plugin_paths)
+    outside = [path for path, root in zip(policy.plugin_paths, roots, strict=True)
+               if not any(Path(path).resolve().is_relative_to(folder)
+                          for folder in (Path(root), *trusted))]
+    if outside:
+        raise PolicyError(
+            f"chính sách {policy.name}: plugin_paths trỏ ra ngoài thư mục của tệp chính sách: "
+            f"{', '.join(outside)} — tệp plugin là mã chương trình sẽ được chạy; nếu tin "
+            "tưởng thư mục đó, cho phép rõ ràng bằng --allow-plugin-path THƯ_MỤC")
+
+
+def disabled_sections(policy: Policy, plugins: Iterable[str]) -> list[str]:
+    """Sections of known plugins that the policy does not run: their values do nothing."""
+    if policy.enabled_plugins is None:
+        return []
+    known = set(plugins)
+    return sorted(s for s in policy.sections if s in known and s not in CORE_SECTIONS
+                  and s not in policy.enabled_plugins and policy.sections[s])
+
+
 def validate_section(policy: Policy, section: str, model: type[BaseModel],
                      date: dt.date) -> BaseModel:
     """Read ``section`` at ``date`` and validate it with ``model``; a clear error if wrong."""
@@ -260,8 +346,8 @@ def validate_section(policy: Policy, section: str, model: type[BaseModel],
         return model.model_validate(values)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{section}.{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"
-            f" (giá trị {e.get('input')!r})" if e["loc"] else f"{section}: {e['msg']}"
+            f"{section}.{'.'.join(str(x) for x in e['loc'])}: {pydantic_message(e)}"
+            f" (giá trị {e.get('input')!r})" if e["loc"] else f"{section}: {pydantic_message(e)}"
             for e in exc.errors()
         )
         raise PolicyError(f"chính sách {policy.name}: mục [{section}] không hợp lệ — "
@@ -354,7 +440,8 @@ def check_sections(policy: Policy, plugins: Iterable[str]) -> None:
         raise PolicyError(
             f"chính sách {policy.name}: mục lạ {', '.join(f'[{u}]' for u in unknown)} — "
             f"không phải mục của lõi ({', '.join(sorted(CORE_SECTIONS))}) cũng không phải "
-            f"tên plugin đã tìm thấy ({', '.join(sorted(plugins)) or 'không có'})")
+            f"tên plugin đã tìm thấy ({', '.join(sorted(plugins)) or 'không có'})"
+            + did_you_mean(unknown[0], known))
 
 
 def change_dates(policy: Policy, section: str) -> list[dt.date]:
@@ -417,6 +504,7 @@ def parameter_values(policy: Policy, year: int | None = None) -> list[ParameterV
                 in_force = [v for v in p.values if v.start <= on]
                 picked = [(in_force[-1] if in_force else None, on)]
             rows += [ParameterValue(p.key, v.value if v else None, v.start if v else None, on,
-                                    p.reference, p.assumption, p.description)
+                                    p.reference_of(v) if v else p.reference, p.assumption,
+                                    p.description)
                      for v, on in picked]
     return rows

@@ -31,7 +31,7 @@ def count_rows(db_url: str, table: str) -> int:
 
 
 def test_run_prints_summary_and_run_id(ran):
-    assert "run id: 1" in ran.output
+    assert "Mã lần chạy: 1" in ran.output
     assert "STP" in ran.output and "HTXSNV" in ran.output
 
 
@@ -145,11 +145,11 @@ def test_generate_writes_a_dataset_that_runs(cli, tmp_path):
     for f in out.iterdir():
         assert f.read_bytes() == (again / f.name).read_bytes(), f.name
     ran = cli("run", "--data", str(out), "--year", "2023")
-    assert "run id: 1" in ran.output
+    assert "Mã lần chạy: 1" in ran.output
 
 
 def test_generate_help_has_example_and_refuses_bad_sizes(cli):
-    assert "Example:" in cli("generate", "--help").output
+    assert "Ví dụ:" in cli("generate", "--help").output
     result = cli("generate", "--officials", "0", "--dossiers", "1", "--year", "2023",
                  "--out", "x", expect=2)
     assert "officials" in result.output

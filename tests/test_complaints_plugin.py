@@ -59,8 +59,12 @@ def dataset(tmp_path: Path) -> Path:
 
 
 def path_policy(tmp_path: Path, plugins: str | None = None) -> Path:
-    """The example's policy, with the plugin loaded from its folder (no install)."""
-    text = f'[policy]\nextends = "{EXAMPLE_POLICY}"\nplugin_paths = ["{PLUGIN_DIR}"]\n'
+    """The example's policy, with the plugin loaded from a copy of its folder beside the
+    policy file (no install): a path plugin must lie in the policy file's folder."""
+    shutil.copytree(PLUGIN_DIR, tmp_path / PLUGIN_DIR.name, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    text = (f'[policy]\nextends = "{EXAMPLE_POLICY}"\n'
+            f'plugin_paths = ["{PLUGIN_DIR.name}"]\n')
     if plugins is not None:
         text += f"plugins = {plugins}\n"
     path = tmp_path / "with_path.toml"
@@ -124,7 +128,11 @@ def test_the_plugins_table_is_checked_like_a_core_table_every_problem_at_once(tm
 
 
 def test_xeploai_plugins_lists_the_path_plugin_with_hooks_parameters_and_table(tmp_path):
-    result = CliRunner().invoke(main, ["plugins", "--policy", str(path_policy(tmp_path))],
+    policy = str(path_policy(tmp_path))
+    unasked = CliRunner().invoke(main, ["plugins", "--policy", policy], catch_exceptions=False)
+    assert unasked.exit_code == 0, unasked.output
+    assert "chưa nạp" in unasked.output and "max_upheld" not in unasked.output
+    result = CliRunner().invoke(main, ["plugins", "--load-path-plugins", "--policy", policy],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     line = next(ln for ln in result.output.splitlines() if "│ complaints" in ln)

@@ -217,7 +217,7 @@ def test_cli_what_if_dry_run_stores_nothing(cli, builder, data_dir, engine):
               "--set", "late_dossiers.repeat_threshold=2", "--dry-run")
     assert "R2" in res.output and "HTTNV → HTNV" in res.output
     assert "1 người đổi mức" in res.output
-    assert "run id" not in res.output
+    assert "Mã lần chạy" not in res.output
     res = cli("runs", expect=1)  # nothing stored
     assert "chưa có lần chạy" in res.output
 
@@ -262,8 +262,7 @@ def _commands(group, prefix=()):
 @pytest.mark.parametrize("command", list(_commands(main)), ids=" ".join)
 def test_every_command_help_has_an_example(command):
     result = CliRunner().invoke(main, [*command, "--help"])
-    assert result.exit_code == 0, result.output
-    assert "Example:" in result.output or "Ví dụ:" in result.output, result.output
+    assert result.exit_code == 0 and "Ví dụ:" in result.output, result.output
 
 
 def test_explain_names_parameters_in_vietnamese_from_the_run_policy(engine, sample_run,

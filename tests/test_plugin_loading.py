@@ -144,8 +144,8 @@ def test_two_plugins_with_one_name_is_an_error_naming_both_sources(tmp_path):
 
 @pytest.mark.parametrize(("points", "message"), [
     ('"hai"', r"bonus\.points.*hai"),     # wrong type
-    ("-1", r"bonus\.points.*greater than or equal to 0"),   # out of the model's range
-    ("", r"\[bonus\].*bonus\.points.*Field required"),      # missing value
+    ("-1", r"bonus\.points.*phải lớn hơn hoặc bằng 0"),   # out of the model's range
+    ("", r"\[bonus\].*bonus\.points.*thiếu giá trị bắt buộc"),      # missing value
 ])
 def test_invalid_parameters_name_the_plugin_section_and_value(tmp_path, points, message):
     path = policy_with(tmp_path, plugin_file(tmp_path, GOOD), points=points)
@@ -157,7 +157,7 @@ def test_parameter_the_model_does_not_know_is_an_error(tmp_path):
     path = policy_with(tmp_path, plugin_file(tmp_path, GOOD))
     path.write_text(path.read_text(encoding="utf-8") + BONUS_SECTION.replace(
         "bonus.points", "bonus.pionts") % 1, encoding="utf-8")
-    with pytest.raises(PolicyError, match=r"bonus\.pionts.*Extra inputs"):
+    with pytest.raises(PolicyError, match=r"bonus\.pionts.*khóa lạ"):
         Session.open(path)
 
 
@@ -184,7 +184,7 @@ def test_broken_installed_plugin_names_its_entry_point(tmp_path, monkeypatch):
 
 def test_load_errors_reach_the_cli_as_a_message_and_exit_code_1(tmp_path):
     bad = plugin_file(tmp_path, "import khong_co_goi_nay\n", "broken.py")
-    result = CliRunner().invoke(main, ["plugins", "--policy",
+    result = CliRunner().invoke(main, ["plugins", "--load-path-plugins", "--policy",
                                        str(policy_with(tmp_path, bad, points=""))])
     assert result.exit_code == 1
     assert "broken.py" in result.output and "Traceback" not in result.output

@@ -313,7 +313,7 @@ def test_cli_run_by_unit_stores_the_same_results(generated: Path, db_url: str) -
     first = runner.invoke(main, args, env=env, catch_exceptions=False)
     second = runner.invoke(main, [*args, "--by-unit", "60"], env=env, catch_exceptions=False)
     assert first.exit_code == 0 and second.exit_code == 0, second.output
-    assert "run id: 2" in second.output and "nhóm đơn vị" in second.output
+    assert "Mã lần chạy: 2" in second.output and "nhóm đơn vị" in second.output
     engine = open_db(db_url)
     pd.testing.assert_frame_equal(load_results(engine, 2), load_results(engine, 1))
     bad = runner.invoke(main, [*args, "--by-unit", "60", "--dry-run"], env=env)

@@ -310,7 +310,7 @@ def test_signal_mid_run_leaves_the_database_as_it_was(stored, sig):
         assert "Ctrl-C" in proc.stderr and "Traceback" not in proc.stderr
     else:
         assert proc.returncode == -signal.SIGKILL
-    assert "run id" not in proc.stdout
+    assert "Mã lần chạy" not in proc.stdout
     assert snapshot(stored) == before
 
 
