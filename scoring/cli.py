@@ -34,6 +34,7 @@ from xeploai.scoring.i18n import (
     activate,
     chosen_language,
     format_date,
+    os_reason,
 )
 from xeploai.scoring.policy import parameter_values
 from xeploai.scoring.storage import open_db
@@ -97,7 +98,7 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(1)
         except OSError as exc:  # a file or folder the system refuses: a message, not a traceback
             err.print(_("Lỗi: không đọc hoặc ghi được {path}: {reason}").format(
-                path=exc.filename or "", reason=exc.strerror or exc))
+                path=exc.filename or "", reason=os_reason(exc)))
             sys.exit(1)
         except KeyboardInterrupt:
             # a run is one transaction and exports go through a temporary file, so an

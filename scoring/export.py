@@ -16,6 +16,7 @@ from typing import IO, Any
 
 import pandas as pd
 from xeploai.scoring.errors import XeploaiError
+from xeploai.scoring.i18n import os_reason
 
 EXPORT_COLUMNS: tuple[str, ...] = (
     "official_id", "full_name", "unit_id", "year", "score", "provisional_level", "level",
@@ -107,7 +108,7 @@ def atomic_path(out: Path, *, force: bool = False) -> Iterator[Path]:
         fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     except OSError as exc:  # a read-only folder, no permission, a full disk
         raise ExportError(f"không ghi được {out}: không tạo được tệp trong thư mục "
-                          f"{out.parent} ({exc.strerror or exc})") from None
+                          f"{out.parent} ({os_reason(exc)})") from None
     os.close(fd)
     tmp = Path(name)
     # mkstemp makes the file private (0600); an export gets the permissions of any new file
@@ -129,7 +130,7 @@ def atomic_path(out: Path, *, force: bool = False) -> Iterator[Path]:
                     raise ExportError(f"tệp {out} đã có: thêm --force để ghi đè") from None
                 os.replace(tmp, out)
     except OSError as exc:
-        raise ExportError(f"không ghi được {out}: {exc.strerror or exc} — tệp cũ (nếu có) "
+        raise ExportError(f"không ghi được {out}: {os_reason(exc)} — tệp cũ (nếu có) "
                           "giữ nguyên") from exc
     finally:
         tmp.unlink(missing_ok=True)

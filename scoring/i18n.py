@@ -21,6 +21,7 @@ Dates are shown DD/MM/YYYY and times in Vietnam's time zone (:func:`local_time`)
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import gettext
 import importlib.resources
 import os
@@ -111,6 +112,22 @@ def translate_help(command: click.Command) -> None:
         help_option = getattr(item, "_help_option", None)
         if isinstance(help_option, click.Option):
             help_option.help = gettext.dgettext(DOMAIN, "Show this message and exit.")
+
+
+# the operating system's reasons (strerror is English whatever the language), by errno
+OS_REASONS: Mapping[int, str] = {
+    errno.EACCES: "không có quyền", errno.EPERM: "không được phép",
+    errno.EROFS: "ổ đĩa chỉ cho đọc", errno.ENOSPC: "ổ đĩa hết chỗ trống",
+    errno.ENOENT: "không có tệp hoặc thư mục này", errno.EISDIR: "là một thư mục",
+    errno.ENOTDIR: "không phải thư mục", errno.EEXIST: "đã có",
+    errno.EDQUOT: "vượt hạn mức ổ đĩa",
+}
+
+
+def os_reason(error: OSError) -> str:
+    """Why the system refused, in the active language."""
+    reason = OS_REASONS.get(error.errno or 0)
+    return _(reason) if reason else str(error.strerror or error)
 
 
 # --- dates and times as a Vietnamese reader writes them --------------------------------

@@ -96,3 +96,7 @@ def test_wheel_installed_in_a_fresh_venv_classifies_from_another_folder(tmp_path
                            cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
     assert shown.returncode == 0 and "late_dossiers.repeat_threshold" in shown.stdout, \
         shown.stdout + shown.stderr
+    # the message catalogues are package data: click's errors are Vietnamese there too
+    typo = subprocess.run([str(venv / "bin" / "xeploai"), "run", "--yaer", "2023"],
+                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600)
+    assert typo.returncode == 2 and "Không có tùy chọn '--yaer'" in typo.stderr, typo.stderr
