@@ -88,7 +88,7 @@ def test_failure_while_writing_leaves_the_old_file_and_no_temp(db, tmp_path, fmt
     monkeypatch.setattr(pathlib.Path, "write_bytes", half_then_disk_full)
     monkeypatch.setattr(pd.DataFrame, "to_csv", csv_half)
     result = export(db, fmt, out, "--force", expect=1)
-    assert "No space left" in result.output and "giữ nguyên" in result.output
+    assert "ổ đĩa hết chỗ trống" in result.output and "giữ nguyên" in result.output
     assert out.read_bytes() == good
     assert leftovers(tmp_path) == []
 
