@@ -44,8 +44,8 @@ def test_markup_in_data_and_options_is_shown_as_written(markup_data, tmp_path):
     db = f"sqlite:///{tmp_path / 'm.db'}"
     ran = invoke("run", "--data", str(markup_data), "--year", "2023", db=db)
     assert MARKUP_UNIT in ran.output
-    for reason in ("[/]", "[bold]x"):
-        invoke("override", "A2", "--level", "HTXSNV", "--reason", reason, "--by", MARKUP_NAME,
+    for reason, level in (("[/]", "HTXSNV"), ("[bold]x", "HTNV")):
+        invoke("override", "A2", "--level", level, "--reason", reason, "--by", MARKUP_NAME,
                db=db)
         listed = invoke("overrides", db=db).output
         assert reason in listed and MARKUP_NAME in listed

@@ -50,9 +50,10 @@ def stored(tmp_path_factory) -> str:
     (["run", "--data", str(SAMPLE), "--yaer", "2023"],
      "Lỗi: Không có tùy chọn '--yaer'. Có phải ý bạn là '--year'?"),
     (["run", "--data", str(SAMPLE)], "Lỗi: Thiếu tùy chọn '--year'."),
-    (["export", "--format", "pdf", "--out", "x"],
-     "Lỗi: Giá trị không hợp lệ cho '--format': 'pdf' không phải là một trong: 'csv', "
-     "'xlsx', 'json'."),
+    # the example was pdf, a format since; any other name is still refused
+    (["export", "--format", "docx", "--out", "x"],
+     "Lỗi: Giá trị không hợp lệ cho '--format': 'docx' không phải là một trong: 'csv', "
+     "'xlsx', 'json', 'pdf'."),
     (["run", "--data", str(SAMPLE), "--year", "hai"],
      "Lỗi: Giá trị không hợp lệ cho '--year': 'hai' không phải là số hợp lệ."),
     (["rnu"], "Lỗi: Không có lệnh 'rnu'. Có phải ý bạn là 'run'?"),
@@ -99,9 +100,9 @@ def test_printed_lines_and_dates(stored):
     created = dt.datetime.fromisoformat(runs[0]["created_at"])
     table = invoke("runs", db=stored)
     assert format_datetime(created) in table and "giờ Việt Nam" in table
-    assert "Mã lần chạy: 2" in invoke("run", "--data", str(SAMPLE), "--year", "2023", db=stored)
-    assert "run id: 3" in invoke("run", "--data", str(SAMPLE), "--year", "2023", db=stored,
-                                 lang="en")
+    again = ("run", "--data", str(SAMPLE), "--year", "2023", "--again")
+    assert "Mã lần chạy: 2" in invoke(*again, db=stored)
+    assert "run id: 3" in invoke(*again, db=stored, lang="en")
 
 
 def test_dates_are_day_first_in_vietnam_time():
@@ -184,8 +185,8 @@ def test_json_of_plugins_runs_overrides_and_policy(stored):
     assert rules["late_dossiers.repeat_offence"] is False and len(rules) == 4
 
     invoke("override", "BD0029", "--level", "HTTNV", "--reason", "Biên bản số 1",
-           "--by", "Nguyễn Văn A", db=stored)
-    decisions = json.loads(invoke("overrides", "--json", db=stored))
+           "--by", "Nguyễn Văn A", "--basis", "QĐ 15/QĐ-UBND", "--run", "1", db=stored)
+    decisions = json.loads(invoke("overrides", "--run", "1", "--json", db=stored))
     assert decisions["decisions"][0]["official_id"] == "BD0029"
     assert decisions["decisions"][0]["level"] == "HTTNV"
     assert dt.datetime.fromisoformat(decisions["decisions"][0]["created_at"])
