@@ -100,8 +100,10 @@ def test_concurrent_first_runs_on_a_new_sqlite_file_all_succeed(tmp_path):
     n = 6
     env = {k: v for k, v in os.environ.items() if k != "XEPLOAI_DB"}
     start = time.time() + 10
+    # --again: the same inputs stored n times on purpose (a repeated run is refused otherwise)
     procs = [subprocess.Popen([sys.executable, "-c", AT_ONCE, str(start), "run", "--data",
-                               str(SAMPLE), "--year", "2023", "--db", db], cwd=ROOT, env=env,
+                               str(SAMPLE), "--year", "2023", "--again", "--db", db],
+                              cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(n)]
     outputs = [p.communicate(timeout=600)[0] for p in procs]
