@@ -27,7 +27,7 @@ from xeploai.scoring.policy import (
     validate_section,
 )
 from xeploai.scoring.regime import base_scores
-from xeploai.scoring.shares import excellent_allowed, share_floor
+from xeploai.scoring.shares import excellent_allowed, is_good, share_floor
 from xeploai.scoring.types import (
     CODE_RANK,
     FINDING_COLUMNS,
@@ -211,233 +211,288 @@ def default_as_of(year: int, today: dt.date) -> dt.date:
     return min(dt.date(year, 12, 31), today)
 
 
-def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: int,
-             considered: dt.date | None = None,
-             as_of: dt.date | None = None) -> Classification:
-    """Classify every official of ``dataset`` for evaluation year ``year`` under ``policy``
-    (records dated after ``as_of`` are not yet due; None: 31 December of the year)."""
-    end = dt.date(year, 12, 31)
-    as_of = as_of or end
-    levels = validate_section(policy, "levels", LevelsParams, end)
-    quota = validate_section(policy, "quota", QuotaParams, end)
-    findings, ctx, versions, order = collect_findings(dataset, policy, registry, year,
-                                                      considered, as_of)
-    titles = ctx.titles  # read once, on the consideration date, by collect_findings
+class Trail:
+    """The reasons of one classification, added step by step: the plugins' findings first,
+    then the core's own, each with its rule's step, basis and the core's plugin rank."""
 
+    def __init__(self, findings: pd.DataFrame, official_ids: np.ndarray, core_rank: int
+                 ) -> None:
+        self.frames: list[pd.DataFrame] = [findings]
+        self.ids = official_ids
+        self.core_rank = core_rank  # the core's reasons come after every plugin's in a step
+
+    def _rule_columns(self, rule: str) -> dict[str, object]:
+        spec = CORE_RULES[rule]
+        return {"rule": rule, "plugin": CORE, "step": spec.step.value,
+                "basis": spec.basis_text, "_step": STEP_ORDER[spec.step],
+                "_plugin": self.core_rank}
+
+    def add(self, mask: pd.Series, rule: str, note: Text, params: Text = "{}",
+            evidence: Text = "[]", **effects: object) -> None:
+        """One core rule's reasons for the officials in ``mask``. A text given as a
+        function is called with the mask and builds only those officials' texts (the
+        quota's are 1,600 of a province's 50,000)."""
+        m = mask.to_numpy(dtype=bool)
+        if not m.any():
+            return
+        columns: dict[str, object] = {"official_id": self.ids[m]}
+        for name, value in (("note", note), ("params", params), ("evidence", evidence)):
+            columns[name] = np.asarray(value(m), dtype=object) if callable(value) else value
+        for name, default in (("points", 0.0), ("ceiling", ""), ("exclude", False),
+                              ("blocks_titles", ""), ("qualifies_titles", "")):
+            columns[name] = effects.get(name, default)
+        self.frames.append(pd.DataFrame(columns | self._rule_columns(rule)))
+
+    def add_rows(self, rule: str, rows: pd.DataFrame) -> None:
+        """Reasons already built per row (``official_id``, ``note``, ``params``,
+        ``evidence`` and an ``order`` within the step), with no effect of their own."""
+        if len(rows):
+            self.frames.append(rows.rename(columns={"order": "_within"}).assign(
+                points=0.0, ceiling="", exclude=False, blocks_titles="",
+                qualifies_titles="", **self._rule_columns(rule)))
+
+    def ordered(self) -> tuple[pd.DataFrame, pd.Series]:
+        return _explanation_order(pd.concat(self.frames, ignore_index=True), self.ids)
+
+
+def official_table(dataset: Dataset, year: int) -> pd.DataFrame:
+    """One row per official, indexed by id: the columns every step reads and adds to."""
     off = dataset.tables["officials"]
-    r = pd.DataFrame({
+    table = pd.DataFrame({
         "official_id": off["official_id"].astype(str).to_numpy(),
         "full_name": off["full_name"].astype(str).to_numpy(),
         "unit_id": off["unit_id"].astype(str).to_numpy(),
         "peer_group": off["peer_group"].astype(str).to_numpy(),
         "task_score": off["task_score"].astype(float).to_numpy(),
     })
-    r["year"] = year
-    r = r.set_index("official_id", drop=False).rename_axis(None)
-    g = findings.groupby("official_id", sort=False)
-    r["points"] = g["points"].sum().reindex(r.index, fill_value=0.0).astype(float)
-    r["deducted"] = (-findings["points"].clip(upper=0)).groupby(findings["official_id"]).sum() \
-        .reindex(r.index, fill_value=0.0).astype(float)
-    excluded = g["exclude"].any().reindex(r.index, fill_value=False).astype(bool)
-    # the score each official starts from: the head's task score, or the products score
-    scored = base_scores(dataset, policy, year, as_of, excluded.to_numpy())
-    under_products = pd.Series(scored.under_products, index=r.index)
-    r["task_score"] = scored.base
+    table["year"] = year
+    return table.set_index("official_id", drop=False).rename_axis(None)
+
+
+def _per_official(table: pd.DataFrame, values: pd.Series, fill: object) -> pd.Series:
+    return values.reindex(table.index, fill_value=fill)
+
+
+def service_time(table: pd.DataFrame, findings: pd.DataFrame) -> None:
+    """Step 1: who is not classified (KXL) — a plugin's ``exclude`` finding."""
+    excluded = findings.groupby("official_id", sort=False)["exclude"].any()
+    table["excluded"] = _per_official(table, excluded, False).astype(bool)
+
+
+def score(table: pd.DataFrame, findings: pd.DataFrame, dataset: Dataset, policy: Policy,
+          year: int, as_of: dt.date, trail: Trail) -> None:
+    """Step 2: the score an official starts from (the head's task score, or work
+    products, SPEC §10) plus every plugin's points; and the points deducted."""
+    points = findings.groupby("official_id", sort=False)["points"].sum()
+    table["points"] = _per_official(table, points, 0.0).astype(float)
+    deducted = (-findings["points"].clip(upper=0)).groupby(findings["official_id"]).sum()
+    table["deducted"] = _per_official(table, deducted, 0.0).astype(float)
+    base = base_scores(dataset, policy, year, as_of, table["excluded"].to_numpy())
+    for rule, rows in base.reasons:
+        trail.add_rows(rule, rows)
+    table["under_products"] = base.under_products
+    table["task_score"] = base.base
     # SPEC §10: "points deducted" in the quota's tie-break counts 0 under products
-    r["deducted"] = r["deducted"].where(~under_products, 0.0)
+    table["deducted"] = table["deducted"].where(~table["under_products"], 0.0)
     # round away float noise so equal scores tie exactly (84.6 + 1 vs 85.6)
-    r["score"] = (r["task_score"] + r["points"]).round(6)
-    r["deducted"] = r["deducted"].round(6)
-    caps = findings[findings["ceiling"] != ""]
-    cap_rank = caps["ceiling"].map(CODE_RANK) \
-        .groupby(caps["official_id"]).min().reindex(r.index)
+    table["score"] = (table["task_score"] + table["points"]).round(6)
+    table["deducted"] = table["deducted"].round(6)
 
-    prov_rank = pd.Series(np.select(
-        [r["score"] >= levels.excellent_min, r["score"] >= levels.good_min,
-         r["score"] >= levels.completed_min], [4, 3, 2], default=1), index=r.index)
-    rank = prov_rank.where(cap_rank.isna() | (prov_rank <= cap_rank), cap_rank).astype(int)
-    prov_rank = prov_rank.where(~excluded, 0)
-    rank = rank.where(~excluded, 0)
-    capped = (rank < prov_rank) & ~excluded
 
-    reasons: list[pd.DataFrame] = [findings]
-    ids = r.index.to_numpy(dtype=object)
-    core_rank = len(order) + 1  # the core's reasons come after every plugin's in a step
-
-    def core_reasons(mask: pd.Series, rule: str, note: Text, params: Text = "{}",
-                     evidence: Text = "[]", **effects: object) -> None:
-        """Add one core rule's reasons for the officials in ``mask``. A text given as a
-        function is called with the mask and builds only those officials' texts (the
-        quota's are 1,600 of a province's 50,000)."""
-        m = mask.to_numpy(dtype=bool)
-        if not m.any():
-            return
-        spec = CORE_RULES[rule]
-        columns: dict[str, object] = {"official_id": ids[m]}
-        for name, value in (("note", note), ("params", params), ("evidence", evidence)):
-            columns[name] = np.asarray(value(m), dtype=object) if callable(value) else value
-        for name, default in (("points", 0.0), ("ceiling", ""), ("exclude", False),
-                              ("blocks_titles", ""), ("qualifies_titles", "")):
-            columns[name] = effects.get(name, default)
-        columns |= {"rule": rule, "plugin": CORE, "step": spec.step.value,
-                    "basis": spec.basis_text, "_step": STEP_ORDER[spec.step],
-                    "_plugin": core_rank}
-        reasons.append(pd.DataFrame(columns))  # scalars broadcast to every row
-
-    for rule, rows in scored.reasons:
-        if len(rows):
-            spec = CORE_RULES[rule]
-            reasons.append(rows.rename(columns={"order": "_within"}).assign(
-                rule=rule, plugin=CORE, step=spec.step.value, basis=spec.basis_text,
-                _step=STEP_ORDER[spec.step], _plugin=core_rank, points=0.0, ceiling="",
-                exclude=False, blocks_titles="", qualifies_titles=""))
-    core_reasons(excluded, "core.not_classified",
-                 "Không xếp loại (KXL): không đủ thời gian công tác; vẫn tính điểm nhưng "
-                 "không xếp mức và không xét danh hiệu.")
+def level(table: pd.DataFrame, levels: LevelsParams, trail: Trail) -> None:
+    """Step 3: the provisional level from the score's cut-offs (KXL for the excluded)."""
+    excluded = table["excluded"]
+    rank = pd.Series(np.select(
+        [table["score"] >= levels.excellent_min, table["score"] >= levels.good_min,
+         table["score"] >= levels.completed_min], [4, 3, 2], default=1), index=table.index)
+    table["provisional_rank"] = rank.where(~excluded, 0)
+    trail.add(excluded, "core.not_classified",
+              "Không xếp loại (KXL): không đủ thời gian công tác; vẫn tính điểm nhưng "
+              "không xếp mức và không xét danh hiệu.")
     thresholds = _json({"excellent_min": levels.excellent_min, "good_min": levels.good_min,
                         "completed_min": levels.completed_min})
-    prov_code = prov_rank.map(RANK_CODE)
-    base_label = np.where(scored.under_products, "điểm theo sản phẩm", "điểm nhiệm vụ")
-    core_reasons(~excluded, "core.provisional_level",
-                 # one f-string per official: five Series concatenations cost three times more
-                 lambda m: [f"Điểm {s} ({b} {t}, cộng/trừ {p}) → mức tạm tính {c}"
-                            for s, b, t, p, c in zip(number_texts(r["score"][m]).tolist(),
-                                                     base_label[m].tolist(),
-                                                     number_texts(r["task_score"][m]).tolist(),
-                                                     number_texts(r["points"][m]).tolist(),
-                                                     prov_code[m].tolist(), strict=True)],
-                 params=thresholds)
-    core_reasons(capped, "core.ceiling",
-                 lambda m: "Áp mức trần thấp nhất: " + rank[m].map(RANK_CODE)
-                 + " thay cho " + prov_code[m],
-                 ceiling=rank.map(RANK_CODE)[capped].to_numpy())
+    code = rank.map(RANK_CODE)
+    label = np.where(table["under_products"], "điểm theo sản phẩm", "điểm nhiệm vụ")
+    trail.add(~excluded, "core.provisional_level",
+              # one f-string per official: five Series concatenations cost three times more
+              lambda m: [f"Điểm {s} ({b} {t}, cộng/trừ {p}) → mức tạm tính {c}"
+                         for s, b, t, p, c in zip(number_texts(table["score"][m]).tolist(),
+                                                  label[m].tolist(),
+                                                  number_texts(table["task_score"][m]).tolist(),
+                                                  number_texts(table["points"][m]).tolist(),
+                                                  code[m].tolist(), strict=True)],
+              params=thresholds)
 
-    # --- quota: the excellent share per unit and peer group --------------------------
-    r["rank"] = rank
-    good = (rank >= 3)
-    grp = [r["unit_id"], r["peer_group"]]
-    unit_share = r["unit_id"].map(quota.unit_share).fillna(quota.share).astype(float)
-    n_good = good.groupby(grp).transform("sum")
-    exc = rank == 4
-    n_exc = exc.groupby(grp).transform("sum")
-    allowed = pd.Series(0, index=r.index, dtype=np.int64)
+
+def ceiling(table: pd.DataFrame, findings: pd.DataFrame, trail: Trail) -> None:
+    """Step 4: the lowest ceiling any plugin set."""
+    caps = findings[findings["ceiling"] != ""]
+    cap_rank = caps["ceiling"].map(CODE_RANK).groupby(caps["official_id"]).min() \
+        .reindex(table.index)
+    prov = table["provisional_rank"]
+    rank = prov.where(cap_rank.isna() | (prov <= cap_rank), cap_rank).astype(int)
+    table["rank"] = rank.where(~table["excluded"], 0)
+    capped = (table["rank"] < prov) & ~table["excluded"]
+    trail.add(capped, "core.ceiling",
+              lambda m: "Áp mức trần thấp nhất: " + table["rank"][m].map(RANK_CODE)
+              + " thay cho " + prov[m].map(RANK_CODE),
+              ceiling=table["rank"].map(RANK_CODE)[capped].to_numpy())
+
+
+def _priority(table: pd.DataFrame, candidates: pd.Series, group: list[str]) -> pd.Series:
+    """Each candidate's place in its group (1 = first), in the quota's order: highest
+    score, then fewer points deducted, then official id (NaN for non-candidates)."""
+    cols = [*group, "score", "deducted", "official_id"]
+    ranked = table.loc[candidates, cols].sort_values(
+        cols, ascending=[True] * len(group) + [False, True, True], kind="mergesort")
+    return (ranked.groupby(group).cumcount() + 1).reindex(table.index)
+
+
+def quota(table: pd.DataFrame, params: QuotaParams, trail: Trail) -> pd.DataFrame:
+    """Step 5: the HTXSNV share per unit and peer group; returns one row per group."""
+    group = [table["unit_id"], table["peer_group"]]
+    unit_share = table["unit_id"].map(params.unit_share).fillna(params.share).astype(float)
+    n_good = is_good(table["rank"]).groupby(group).transform("sum")
+    excellent = table["rank"] == LEVEL_RANK[Level.HTXSNV]
+    n_exc = excellent.groupby(group).transform("sum")
+    allowed = pd.Series(0, index=table.index, dtype=np.int64)
     for share in sorted(set(unit_share.tolist())):
         m = unit_share == share
-        may_keep = excellent_allowed(share, quota.base, n_good[m])
-        # good_only: stored as the number kept, never more than the candidates (as before)
-        allowed[m] = np.minimum(n_exc[m], may_keep) if quota.base == "good_only" else may_keep
-    order_cols = ["unit_id", "peer_group", "score", "deducted", "official_id"]
-    sorted_exc = r.loc[exc, order_cols].sort_values(
-        order_cols, ascending=[True, True, False, True, True], kind="mergesort")
-    position = sorted_exc.groupby(["unit_id", "peer_group"]).cumcount() + 1
-    pos = position.reindex(r.index)
-    demoted = exc & (pos > allowed)
-    r.loc[demoted, "rank"] = 3
-    own_share = r["unit_id"].isin(list(quota.unit_share)).to_numpy()
-    pos_text = pos.fillna(0).astype(int).astype(str)
+        may_keep = excellent_allowed(share, params.base, n_good[m])
+        # good_only: stored as the number kept, never more than the candidates
+        allowed[m] = np.minimum(n_exc[m], may_keep) if params.base == "good_only" \
+            else may_keep
+    position = _priority(table, excellent, ["unit_id", "peer_group"])
+    demoted = excellent & (position > allowed)
+    table.loc[demoted, "rank"] = LEVEL_RANK[Level.HTTNV]
+    own_share = table["unit_id"].isin(list(params.unit_share)).to_numpy()
+    pos_text = position.fillna(0).astype(int).astype(str)
 
-    def qparams(m: np.ndarray) -> pd.Series:
-        return ("{\"base\": " + _json(quota.base) + ", \"good_count\": "
+    def quota_params(m: np.ndarray) -> pd.Series:
+        return ("{\"base\": " + _json(params.base) + ", \"good_count\": "
                 + n_good[m].astype(str) + ", \"allowed\": " + allowed[m].astype(str)
                 + ", \"position\": " + pos_text[m]
                 + ", \"share\": " + number_texts(unit_share[m]) + ", \"unit_share\": "
                 + np.where(own_share[m], _json(True), _json(False)) + "}")
 
-    core_reasons(demoted, "core.quota",
-                 lambda m: "Vượt " + np.where(own_share[m], "tỷ lệ riêng của đơn vị ", "tỷ lệ ")
-                 + number_texts(unit_share[m] * 100) + "% HTXSNV của đơn vị/nhóm "
-                 + r["unit_id"][m] + "/" + r["peer_group"][m] + ": được giữ "
-                 + allowed[m].astype(str) + " trên " + n_good[m].astype(str)
-                 + " người đạt tốt trở lên; xếp thứ " + pos_text[m] + " → HTTNV",
-                 params=qparams, ceiling="HTTNV")
-
-    # --- titles -----------------------------------------------------------------------
-    def flag(col: str, title: Title) -> pd.Series:
-        # ';'-joined codes: split the few distinct values, not every finding's
-        values = findings[col]
-        hit = [v for v in values.unique() if title.value in v.split(";")]
-        has = findings.loc[values.isin(hit), "official_id"]
-        return r.index.to_series().isin(has)
-
-    final_good = (r["rank"] >= 3) & ~excluded
-    ldtt = final_good & ~flag("blocks_titles", Title.LDTT)
-    by_level = CSTDCS_BY_LEVEL[titles.regime]
-    qualifies = flag("qualifies_titles", Title.CSTDCS)
-    if by_level is not None:
-        qualifies = qualifies | (r["rank"] == LEVEL_RANK[by_level])
-    cand = ldtt & ~flag("blocks_titles", Title.CSTDCS) & qualifies
-    n_ldtt = ldtt.groupby(r["unit_id"]).transform("sum")
-    cap = share_floor(titles.cstdcs_share, n_ldtt)
-    sorted_c = r.loc[cand, ["unit_id", "score", "deducted", "official_id"]].sort_values(
-        ["unit_id", "score", "deducted", "official_id"], ascending=[True, False, True, True],
-        kind="mergesort")
-    cpos = (sorted_c.groupby("unit_id").cumcount() + 1).reindex(r.index)
-    cstdcs = cand & (cpos <= cap)
-    over_cap = cand & ~cstdcs
-    cchc = final_good & ~flag("blocks_titles", Title.CCHC) & flag("qualifies_titles", Title.CCHC)
-
-    regime = _json({"regime": titles.regime, "considered_on": ctx.titles.considered_on})
-    core_reasons(ldtt, "core.title_ldtt",
-                 f"Đạt Lao động tiên tiến (theo {REGIME_VI[titles.regime]}, xét ngày "
-                 f"{ctx.titles.considered_on:%d/%m/%Y})", params=regime,
-                 qualifies_titles="LDTT")
-    cpos_text = cpos.fillna(0).astype(int).astype(str)
-
-    def cparams(m: np.ndarray) -> pd.Series:
-        return ("{\"cap\": " + cap[m].astype(str) + ", \"ldtt_count\": "
-                + n_ldtt[m].astype(str) + ", \"position\": " + cpos_text[m]
-                + ", \"regime\": " + _json(titles.regime)
-                + ", \"share\": " + _fmt(titles.cstdcs_share) + "}")
-
-    core_reasons(cstdcs, "core.title_cstdcs",
-                 lambda m: "Đạt Chiến sĩ thi đua cơ sở (thứ " + cpos_text[m]
-                 + " trong giới hạn " + cap[m].astype(str) + " của đơn vị)", params=cparams,
-                 qualifies_titles="CSTDCS")
-    core_reasons(over_cap, "core.title_cstdcs_cap",
-                 lambda m: "Đủ điều kiện Chiến sĩ thi đua cơ sở nhưng vượt tỷ lệ "
-                 + _fmt(titles.cstdcs_share * 100) + "% của đơn vị (được " + cap[m].astype(str)
-                 + " trên " + n_ldtt[m].astype(str) + " người đạt LĐTT; xếp thứ "
-                 + cpos_text[m] + ") → giữ Lao động tiên tiến",
-                 params=cparams, blocks_titles="CSTDCS")
-    core_reasons(cchc, "core.title_cchc",
-                 "Đề nghị khen thưởng đổi mới, sáng tạo trong CCHC", params=regime,
-                 qualifies_titles="CCHC")
-
-    # titles in alphabetical order: CCHC;CSTDCS;LDTT
-    joined = (pd.Series(np.where(cchc, "CCHC", ""), index=r.index) + ";"
-              + np.where(cstdcs, "CSTDCS", "") + ";" + np.where(ldtt, "LDTT", ""))
-    title_lists = joined.str.replace(r";{2,}", ";", regex=True).str.strip(";")
-
-    all_reasons, rule_lists = _explanation_order(pd.concat(reasons, ignore_index=True), ids)
-    r["provisional_level"] = prov_rank.map(RANK_CODE)
-    r["level"] = r["rank"].map(RANK_CODE)
-    r["titles"] = title_lists
-    r["reasons"] = rule_lists.reindex(r.index, fill_value="")
-    results = r.reset_index(drop=True)[list(RESULT_COLUMNS)] \
-        .sort_values("official_id", kind="mergesort").reset_index(drop=True)
-
-    q = pd.DataFrame({"unit_id": r["unit_id"], "peer_group": r["peer_group"],
-                      "share": unit_share, "good_count": n_good, "candidates": n_exc,
-                      "allowed": allowed, "kept": exc & ~demoted})
-    quotas = q.groupby(["unit_id", "peer_group"], sort=True).agg(
+    trail.add(demoted, "core.quota",
+              lambda m: "Vượt " + np.where(own_share[m], "tỷ lệ riêng của đơn vị ", "tỷ lệ ")
+              + number_texts(unit_share[m] * 100) + "% HTXSNV của đơn vị/nhóm "
+              + table["unit_id"][m] + "/" + table["peer_group"][m] + ": được giữ "
+              + allowed[m].astype(str) + " trên " + n_good[m].astype(str)
+              + " người đạt tốt trở lên; xếp thứ " + pos_text[m] + " → HTTNV",
+              params=quota_params, ceiling="HTTNV")
+    per_official = pd.DataFrame({"unit_id": table["unit_id"],
+                                 "peer_group": table["peer_group"], "share": unit_share,
+                                 "good_count": n_good, "candidates": n_exc,
+                                 "allowed": allowed, "kept": excellent & ~demoted})
+    groups = per_official.groupby(["unit_id", "peer_group"], sort=True).agg(
         share=("share", "first"), good_count=("good_count", "first"),
         candidates=("candidates", "first"), allowed=("allowed", "first"),
         kept=("kept", "sum")).reset_index()
-    quotas["base"] = quota.base
-    quotas = quotas[list(QUOTA_COLUMNS)]
-    units_in = dataset.tables["units"]
-    per_unit = pd.DataFrame({"unit_id": r["unit_id"], "ldtt": ldtt, "cand": cand,
+    groups["base"] = params.base
+    return groups[list(QUOTA_COLUMNS)]
+
+
+def _flagged(table: pd.DataFrame, findings: pd.DataFrame, column: str, title: Title
+             ) -> pd.Series:
+    """Officials with a finding whose ``column`` (';'-joined codes) names ``title``."""
+    values = findings[column]
+    # split the few distinct values, not every finding's
+    hit = [v for v in values.unique() if title.value in v.split(";")]
+    return table.index.to_series().isin(findings.loc[values.isin(hit), "official_id"])
+
+
+def titles(table: pd.DataFrame, findings: pd.DataFrame, context: TitleContext,
+           units_in: pd.DataFrame, trail: Trail) -> pd.DataFrame:
+    """Step 6: LDTT, CSTDCS within 15 % of a unit's LDTT, the CCHC nomination; returns
+    one row per unit (its name and the CSTDCS cap)."""
+    final_good = is_good(table["rank"]) & ~table["excluded"]
+    ldtt = final_good & ~_flagged(table, findings, "blocks_titles", Title.LDTT)
+    by_level = CSTDCS_BY_LEVEL[context.regime]
+    qualifies = _flagged(table, findings, "qualifies_titles", Title.CSTDCS)
+    if by_level is not None:
+        qualifies = qualifies | (table["rank"] == LEVEL_RANK[by_level])
+    candidates = ldtt & ~_flagged(table, findings, "blocks_titles", Title.CSTDCS) & qualifies
+    n_ldtt = ldtt.groupby(table["unit_id"]).transform("sum")
+    cap = share_floor(context.cstdcs_share, n_ldtt)
+    position = _priority(table, candidates, ["unit_id"])
+    cstdcs = candidates & (position <= cap)
+    over_cap = candidates & ~cstdcs
+    cchc = final_good & ~_flagged(table, findings, "blocks_titles", Title.CCHC) \
+        & _flagged(table, findings, "qualifies_titles", Title.CCHC)
+
+    regime = _json({"regime": context.regime, "considered_on": context.considered_on})
+    trail.add(ldtt, "core.title_ldtt",
+              f"Đạt Lao động tiên tiến (theo {REGIME_VI[context.regime]}, xét ngày "
+              f"{context.considered_on:%d/%m/%Y})", params=regime, qualifies_titles="LDTT")
+    pos_text = position.fillna(0).astype(int).astype(str)
+
+    def cap_params(m: np.ndarray) -> pd.Series:
+        return ("{\"cap\": " + cap[m].astype(str) + ", \"ldtt_count\": "
+                + n_ldtt[m].astype(str) + ", \"position\": " + pos_text[m]
+                + ", \"regime\": " + _json(context.regime)
+                + ", \"share\": " + _fmt(context.cstdcs_share) + "}")
+
+    trail.add(cstdcs, "core.title_cstdcs",
+              lambda m: "Đạt Chiến sĩ thi đua cơ sở (thứ " + pos_text[m]
+              + " trong giới hạn " + cap[m].astype(str) + " của đơn vị)", params=cap_params,
+              qualifies_titles="CSTDCS")
+    trail.add(over_cap, "core.title_cstdcs_cap",
+              lambda m: "Đủ điều kiện Chiến sĩ thi đua cơ sở nhưng vượt tỷ lệ "
+              + _fmt(context.cstdcs_share * 100) + "% của đơn vị (được " + cap[m].astype(str)
+              + " trên " + n_ldtt[m].astype(str) + " người đạt LĐTT; xếp thứ "
+              + pos_text[m] + ") → giữ Lao động tiên tiến",
+              params=cap_params, blocks_titles="CSTDCS")
+    trail.add(cchc, "core.title_cchc", "Đề nghị khen thưởng đổi mới, sáng tạo trong CCHC",
+              params=regime, qualifies_titles="CCHC")
+
+    # titles in alphabetical order: CCHC;CSTDCS;LDTT
+    joined = (pd.Series(np.where(cchc, "CCHC", ""), index=table.index) + ";"
+              + np.where(cstdcs, "CSTDCS", "") + ";" + np.where(ldtt, "LDTT", ""))
+    table["titles"] = joined.str.replace(r";{2,}", ";", regex=True).str.strip(";")
+
+    per_unit = pd.DataFrame({"unit_id": table["unit_id"], "ldtt": ldtt, "cand": candidates,
                              "kept": cstdcs, "cap": cap}).groupby("unit_id").agg(
         ldtt_count=("ldtt", "sum"), cstdcs_candidates=("cand", "sum"),
         cstdcs_cap=("cap", "first"), cstdcs_kept=("kept", "sum"))
     units = pd.DataFrame({"unit_id": units_in["unit_id"].astype(str).to_numpy(),
                           "name": units_in["name"].astype(str).to_numpy()})
-    units = units.join(per_unit, on="unit_id").fillna(
-        {"ldtt_count": 0, "cstdcs_candidates": 0, "cstdcs_cap": 0, "cstdcs_kept": 0})
-    for col in ("ldtt_count", "cstdcs_candidates", "cstdcs_cap", "cstdcs_kept"):
+    counts = ("ldtt_count", "cstdcs_candidates", "cstdcs_cap", "cstdcs_kept")
+    units = units.join(per_unit, on="unit_id").fillna(dict.fromkeys(counts, 0))
+    for col in counts:
         units[col] = units[col].astype(np.int64)
-    units["cstdcs_share"] = float(titles.cstdcs_share)
-    units = units[list(UNIT_COLUMNS)].sort_values("unit_id", kind="mergesort") \
+    units["cstdcs_share"] = float(context.cstdcs_share)
+    return units[list(UNIT_COLUMNS)].sort_values("unit_id", kind="mergesort") \
         .reset_index(drop=True)
-    return Classification(year, results, all_reasons, versions, ctx.titles.considered_on,
+
+
+def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: int,
+             considered: dt.date | None = None,
+             as_of: dt.date | None = None) -> Classification:
+    """Classify every official of ``dataset`` for evaluation year ``year`` under ``policy``
+    (records dated after ``as_of`` are not yet due; None: 31 December of the year): the
+    plugins' findings, then each step of SPEC §5 (and §10) in order."""
+    end = dt.date(year, 12, 31)
+    as_of = as_of or end
+    levels: LevelsParams = validate_section(policy, "levels", LevelsParams, end)  # type: ignore[assignment]
+    quota_params: QuotaParams = validate_section(policy, "quota", QuotaParams, end)  # type: ignore[assignment]
+    findings, ctx, versions, order = collect_findings(dataset, policy, registry, year,
+                                                      considered, as_of)
+    table = official_table(dataset, year)
+    trail = Trail(findings, table.index.to_numpy(dtype=object), len(order) + 1)
+    service_time(table, findings)
+    score(table, findings, dataset, policy, year, as_of, trail)
+    level(table, levels, trail)
+    ceiling(table, findings, trail)
+    quotas = quota(table, quota_params, trail)
+    units = titles(table, findings, ctx.titles, dataset.tables["units"], trail)
+
+    reasons, rule_lists = trail.ordered()
+    table["provisional_level"] = table["provisional_rank"].map(RANK_CODE)
+    table["level"] = table["rank"].map(RANK_CODE)
+    table["reasons"] = rule_lists.reindex(table.index, fill_value="")
+    results = table.reset_index(drop=True)[list(RESULT_COLUMNS)] \
+        .sort_values("official_id", kind="mergesort").reset_index(drop=True)
+    return Classification(year, results, reasons, versions, ctx.titles.considered_on,
                           quotas, units, as_of)

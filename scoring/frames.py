@@ -42,6 +42,21 @@ def join_groups(items: pd.Series, by: pd.Series, sep: str, prefix: str = "",
     return pd.Series(joined, index=pd.Index(keys[starts], dtype=object), dtype=object)
 
 
+def lists_by(items: pd.Series, by: pd.Series) -> pd.Series:
+    """One Python list of ``items`` per value of ``by`` (groups sorted by key, items in
+    their order): a typed evidence column for findings."""
+    keys = by.to_numpy(dtype=object)
+    if len(keys) == 0:
+        return pd.Series([], dtype=object)
+    values = items.to_numpy(dtype=object)
+    if not pd.Index(keys).is_monotonic_increasing:
+        order = np.argsort(keys, kind="stable")
+        keys, values = keys[order], values[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    lists = [part.tolist() for part in np.split(values, starts[1:])]
+    return pd.Series(lists, index=pd.Index(keys[starts], dtype=object), dtype=object)
+
+
 def json_lists(items: pd.Series, by: pd.Series) -> pd.Series:
     """One JSON list of ``items`` (strings) per value of ``by``, in the items' order: the
     same text as ``groupby(by).agg(lambda s: json.dumps(list(s), ensure_ascii=False))``."""
@@ -54,3 +69,40 @@ def number_texts(values: pd.Series) -> pd.Series:
     distinct, inverse = np.unique(values.to_numpy(dtype=float), return_inverse=True)
     texts = np.array([f"{x:g}" for x in distinct.tolist()], dtype=object)
     return pd.Series(texts[inverse.reshape(-1)], index=values.index, dtype=object)
+
+
+def to_json(value: object) -> str:
+    """The one JSON form of a finding's params or evidence (stored, compared, exported)."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def json_texts(values: pd.Series) -> pd.Series:
+    """A findings column of typed values (dicts, lists) as JSON texts; text is taken as
+    JSON already written. Lists of strings (evidence ids, a province's worth) are written
+    by whole-column string operations; a value repeated as one object (a rule's params
+    given once for every row) is written once."""
+    objects = values.to_numpy(dtype=object)
+    out = np.empty(len(objects), dtype=object)
+    is_list = np.fromiter((type(v) is list for v in objects), dtype=bool, count=len(objects))
+    rows = np.flatnonzero(is_list)
+    empty = np.fromiter((len(objects[r]) == 0 for r in rows), dtype=bool, count=len(rows))
+    out[rows[empty]] = "[]"
+    filled = rows[~empty]
+    if len(filled):
+        items = pd.Series(objects[filled], index=filled).explode()
+        if pd.api.types.infer_dtype(items, skipna=False) == "string":
+            joined = join_groups(json_strings(items), pd.Series(items.index), ", ", "[", "]")
+            out[filled] = joined.reindex(filled).to_numpy(dtype=object)
+        else:  # numbers, None, nested values: as json.dumps writes them
+            out[filled] = [to_json(v) for v in objects[filled]]
+    written: dict[int, str] = {}
+    for i in np.flatnonzero(~is_list).tolist():
+        value = objects[i]
+        if isinstance(value, str):
+            out[i] = value
+        else:
+            key = id(value)
+            if key not in written:
+                written[key] = to_json(value)
+            out[i] = written[key]
+    return pd.Series(out, index=values.index, dtype=object)

@@ -21,10 +21,10 @@ from sqlmodel import Session, SQLModel
 from xeploai.scoring.council_records import OverrideRecord
 from xeploai.scoring.decision_checks import RuleConflict, conflicts_text, rule_conflicts
 from xeploai.scoring.errors import UnknownOfficialError, XeploaiError
-from xeploai.scoring.shares import excellent_allowed, share_floor
+from xeploai.scoring.shares import excellent_allowed, is_good, share_floor
 from xeploai.scoring.signoff import ensure_open
 from xeploai.scoring.storage import get_run, load_quotas, load_reasons, load_results, load_units
-from xeploai.scoring.types import LEVEL_RANK, Level, Title
+from xeploai.scoring.types import CODE_RANK, LEVEL_RANK, Level, Title
 
 __all__ = ["OverrideRecord"]  # the table lives in council_records; re-exported for callers
 
@@ -256,7 +256,7 @@ def quota_status(final: pd.DataFrame, quotas: pd.DataFrame,
 
     Returns ``(groups, units)`` with ``used``, ``allowed`` and ``over`` (bool) columns.
     """
-    good = final["level"].isin([lv.value for lv, rank in LEVEL_RANK.items() if rank >= 3])
+    good = is_good(final["level"].map(CODE_RANK))
     exc = final["level"] == Level.HTXSNV.value
     g = pd.DataFrame({"unit_id": final["unit_id"], "peer_group": final["peer_group"],
                       "good": good, "exc": exc}).groupby(["unit_id", "peer_group"]) \

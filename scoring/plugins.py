@@ -29,6 +29,7 @@ import pluggy
 from pydantic import BaseModel
 from xeploai.scoring import hookspecs
 from xeploai.scoring.errors import PluginError
+from xeploai.scoring.frames import json_texts
 from xeploai.scoring.suggest import did_you_mean
 from xeploai.scoring.types import FINDING_COLUMNS, Level, PluginInfo, RuleContext, Title
 
@@ -200,7 +201,11 @@ class PluginRegistry:
 # not a rule (docs/decisions.md).
 MAX_POINTS = 100.0
 TEXT_COLUMNS = ("official_id", "rule", "ceiling", "blocks_titles", "qualifies_titles",
-                "params", "evidence", "note")
+                "note")
+# typed columns: the kinds each accepts (a text is JSON a plugin wrote itself)
+TYPED_KINDS: dict[str, tuple[type, ...]] = {"params": (dict,), "evidence": (list, dict)}
+TYPED_LABELS: dict[str, str] = {"params": "một dict (đối tượng JSON {...})",
+                                "evidence": "một list (danh sách [...]) hoặc dict"}
 
 
 def _where(exc: BaseException, module: Any) -> str:
@@ -252,9 +257,24 @@ def check_findings(info: PluginInfo, df: Any, context: RuleContext) -> pd.DataFr
         not_text = pd.Series(False, index=df.index) if all_text \
             else ~df[column].map(lambda v: isinstance(v, str))
         fail(not_text, column, f"cột {column} phải là chuỗi, có giá trị {{value!r}} ({{n}} dòng)")
+    # typed params and evidence: checked by kind, then written as JSON by the core (one
+    # form for every plugin); a text must already be JSON of the right kind
+    for column, kinds in TYPED_KINDS.items():
+        values = df[column]
+        kind_ok = values.map(lambda v, k=(*kinds, str): isinstance(v, k))
+        fail(~kind_ok, column, f"cột {column} phải là {TYPED_LABELS[column]}, có giá trị "
+             "{value!r}")
+        texts = values[values.map(lambda v: isinstance(v, str))]
+        invalid = [v for v in texts.unique() if not _is_json(v, kinds)]
+        if invalid:
+            fail(values.isin(invalid), column,
+                 f"cột {column} phải là {TYPED_LABELS[column]} viết bằng JSON, có giá trị "
+                 "{value!r}")
+        df[column] = json_texts(values)
     # one C-level scan of every text for the (rare) NUL; only then find where it is
-    if "\x00" in "".join("".join(df[c].tolist()) for c in TEXT_COLUMNS):
-        for column in TEXT_COLUMNS:
+    texts_and_json = (*TEXT_COLUMNS, *TYPED_KINDS)
+    if "\x00" in "".join("".join(df[c].tolist()) for c in texts_and_json):
+        for column in texts_and_json:
             fail(df[column].str.contains("\x00", regex=False), column,
                  f"cột {column} chứa ký tự NUL: {{value!r}}")
     declared = {r.id for r in info.rules}
@@ -287,13 +307,6 @@ def check_findings(info: PluginInfo, df: Any, context: RuleContext) -> pd.DataFr
     fail(~np.isfinite(points), "points", "điểm không phải số hữu hạn: {value!r}")
     fail(points.abs() > MAX_POINTS, "points",
          f"điểm {{value!r}} vượt quá ±{MAX_POINTS:g} trên thang 100")
-    for column, kind, label in (("params", dict, "một đối tượng JSON {...}"),
-                                ("evidence", (list, dict), "danh sách JSON [...] hoặc đối "
-                                 "tượng JSON {...}")):
-        invalid = [v for v in df[column].unique() if not _is_json(v, kind)]
-        if invalid:
-            fail(df[column].isin(invalid), column,
-                 f"cột {column} phải là {label}, có giá trị {{value!r}}")
     return df[list(FINDING_COLUMNS)]
 
 

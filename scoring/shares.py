@@ -11,6 +11,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+from xeploai.scoring.types import LEVEL_RANK, Level
 
 BASES: tuple[str, ...] = ("good_or_above", "good_only")
 
@@ -34,3 +35,12 @@ def excellent_allowed(share: float, base: str, good_counts: pd.Series) -> pd.Ser
         raise ValueError(f"quota.base {base!r} không hợp lệ; dùng một trong: {', '.join(BASES)}")
     frac = Fraction(str(share))
     return (good_counts.astype(np.int64) * frac.numerator) // (frac.numerator + frac.denominator)
+
+
+# "rated good" (SPEC §5): HTTNV or above — the base of both shares and of every title
+GOOD_RANK = LEVEL_RANK[Level.HTTNV]
+
+
+def is_good(ranks: pd.Series) -> pd.Series:
+    """Whether each level rank counts as good (HTTNV or above)."""
+    return ranks >= GOOD_RANK

@@ -191,8 +191,8 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "exclude",  # bool: not classified (KXL)
     "blocks_titles",  # str: ';'-joined title codes this finding rules out
     "qualifies_titles",  # str: ';'-joined title codes this finding makes the official eligible for
-    "params",  # str: JSON object of the parameter values the rule used
-    "evidence",  # str: JSON list of evidence record ids / document numbers
+    "params",  # dict of the parameter values the rule used (the core writes it as JSON)
+    "evidence",  # list of evidence record ids / document numbers (or a dict of such lists)
     "note",  # str: one Vietnamese sentence for HR staff and auditors
 )
 
@@ -203,21 +203,31 @@ FINDING_DEFAULTS: dict[str, Any] = {
     "exclude": False,
     "blocks_titles": "",
     "qualifies_titles": "",
-    "params": "{}",
-    "evidence": "[]",
+    "params": {},
+    "evidence": [],
     "note": "",
 }
+
+
+# findings columns holding typed values (dicts, lists) rather than text
+TYPED_COLUMNS: tuple[str, ...] = ("params", "evidence")
 
 
 def findings_frame(df: pd.DataFrame | None = None, /, **columns: Any) -> pd.DataFrame:
     """Normalise a plugin's findings to :data:`FINDING_COLUMNS` with defaults and dtypes.
 
-    ``columns`` may give scalars or Series to set on every row (``rule="x.y"``).
+    ``columns`` may give scalars or Series to set on every row (``rule="x.y"``); ``params``
+    and ``evidence`` are typed values — a dict or a list for every row, or a column of
+    them — which the core writes as JSON (text already in JSON is accepted as it is).
     """
     out = pd.DataFrame(index=range(0)) if df is None else df.copy()
     n = len(out)
-    for name, value in columns.items():
-        out[name] = value
+    for name, value in {**{k: FINDING_DEFAULTS[k] for k in TYPED_COLUMNS
+                           if k not in out.columns}, **columns}.items():
+        if isinstance(value, dict | list):  # one value for every row, not a mapping by row
+            out[name] = pd.Series([value] * n, dtype=object, index=out.index)
+        else:
+            out[name] = value
     for name in FINDING_COLUMNS:
         if name not in out.columns:
             if name in ("official_id", "rule"):
@@ -226,7 +236,7 @@ def findings_frame(df: pd.DataFrame | None = None, /, **columns: Any) -> pd.Data
                 out[name] = FINDING_DEFAULTS[name]
     out = out[list(FINDING_COLUMNS)].reset_index(drop=True)
     for name in ("official_id", "rule", "ceiling", "blocks_titles", "qualifies_titles",
-                 "params", "evidence", "note"):
+                 "note"):
         col = out[name]
         if col.dtype == object and pd.api.types.infer_dtype(col, skipna=False) == "string":
             continue  # already Python strings, nothing missing: the usual case, left as is

@@ -3,10 +3,9 @@ level at KHTNV and rules out every title — counted once, in one year only (Dec
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 from xeploai.scoring import hookimpl
+from xeploai.scoring.frames import lists_by
 from xeploai.scoring.policy import Params
 from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
 
@@ -60,7 +59,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
     if len(counted):
         g = counted.groupby("official_id", sort=True)
         labels = g["label"].agg("; ".join)
-        evidence = g["document_no"].agg(lambda s: json.dumps(list(s), ensure_ascii=False))
+        evidence = lists_by(counted["document_no"], counted["official_id"])
         n_acts = g["violation_key"].nunique()
         n_dec = g.size()
         once = (n_dec > n_acts).map({True: " — các quyết định về cùng một hành vi chỉ tính một"
@@ -69,8 +68,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
             pd.DataFrame({"official_id": labels.index.to_numpy(),
                           "evidence": evidence.to_numpy()}),
             rule=f"{NAME}.counted", ceiling=p.ceiling, blocks_titles=";".join(p.blocks_titles),
-            params=json.dumps({"ceiling": p.ceiling, "blocks_titles": p.blocks_titles,
-                               "year": y}, sort_keys=True),
+            params={"ceiling": p.ceiling, "blocks_titles": p.blocks_titles, "year": y},
             note=("Bị kỷ luật " + labels + once + f" → tối đa {p.ceiling}, không xét danh hiệu"
                   f" năm {y}").to_numpy()))
     skipped = d[~d["counted"]].copy()
@@ -94,9 +92,8 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
                        "năm " + skipped["counted_in_year"].astype(str))
         frames.append(findings_frame(
             pd.DataFrame({"official_id": skipped["official_id"].to_numpy(),
-                          "evidence": skipped["document_no"].map(
-                              lambda x: json.dumps([x], ensure_ascii=False)).to_numpy()}),
-            rule=f"{NAME}.not_counted", params=json.dumps({"year": y}),
+                          "evidence": [[doc] for doc in skipped["document_no"]]}),
+            rule=f"{NAME}.not_counted", params={"year": y},
             note=("Quyết định kỷ luật " + skipped["label"] + " không tính vào năm " + str(y)
                   + ": " + why).to_numpy()))
     return pd.concat(frames, ignore_index=True) if frames else findings_frame()

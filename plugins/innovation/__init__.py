@@ -3,11 +3,9 @@ recognised in the year, and the facts the CSTDCS and CCHC titles need."""
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 from xeploai.scoring import hookimpl
-from xeploai.scoring.frames import json_lists
+from xeploai.scoring.frames import lists_by
 from xeploai.scoring.policy import Params
 from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
 
@@ -34,9 +32,9 @@ class InnovationParams(Params):
 
 
 def _evidence(frame: pd.DataFrame) -> pd.Series:
-    """Per official, the JSON list of "award (document)" in the frame's order."""
+    """Per official, the list of "award (document)" in the frame's order."""
     items = frame["award_id"].astype(str) + " (" + frame["document_no"].astype(str) + ")"
-    return json_lists(items, frame["official_id"])
+    return lists_by(items, frame["official_id"])
 
 
 @hookimpl
@@ -64,7 +62,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
                           "evidence": _evidence(i[i["official_id"].isin(best.index)])
                           .reindex(best.index).to_numpy()}),
             rule=f"{NAME}.points",
-            params=json.dumps({"points_by_level": p.points_by_level}, sort_keys=True),
+            params={"points_by_level": p.points_by_level},
             note=("Cộng " + best["pts"].map("{:g}".format) + " điểm: "
                   + best["kind"].map(KIND_VI) + " " + best["level"].map(LEVEL_VI) + " \""
                   + best["title"] + "\" (chỉ tính mức cao nhất, một lần)").to_numpy()))
@@ -74,7 +72,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
         frames.append(findings_frame(
             pd.DataFrame({"official_id": ev.index.to_numpy(), "evidence": ev.to_numpy()}),
             rule=f"{NAME}.cstdcs", qualifies_titles="CSTDCS",
-            params=json.dumps({"cstdcs_kinds": p.cstdcs_kinds}),
+            params={"cstdcs_kinds": p.cstdcs_kinds},
             note=f"Có sáng kiến/đề tài được công nhận năm {context.year}: đủ điều kiện "
                  "xét Chiến sĩ thi đua cơ sở"))
     cchc = i[i["cchc"].astype(bool)]
@@ -82,7 +80,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
         ev = _evidence(cchc)
         frames.append(findings_frame(
             pd.DataFrame({"official_id": ev.index.to_numpy(), "evidence": ev.to_numpy()}),
-            rule=f"{NAME}.cchc", qualifies_titles="CCHC", params="{}",
+            rule=f"{NAME}.cchc", qualifies_titles="CCHC", params={},
             note="Sáng kiến phục vụ cải cách hành chính: đủ điều kiện đề nghị khen thưởng"
                  " đổi mới, sáng tạo trong CCHC"))
     return pd.concat(frames, ignore_index=True) if frames else findings_frame()

@@ -9,15 +9,13 @@ officials reminded about late dossiers in 2022 who keep being late "many times" 
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 from xeploai.scoring import hookimpl
-from xeploai.scoring.frames import join_groups, json_lists
+from xeploai.scoring.frames import join_groups, lists_by
 from xeploai.scoring.lateness import due_and_late
 from xeploai.scoring.policy import Params
 from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
@@ -51,12 +49,6 @@ class LateDossiersParams(Params):
     repeat_reminder_subject: str
     repeat_reminder_years_before: int = Field(ge=0)
     repeat_ceiling: str
-
-
-def _json_lists(ids: pd.Series, by: pd.Series) -> pd.Series:
-    """One JSON list of ids per group (official), ready for the evidence column; the late
-    table is sorted by handler and dossier, so each list comes out sorted."""
-    return json_lists(ids, by)
 
 
 def late_dossier_table(context: RuleContext, p: LateDossiersParams) -> pd.DataFrame:
@@ -100,27 +92,27 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
               "points_per_no_apology": p.points_per_no_apology,
               "max_deduction": p.max_deduction, "counted_causes": p.counted_causes}
     # each official's counted dossiers: evidence of the points and of the repeat offence
-    counted_lists = _json_lists(counted["dossier_id"], counted["handler_id"])
+    counted_lists = lists_by(counted["dossier_id"], counted["handler_id"])
     if len(n_late):
         ev = counted_lists.reindex(n_late.index)
         capped = applied_late != raw_late
         frames.append(findings_frame(
             pd.DataFrame({"official_id": n_late.index.to_numpy(),
                           "points": applied_late.to_numpy(), "evidence": ev.to_numpy()}),
-            rule=f"{NAME}.late", params=json.dumps(params, sort_keys=True),
+            rule=f"{NAME}.late", params=params,
             note=(n_late.astype(str) + f" hồ sơ trễ hạn do chủ quan năm {context.year}: "
                   + applied_late.map("{:g}".format) + " điểm"
                   + np.where(capped, " (đã áp giới hạn trừ tối đa "
                              + f"{p.max_deduction:g} điểm)", "")).to_numpy()))
     has_noap = n_noap > 0
     if has_noap.any():
-        ev = _json_lists(noap["dossier_id"], noap["handler_id"]).reindex(n_late.index)
+        ev = lists_by(noap["dossier_id"], noap["handler_id"]).reindex(n_late.index)
         capped = applied_noap != raw_noap
         frames.append(findings_frame(
             pd.DataFrame({"official_id": n_late.index[has_noap].to_numpy(),
                           "points": applied_noap[has_noap].to_numpy(),
                           "evidence": ev[has_noap].to_numpy()}),
-            rule=f"{NAME}.no_apology", params=json.dumps(params, sort_keys=True),
+            rule=f"{NAME}.no_apology", params=params,
             note=(n_noap[has_noap].astype(str) + " hồ sơ trễ hạn không có phiếu xin lỗi: "
                   + applied_noap[has_noap].map("{:g}".format) + " điểm"
                   + np.where(capped[has_noap], " (trừ " + raw_noap[has_noap].map("{:g}".format)
@@ -132,11 +124,11 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
             pd.Series(per_cause.index.get_level_values(1).astype(str) + ": "
                       + per_cause.astype(str).to_numpy()),
             pd.Series(per_cause.index.get_level_values(0)), ", ")
-        ev = _json_lists(excluded["dossier_id"], excluded["handler_id"]).reindex(by_cause.index)
+        ev = lists_by(excluded["dossier_id"], excluded["handler_id"]).reindex(by_cause.index)
         n_ex = excluded.groupby("handler_id").size().reindex(by_cause.index)
         frames.append(findings_frame(
             pd.DataFrame({"official_id": by_cause.index.to_numpy(), "evidence": ev.to_numpy()}),
-            rule=f"{NAME}.excluded", params=json.dumps({"counted_causes": p.counted_causes}),
+            rule=f"{NAME}.excluded", params={"counted_causes": p.counted_causes},
             note=(n_ex.astype(str) + " hồ sơ trễ hạn không tính vào cán bộ xử lý ("
                   + by_cause + ")").to_numpy()))
 
@@ -152,12 +144,11 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
             ["official_id", "issued_on", "document_no"], kind="mergesort")
         docs = rem.groupby("official_id")["document_no"].agg(list)
         dates = join_groups(rem["issued_on"].dt.strftime("%d/%m/%Y"), rem["official_id"], ", ")
-        evidence = [json.dumps({"reminders": docs[oid], "dossiers": json.loads(counted_lists[oid])},
-                               ensure_ascii=False) for oid in repeat.index]
-        rparams = json.dumps({"repeat_threshold": p.repeat_threshold,
-                              "repeat_reminder_subject": p.repeat_reminder_subject,
-                              "reminder_year": target_year,
-                              "repeat_ceiling": p.repeat_ceiling}, sort_keys=True)
+        evidence = [{"reminders": docs[oid], "dossiers": counted_lists[oid]}
+                    for oid in repeat.index]
+        rparams = {"repeat_threshold": p.repeat_threshold,
+                   "repeat_reminder_subject": p.repeat_reminder_subject,
+                   "reminder_year": target_year, "repeat_ceiling": p.repeat_ceiling}
         frames.append(findings_frame(
             pd.DataFrame({"official_id": repeat.index.to_numpy(), "evidence": evidence}),
             rule=f"{NAME}.repeat_offence", ceiling=p.repeat_ceiling, params=rparams,

@@ -3,8 +3,6 @@ and the service conditions of the LDTT title under each title regime."""
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 from pydantic import Field
 from xeploai.scoring import hookimpl
@@ -70,7 +68,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
         if mask.any():
             frames.append(findings_frame(
                 pd.DataFrame({"official_id": o.loc[mask, "official_id"].to_numpy()}),
-                rule=f"{NAME}.{rule}", params=json.dumps(params, sort_keys=True),
+                rule=f"{NAME}.{rule}", params=params,
                 note=note.to_numpy() if isinstance(note, pd.Series) else note, **kw))
 
     # notes are built for the few officials concerned, not for the whole province
