@@ -257,7 +257,8 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
                                      "--dry-run được"))
         from xeploai.scoring.sharded import run_sharded
 
-        done = run_sharded(data_dir, year, policy=policy, db=db, max_officials=by_unit)
+        done = run_sharded(data_dir, year, policy=policy, db=db, max_officials=by_unit,
+                           as_of=as_of.date() if as_of else None)
         for w in done.warnings:
             warn(w)
         out.print(_("Đã xếp loại {officials} người ({reasons} lý do) theo {groups} nhóm đơn "
@@ -424,9 +425,13 @@ def validate(data_dir: str, year: int | None, policy: str | None,
               help="Hạt giống ngẫu nhiên: cùng hạt giống và cỡ dữ liệu luôn cho cùng các tệp.")
 @click.option("--force", is_flag=True,
               help="Ghi vào thư mục đã có tệp (mặc định từ chối, để không ghi đè dữ liệu thật).")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]),
+              default=None, metavar="NGÀY",
+              help="Dữ liệu trích xuất vào ngày này, trước khi hết năm: không có việc gì xảy "
+                   "ra sau ngày đó (mặc định: trích xuất ngày 10/01 năm sau).")
 @user_errors
 def generate(officials: int, dossiers: int, year: int, out_dir: str, seed: int,
-             force: bool) -> None:
+             force: bool, as_of: dt.datetime | None) -> None:
     """Ghi một bộ dữ liệu tổng hợp (các tệp CSV theo đặc tả) để kiểm thử, trình diễn và đo
     tốc độ.
 
@@ -438,11 +443,14 @@ def generate(officials: int, dossiers: int, year: int, out_dir: str, seed: int,
     Ví dụ:
       xeploai generate --officials 1000 --dossiers 40000 --year 2023 --out data/nho
       xeploai run --data data/nho --year 2023
+      xeploai generate --officials 1000 --dossiers 40000 --year 2026 --as-of 2026-11-30 \
+          --out data/2026
     """
     from xeploai.scoring.generate import generate_dataset
 
     counts = generate_dataset(Path(out_dir), officials=officials, dossiers=dossiers,
-                              year=year, seed=seed, force=force)
+                              year=year, seed=seed, force=force,
+                              as_of=as_of.date() if as_of else None)
     for name, n in counts.items():
         out.print(_("{name}: {rows} dòng").format(name=name, rows=n))
     out.print(_("Đã ghi dữ liệu tổng hợp vào {path}").format(path=out_dir))

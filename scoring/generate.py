@@ -17,6 +17,7 @@ Design choices that matter for callers:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import unicodedata
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from xeploai.scoring.errors import XeploaiError
 
-__all__ = ["COLUMNS", "FILES", "generate_dataset"]
+__all__ = ["COLUMNS", "FILES", "PRODUCT_COLUMNS", "PRODUCT_FILES", "generate_dataset"]
 
 #: Canonical column names and order per table (SPEC §3).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -86,6 +87,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 #: Output file per table, in the order they are written and reported.
 FILES: dict[str, str] = {name: f"{name}.csv" for name in COLUMNS}
 
+#: The tables of the products regime (SPEC §10), written for years from
+#: :data:`FIRST_PRODUCTS_YEAR`, after the others.
+PRODUCT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "periods": ("official_id", "period", "unit_id", "general_score", "leader_dd", "leader_e"),
+    "work_items": ("item_id", "official_id", "period", "product_code", "coefficient",
+                   "assigned_qty", "done_qty", "major_errors", "delays", "cause",
+                   "exemption_confirmed_by", "dossier_id"),
+}
+PRODUCT_FILES: dict[str, str] = {name: f"{name}.csv" for name in PRODUCT_COLUMNS}
+# Decree 335/2025 scores công chức from work products from 2026; the district level
+# ended on 1 July 2025 (SPEC §10)
+FIRST_PRODUCTS_YEAR = 2026
+
 # Peer-group codes; the integers index _PEER_GROUPS.
 LANH_DAO, MOT_CUA, CHUYEN_VIEN = 0, 1, 2
 _PEER_GROUPS = ("lanh_dao", "mot_cua", "chuyen_vien")
@@ -102,6 +116,7 @@ _OTHER_SUBJECTS = ("thai_do_phuc_vu", "bao_cao_cham", "ky_luat_lao_dong", "sai_q
 # Independent random streams, one per table (see module docstring).
 _S_UNITS, _S_OFFICIALS, _S_DOSSIERS, _S_REMINDERS = 1, 2, 3, 4
 _S_DISCIPLINE, _S_INNOVATIONS, _S_HISTORY, _S_PROCEDURES = 5, 6, 7, 8
+_S_PRODUCTS = 9
 
 #: Rows per random block of dossiers; part of the output definition (changing it
 #: changes the bytes), unlike ``chunk_rows``.
@@ -376,7 +391,7 @@ def _write_csv(path: Path, table: pa.Table) -> None:
 
 
 def _table(name: str, arrays: list[pa.Array]) -> pa.Table:
-    return pa.Table.from_arrays(arrays, names=list(COLUMNS[name]))
+    return pa.Table.from_arrays(arrays, names=list({**COLUMNS, **PRODUCT_COLUMNS}[name]))
 
 
 # ----------------------------------------------------------------------------- units
@@ -420,12 +435,14 @@ def _place_names(
     )
 
 
-def _build_units(seed: int, n_officials: int) -> _Units:
+def _build_units(seed: int, n_officials: int, districts: bool = True) -> _Units:
     """Province HQ + departments (tinh), districts (huyen), communes (xa) under districts.
 
     About 30 % of officials work in province departments (40–200 each), 25 % in district
     people's committees (40–150) and 45 % in communes (10–30). One province per 50,000
-    officials (at most 63), so the national scale has realistic provinces."""
+    officials (at most 63), so the national scale has realistic provinces. Without
+    ``districts`` (years after 2025) the district committees are communes too and every
+    commune is under its province's committee."""
     rng = _rng(seed, _S_UNITS)
     n = n_officials
     tinh_total = max(1, round(0.30 * n))
@@ -449,7 +466,10 @@ def _build_units(seed: int, n_officials: int) -> _Units:
     comm_prov = dist_prov[comm_dist]
     prov = np.concatenate([dept_prov, dist_prov, comm_prov])
     tier = np.concatenate([np.zeros(nd, np.int64), np.ones(nh, np.int64), np.full(nx, 2)])
-    parent = np.concatenate([np.where(d_idx < n_prov, -1, dept_prov), dist_prov, nd + comm_dist])
+    parent = np.concatenate([np.where(d_idx < n_prov, -1, dept_prov), dist_prov,
+                             nd + comm_dist if districts else comm_prov])
+    if not districts:
+        tier = np.where(tier == 1, 2, tier)
     # Hierarchical reading order: HQ, departments, then each district with its communes.
     major = np.concatenate([np.where(d_idx < n_prov, 0, 1), np.full(nh + nx, 2)])
     sub = np.concatenate([np.zeros(nd, np.int64), h_idx, comm_dist])
@@ -501,6 +521,9 @@ class _Officials:
     score: np.ndarray
     propensity: np.ndarray  # relative tendency to let dossiers run late (mean 1)
     recruited: np.ndarray  # bool: recruited during the year (no earlier history)
+    staff: np.ndarray  # index into _STAFF_TYPES
+    leader: np.ndarray  # bool
+    recruit_day: np.ndarray  # day number of recruitment (meaningful where recruited)
 
 
 def _build_officials(seed: int, year: int, units: _Units) -> tuple[_Officials, pa.Table]:
@@ -588,13 +611,15 @@ def _build_officials(seed: int, year: int, units: _Units) -> tuple[_Officials, p
             pa.array(leader),
             pa.array(worked_t / 10.0),
             pa.array(maternity),
-            pa.array(score),
+            # công chức scored from work products carry no task score (SPEC §10)
+            pa.array(score, mask=(staff == 1) & (year >= FIRST_PRODUCTS_YEAR)),
             pa.array(absent_t / 10.0, mask=~has_absence),
             _dates(recruit_day, recruited),
         ],
     )
     officials = _Officials(
-        ids=ids, unit=unit, peer=peer, score=score, propensity=propensity, recruited=recruited
+        ids=ids, unit=unit, peer=peer, score=score, propensity=propensity, recruited=recruited,
+        staff=staff, leader=leader, recruit_day=recruit_day,
     )
     return officials, table
 
@@ -616,6 +641,9 @@ class _DossierContext:
     procedure_codes: pa.Array
     procedure_p: np.ndarray
     id_width: int
+    # the day the data are extracted (a run before the year ends, SPEC §10); None: 10
+    # January of the next year
+    extracted_day: int | None = None
 
 
 def _procedure_codes(seed: int) -> tuple[pa.Array, np.ndarray]:
@@ -652,6 +680,11 @@ def _dossier_block(ctx: _DossierContext, block: int) -> dict[str, np.ndarray]:
     due = np.where(period > 0.97, year_end + rng.integers(0, 46, n), due)
     wd = _weekday(due)
     due = due + np.where(wd == 5, 2, np.where(wd == 6, 1, 0))
+    if ctx.extracted_day is not None:
+        # extracted before the year ends: dossiers are due from the year's start to the
+        # extraction (the later ones wrap around into that span)
+        span = max(ctx.extracted_day - year_start + 1, 1)
+        due = np.where(due > ctx.extracted_day, year_start + (due - year_start) % span, due)
     received = due - _PROCESSING_DAYS[_choice(rng, _PROCESSING_P, n)]
     wd = _weekday(received)
     received = received - np.where(wd == 5, 1, np.where(wd == 6, 2, 0))
@@ -659,7 +692,7 @@ def _dossier_block(ctx: _DossierContext, block: int) -> dict[str, np.ndarray]:
 
     # Data are extracted on 10 January of the next year: a dossier due after that
     # cannot be late yet, so it gets no late cause or apology.
-    extracted_day = year_end + 9
+    extracted_day = year_end + 9 if ctx.extracted_day is None else ctx.extracted_day
     late = (rng.random(n) < np.minimum(0.04 * ctx.propensity[handler], 0.9)) & (
         due <= extracted_day
     )
@@ -946,6 +979,91 @@ def _build_titles_history(seed: int, year: int, off: _Officials) -> pa.Table:
 # ------------------------------------------------------------------------------- API
 
 
+# -------------------------------------------------------------------------- products
+
+_PRODUCT_CODES = ("VB_THAM_MUU", "HS_THAM_DINH", "BAO_CAO", "TIEP_CONG_DAN", "KIEM_TRA",
+                  "HO_TICH")
+_COEFFICIENTS = np.array([0.5, 1.0, 1.0, 1.5, 2.0])
+_MONTH_CODES = tuple(f"{m:02d}" for m in range(1, 13))
+_QUARTER_CODES = ("Q1", "Q2", "Q3", "Q4")
+_FAULT_CAUSES = ("", "khach_quan", "phan_mem")  # blank: the official's own
+
+
+def _build_products(seed: int, year: int, off: _Officials, units: _Units
+                    ) -> tuple[pa.Table, pa.Table]:
+    """Periods and work items of every công chức (SPEC §10): monthly in province units,
+    quarterly in communes, from the month of recruitment; 1 % move to another unit on 1
+    July (their periods keep the old unit before it); one to three work lines a period,
+    mostly done, a few with major errors or delays, some of those with an objective
+    cause, half of them confirmed."""
+    rng = _rng(seed, _S_PRODUCTS)
+    cc = np.flatnonzero(off.staff == 1)
+    month_of_recruit = (off.recruit_day[cc].astype("datetime64[D]").astype("datetime64[M]")
+                        .astype(np.int64) % 12) + 1
+    first = np.where(off.recruited[cc], month_of_recruit, 1)
+    monthly = units.tier[off.unit[cc]] == 0
+    first_quarter = (first - 1) // 3 + 1
+    count = np.where(monthly, 13 - first, 5 - first_quarter)
+    who = np.repeat(np.arange(len(cc)), count)
+    step = np.arange(len(who)) - np.repeat(np.cumsum(count) - count, count)
+    is_month = monthly[who]
+    number = np.where(is_month, first[who] + step, first_quarter[who] + step)  # month or q
+    start_month = np.where(is_month, number, (number - 1) * 3 + 1)
+    moved = rng.random(len(cc)) < 0.01
+    new_unit = rng.integers(0, len(units.sizes), len(cc))
+    unit = np.where(moved[who] & (start_month < 7), off.unit[cc][who],
+                    np.where(moved[who], new_unit[who], off.unit[cc][who]))
+    general = np.clip(np.round(rng.normal(25.0, 3.0, len(who)), 1), 0.0, 30.0)
+    official_ids = off.ids.take(pa.array(cc[who]))
+    codes = pc.if_else(pa.array(is_month),
+                       _take(_MONTH_CODES, np.clip(number - 1, 0, 11)),
+                       _take(_QUARTER_CODES, np.clip(number - 1, 0, 3)))
+    period = _join(str(year), "-", codes)
+    blank = pa.nulls(len(who), pa.float64())
+    periods = _table("periods", [official_ids, period, units.ids.take(pa.array(unit)),
+                                 pa.array(general), blank, blank])
+
+    lines = rng.integers(1, 4, len(who))
+    row = np.repeat(np.arange(len(who)), lines)
+    n = len(row)
+    scale = np.where(is_month[row], 1, 3)
+    assigned = rng.integers(1, 21, n) * scale
+    partial = rng.random(n) < 0.08
+    done = np.where(partial, np.floor(assigned * rng.uniform(0.3, 1.0, n)), assigned)
+    errors = np.where(rng.random(n) < 0.03, rng.integers(1, 3, n), 0)
+    delays = np.where(rng.random(n) < 0.06, rng.integers(1, 4, n), 0)
+    faulty = (errors > 0) | (delays > 0)
+    cause = np.where(faulty, _choice(rng, (0.7, 0.2, 0.1), n), 0)
+    confirmed = (cause > 0) & (rng.random(n) < 0.5)
+    letter = _join("Công văn ", _int_text(rng.integers(1, 999, n)), "/UBND-VP")
+    items = _table("work_items", [
+        _ids("SP", np.arange(1, n + 1), _id_width(n, 7)),
+        official_ids.take(pa.array(row)),
+        period.take(pa.array(row)),
+        _take(_PRODUCT_CODES, rng.integers(0, len(_PRODUCT_CODES), n)),
+        pa.array(_COEFFICIENTS[rng.integers(0, len(_COEFFICIENTS), n)]),
+        pa.array(assigned.astype(np.int64)),
+        pa.array(done.astype(np.int64)),
+        pa.array(errors.astype(np.int64)),
+        pa.array(delays.astype(np.int64)),
+        pc.if_else(pa.array(cause > 0), _take(_FAULT_CAUSES, cause),
+                   pa.scalar(None, pa.large_string())),
+        pc.if_else(pa.array(confirmed), letter, pa.scalar(None, pa.large_string())),
+        pa.nulls(n, pa.large_string()),
+    ])
+    return periods, items
+
+
+def _no_later_than(table: pa.Table, last: dt.date) -> pa.Table:
+    """Every date column of ``table`` brought back to ``last`` at the latest (a date
+    before it stays; order between two columns is kept)."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_date32(field.type):
+            clipped = pc.min_element_wise(table.column(i), pa.scalar(last, pa.date32()))
+            table = table.set_column(i, field, clipped)
+    return table
+
+
 def generate_dataset(
     out_dir: Path,
     *,
@@ -955,13 +1073,18 @@ def generate_dataset(
     seed: int = 0,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     force: bool = False,
+    as_of: dt.date | None = None,
 ) -> dict[str, int]:
     """Write a deterministic synthetic dataset (SPEC §3 CSV files) into out_dir; return
-    row counts per file.
+    row counts per file. From 2026 (SPEC §10) there is no district unit, công chức have
+    no task score, and ``periods.csv`` and ``work_items.csv`` hold their work products.
 
     A folder that already holds files is refused unless ``force``. Same arguments give
     byte-identical files whatever ``chunk_rows`` is; ``chunk_rows``
     bounds memory (dossiers are generated and appended that many rows at a time).
+    ``as_of``: data extracted on that day, before the year ends — nothing happens after
+    it (dossiers are due by then, later returns are still open, later decisions and
+    awards fall on it); default: extracted on 10 January of the next year.
     """
     if officials < 1:
         raise ValueError("officials must be at least 1")
@@ -982,7 +1105,8 @@ def generate_dataset(
         raise XeploaiError(f"thư mục {out} đã có tệp: thêm --force để ghi đè các tệp dữ liệu, "
                            "hoặc chọn thư mục khác")
     out.mkdir(parents=True, exist_ok=True)
-    units = _build_units(seed, officials)
+    products = year >= FIRST_PRODUCTS_YEAR
+    units = _build_units(seed, officials, districts=not products)
     off, officials_table = _build_officials(seed, year, units)
     _write_csv(out / FILES["units"], units.table)
     _write_csv(out / FILES["officials"], officials_table)
@@ -1006,6 +1130,7 @@ def generate_dataset(
         procedure_codes=codes,
         procedure_p=popularity,
         id_width=_id_width(dossiers, 8),
+        extracted_day=None if as_of is None else _day(as_of.year, as_of.month, as_of.day),
     )
     _write_dossiers(out / FILES["dossiers"], ctx, chunk_rows)
 
@@ -1015,10 +1140,18 @@ def generate_dataset(
         "innovations": _build_innovations(seed, year, off),
         "titles_history": _build_titles_history(seed, year, off),
     }
+    if as_of is not None:
+        tables = {name: _no_later_than(table, as_of) for name, table in tables.items()}
     for name, table in tables.items():
         _write_csv(out / FILES[name], table)
 
     counts = {"units": units.table.num_rows, "officials": n_officials,
               "dossiers": dossiers}  # fmt: skip
     counts.update({name: table.num_rows for name, table in tables.items()})
-    return {FILES[name]: counts[name] for name in COLUMNS}
+    written = {FILES[name]: counts[name] for name in COLUMNS}
+    if products:
+        for name, table in zip(PRODUCT_FILES, _build_products(seed, year, off, units),
+                               strict=True):
+            _write_csv(out / PRODUCT_FILES[name], table)
+            written[PRODUCT_FILES[name]] = table.num_rows
+    return written

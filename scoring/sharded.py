@@ -31,6 +31,7 @@ path prove uniqueness while streaming; otherwise the checked path proves it from
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -46,7 +47,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from xeploai.scoring.contract import RowCheck, column_rules, row_checks
 from xeploai.scoring.data_files import check_folder
-from xeploai.scoring.engine import Classification
+from xeploai.scoring.engine import Classification, default_as_of
 from xeploai.scoring.errors import InvalidInputError, Problem
 from xeploai.scoring.evaluation_year import check_year_range
 from xeploai.scoring.fastload import (
@@ -73,6 +74,7 @@ from xeploai.scoring.loader import (
     read_tables,
     rows_left_out,
     table_file_problems,
+    today_here,
 )
 from xeploai.scoring.partcheck import (
     PART_BYTES,
@@ -289,11 +291,13 @@ def _arrow_rows(frame: pd.DataFrame, source: Source, rules: list) -> pa.Table:
                                 schema=schema, preserve_index=False)
 
 
-def _whole(session: object, folder: Path, year: int, db: str | None) -> ShardedOutcome:
+def _whole(session: object, folder: Path, year: int, db: str | None,
+           as_of: dt.date) -> ShardedOutcome:
     """A dossiers file that can't be streamed (xlsx, or missing): the whole reference path."""
     from xeploai.scoring import api
 
-    outcome = api.run(folder, year, policy=session.policy, db=db)  # type: ignore[attr-defined]
+    outcome = api.run(folder, year, policy=session.policy, db=db,  # type: ignore[attr-defined]
+                      as_of=as_of)
     c = outcome.classification
     return ShardedOutcome(int(outcome.run_id or 0), len(c.results), len(c.reasons), 1,
                           warnings=list(outcome.dataset.warnings))
@@ -302,7 +306,8 @@ def _whole(session: object, folder: Path, year: int, db: str | None) -> ShardedO
 def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                 db: str | None = None, max_officials: int = 100_000,
                 workdir: str | Path | None = None, part_bytes: int = PART_BYTES,
-                workers: int | None = None) -> ShardedOutcome:
+                workers: int | None = None,
+                as_of: dt.date | None = None) -> ShardedOutcome:
     """Validate, classify and store ``data_dir`` one group of units at a time (see module
     docstring). Results and reasons are those of :func:`xeploai.scoring.api.run`; problems in the
     input are those it reports. ``part_bytes``: the size of the parts of ``dossiers.csv``
@@ -313,6 +318,7 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
     check_year_range(year)
     folder = Path(data_dir)
     session = api.Session.open(policy, year)  # type: ignore[arg-type]
+    as_of = as_of or default_as_of(year, today_here())  # as api.run (SPEC §10)
     specs = core_specs(session.extra_tables())
     rules = {s.name: column_rules(s.row_model) for s in specs}
     checked = check_folder(folder, specs) if folder.is_dir() else None
@@ -321,7 +327,7 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
     path = find_table_file(folder, BIG)
     if not folder.is_dir() or path is None or path.suffix != ".csv" \
             or table_file_problems(folder, BIG):
-        return _whole(session, folder, year, db)
+        return _whole(session, folder, year, db, as_of)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="xeploai-groups-") as tmp, \
             ThreadPoolExecutor(max_workers=1) as pool:
         hashed = pool.submit(file_hash, path)
@@ -360,7 +366,7 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                 part.tables[BIG] = to_frame(ordered, rules[BIG], table.num_rows)
                 del table
                 started = time.perf_counter()
-                result = session.classify(part, year)
+                result = session.classify(part, year, as_of=as_of)
                 counts["classify"] += time.perf_counter() - started
                 # every unit row once: each group keeps its own units (and the first group
                 # the units without officials)

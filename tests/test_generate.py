@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from xeploai.scoring.generate import COLUMNS, FILES, generate_dataset
+from xeploai.scoring.generate import COLUMNS, FILES, FIRST_PRODUCTS_YEAR, generate_dataset
 
 YEAR = 2023
 DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
@@ -63,7 +63,10 @@ def _check_valid(folder: Path, year: int) -> dict[str, pd.DataFrame]:
     assert units.parent_id[has_parent].isin(units.unit_id).all()
     parent_tier = units.parent_id[has_parent].map(tier_of)
     child_tier = units.tier[has_parent]
-    assert (parent_tier[child_tier == "xa"] == "huyen").all()
+    # from 2026 the district level is gone: communes sit under the province (SPEC §10)
+    products = year >= FIRST_PRODUCTS_YEAR
+    assert (parent_tier[child_tier == "xa"] == ("tinh" if products else "huyen")).all()
+    assert not products or "huyen" not in set(units.tier)
     assert (parent_tier[child_tier.isin(["huyen", "tinh"])] == "tinh").all()
     assert (units.tier[~has_parent] == "tinh").all()
     assert (units.name != "").all()
@@ -75,9 +78,12 @@ def _check_valid(folder: Path, year: int) -> dict[str, pd.DataFrame]:
     for col in ("is_leader", "maternity_leave"):
         assert set(off[col]) <= BOOLS
     assert (off.full_name.str.split().str.len() >= 3).all()
-    score = off.task_score.astype(float)
+    # công chức scored from work products have no task score from 2026
+    by_products = (off.staff_type == "cong_chuc") & products
+    assert (off.task_score[by_products] == "").all()
+    score = off.task_score[~by_products].astype(float)
     assert score.between(0, 100).all()
-    assert off.task_score.str.fullmatch(r"\d{1,3}(\.\d)?").all()  # one decimal at most
+    assert off.task_score[~by_products].str.fullmatch(r"\d{1,3}(\.\d)?").all()  # 1 decimal
     worked = off.months_worked.astype(float)
     absent = pd.to_numeric(off.months_absent.where(off.months_absent != ""), errors="raise")
     assert worked.between(0, 12).all()

@@ -107,3 +107,18 @@ def test_the_run_records_its_as_of_date(cli_db):
 def test_year_2023_keeps_the_binh_dinh_policy():
     assert Session.open(None, 2023).policy.path.name == "binh_dinh_2023.toml"
     assert Session.open(None, 2025).policy.path.name == "binh_dinh_2023.toml"
+
+
+def test_by_unit_gives_the_whole_runs_results(expected, tmp_path):
+    env = {"XEPLOAI_DB": f"sqlite:///{tmp_path / 's.db'}"}
+    runner = CliRunner()
+    result = runner.invoke(main, ["run", "--data", str(SAMPLE_2026), "--year", "2026",
+                                  "--as-of", AS_OF, "--by-unit", "16"], env=env)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "export.csv"
+    assert runner.invoke(main, ["export", "--format", "csv", "--out", str(out)],
+                         env=env).exit_code == 0
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    got = {r.official_id: (float(r.score), r.provisional_level, r.level, r.titles)
+           for r in df.itertuples()}
+    assert _matches(got, expected) == []
