@@ -8,6 +8,8 @@ import json
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # characters json.dumps(ensure_ascii=False) escapes; any other string is quoted as it is
 _JSON_SPECIAL = r'["\\\x00-\x1f]'
@@ -106,3 +108,26 @@ def json_texts(values: pd.Series) -> pd.Series:
                 written[key] = to_json(value)
             out[i] = written[key]
     return pd.Series(out, index=values.index, dtype=object)
+
+
+def is_in(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """``values.isin(allowed)`` for text columns through one pyarrow hash set: pandas 3's
+    ``isin`` of a pyarrow-backed string column makes a Python scalar of every value looked
+    for (≈ 1 s per 100,000)."""
+    found = pc.is_in(pa.array(values, pa.large_string(), from_pandas=True),
+                     value_set=pa.array(allowed, pa.large_string(), from_pandas=True))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def pair_keys(first: pd.Series, second: pd.Series) -> pa.Array:
+    """One text key per row for a pair of text columns (official and period), to look
+    pairs up with :func:`pairs_in`."""
+    return pc.binary_join_element_wise(pa.array(first, pa.large_string(), from_pandas=True),
+                                       pa.array(second, pa.large_string(), from_pandas=True),
+                                       pa.scalar("\x1f", pa.large_string()))
+
+
+def pairs_in(keys: pa.Array, allowed: pa.Array) -> np.ndarray:
+    """Which of ``keys`` (from :func:`pair_keys`) are among ``allowed``."""
+    return pc.fill_null(pc.is_in(keys, value_set=allowed), False).to_numpy(
+        zero_copy_only=False)

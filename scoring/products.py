@@ -17,7 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from xeploai.scoring.frames import join_groups, json_strings, number_texts
+import pyarrow as pa
+import pyarrow.compute as pc
+from xeploai.scoring.frames import (
+    is_in,
+    join_groups,
+    json_strings,
+    number_texts,
+    pair_keys,
+)
 from xeploai.scoring.lateness import due_and_late, returned_by
 from xeploai.scoring.policy import ProductsParams
 
@@ -28,23 +36,29 @@ CAUSE_VI = {"chu_quan": "chủ quan", "phan_mem": "lỗi phần mềm", "khach_q
 
 def parse_periods(values: pd.Series) -> pd.DataFrame:
     """``year``, ``first_month`` and ``months`` (1 or 3) of each period code; NaN where the
-    code is not ``YYYY-MM`` or ``YYYY-Qn``."""
-    parts = values.astype(str).str.extract(PERIOD_PATTERN)
+    code is not ``YYYY-MM`` or ``YYYY-Qn``. Each distinct code is parsed once (a province
+    has a million rows and a few dozen codes)."""
+    codes, distinct = pd.factorize(values.astype(str))
+    parts = pd.Series(np.asarray(distinct, dtype=object)).str.extract(PERIOD_PATTERN)
     month = pd.to_numeric(parts["month"], errors="coerce")
     quarter = pd.to_numeric(parts["quarter"], errors="coerce")
-    return pd.DataFrame({
+    parsed = pd.DataFrame({
         "year": pd.to_numeric(parts["year"], errors="coerce"),
         "first_month": month.fillna((quarter - 1) * 3 + 1),
         "months": np.where(month.notna(), 1.0, np.where(quarter.notna(), 3.0, np.nan)),
-    }, index=values.index)
+    })
+    return pd.DataFrame(parsed.to_numpy()[codes] if len(codes) else
+                        np.empty((0, 3)), columns=parsed.columns, index=values.index)
 
 
 def month_rows(periods: pd.DataFrame) -> pd.DataFrame:
-    """One row per month each period covers: ``official_id``, ``period``, ``month``."""
+    """One row per month each period covers: ``row`` (the period's position),
+    ``official_id``, ``period``, ``month``."""
     spans = periods["months"].to_numpy(dtype=np.int64)
     at = np.repeat(np.arange(len(periods)), spans)
     offset = np.arange(len(at)) - np.repeat(np.cumsum(spans) - spans, spans)
     return pd.DataFrame({
+        "row": at,
         "official_id": periods["official_id"].to_numpy()[at],
         "period": periods["period"].to_numpy()[at],
         "month": periods["first_month"].to_numpy(dtype=np.int64)[at] + offset,
@@ -72,54 +86,81 @@ class ProductScores:
     items: pd.DataFrame  # one row per work item (dossiers included), with its faults
 
 
-def _dossier_items(dossiers: pd.DataFrame, months: pd.DataFrame, year: int, as_of: dt.date,
+def _row_of(keys: pa.Array, rows: pa.Array) -> np.ndarray:
+    """The position of each key among ``rows`` (-1 where absent)."""
+    return pc.fill_null(pc.index_in(keys, value_set=rows), -1).to_numpy(
+        zero_copy_only=False).astype(np.int64)
+
+
+def _month_numbers(days: np.ndarray) -> pd.Series:
+    """Months since January 1970 of datetime64 values, as text keys."""
+    return pd.Series(days.astype("datetime64[M]").astype(np.int64)).astype(str)
+
+
+def _dossier_items(dossiers: pd.DataFrame, p: pd.DataFrame, year: int, as_of: dt.date,
                    params: ProductsParams, replaced: pd.Series) -> pd.DataFrame:
     """Each dossier due (by the as-of date) in a period its handler has a row for, as a
-    work item of that period (SPEC §10 "Dossiers are products")."""
+    work item of that period (SPEC §10 "Dossiers are products"); ``row`` is the period's
+    position in ``p``."""
     in_scope, late = due_and_late(dossiers, year, as_of)
-    done = returned_by(dossiers, as_of)
-    keep = in_scope & ~dossiers["dossier_id"].isin(replaced).to_numpy()
-    d = dossiers.loc[keep, ["dossier_id", "handler_id", "procedure_code", "late_cause",
-                            "exemption_confirmed_by", "due_at"]].copy()
-    d["done_qty"] = done[keep].astype(float)
-    d["delays"] = late[keep].astype(float)
-    d["month"] = d["due_at"].dt.month.astype(np.int64)
-    d = d.merge(months, left_on=["handler_id", "month"], right_on=["official_id", "month"])
-    return pd.DataFrame({
-        "item_id": d["dossier_id"].to_numpy(), "official_id": d["official_id"].to_numpy(),
-        "period": d["period"].to_numpy(), "product_code": d["procedure_code"].to_numpy(),
-        "coefficient": d["procedure_code"].map(params.dossier_coefficients).fillna(1.0)
-        .astype(float).to_numpy(),
-        "assigned_qty": 1.0, "done_qty": d["done_qty"].to_numpy(), "major_errors": 0.0,
-        "delays": d["delays"].to_numpy(), "cause": d["late_cause"].to_numpy(),
-        "exemption_confirmed_by": d["exemption_confirmed_by"].to_numpy(),
-        "dossier_id": d["dossier_id"].to_numpy(),
-    })
+    keep = in_scope & is_in(dossiers["handler_id"], p["official_id"]) \
+        & ~is_in(dossiers["dossier_id"], replaced)
+    d = dossiers[keep]
+    months = month_rows(p)
+    month_keys = pair_keys(months["official_id"], _month_numbers(
+        np.datetime64(f"{year}-01", "M") + months["month"].to_numpy() - 1))
+    due_keys = pair_keys(d["handler_id"], _month_numbers(d["due_at"].to_numpy()))
+    at = _row_of(due_keys, month_keys)
+    found = at >= 0
+    # text columns stay as they were read (a province's 2,000,000 dossiers: converting
+    # them to Python objects and back costs more than the whole score)
+    d = d[found].reset_index(drop=True)
+    out = d[["dossier_id", "procedure_code", "late_cause", "exemption_confirmed_by"]].rename(
+        columns={"procedure_code": "product_code", "late_cause": "cause"})
+    out["item_id"] = d["dossier_id"]
+    out["row"] = months["row"].to_numpy()[at[found]]
+    coefficient = params.dossier_coefficients
+    out["coefficient"] = d["procedure_code"].map(coefficient).fillna(1.0).astype(float) \
+        if coefficient else 1.0
+    out["assigned_qty"] = 1.0
+    out["done_qty"] = returned_by(d, as_of).astype(float)
+    out["major_errors"] = 0.0
+    out["delays"] = late[keep][found].astype(float)
+    return out
+
+
+ITEM_COLUMNS = ("item_id", "product_code", "coefficient", "assigned_qty", "done_qty",
+                "major_errors", "delays", "cause", "exemption_confirmed_by", "dossier_id")
 
 
 def score_products(tables: dict[str, pd.DataFrame], officials: pd.DataFrame, year: int,
                    as_of: dt.date, params: ProductsParams) -> ProductScores:
     """Score the officials in ``officials`` (official_id, is_leader; those under the
-    products regime) from their periods of ``year`` and their work items."""
+    products regime) from their periods of ``year`` and their work items. Items find
+    their period by position (``row``), so sums are array operations, not string joins."""
     ids = officials["official_id"]
-    leader = officials.set_index("official_id")["is_leader"].astype(bool)
     periods = tables["periods"]
     parsed = parse_periods(periods["period"])
-    mine = (parsed["year"] == year) & periods["official_id"].isin(ids)
+    mine = (parsed["year"] == year).to_numpy() & is_in(periods["official_id"], ids)
     p = pd.concat([periods[mine], parsed.loc[mine, ["first_month", "months"]]], axis=1)
     p = p.sort_values(["official_id", "period"], kind="mergesort").reset_index(drop=True)
+    period_keys = pair_keys(p["official_id"], p["period"])
 
     work = tables["work_items"]
-    work = work.merge(p[["official_id", "period"]], on=["official_id", "period"])
-    items = work[["item_id", "official_id", "period", "product_code", "coefficient",
-                  "assigned_qty", "done_qty", "major_errors", "delays", "cause",
-                  "exemption_confirmed_by", "dossier_id"]]
+    at = _row_of(pair_keys(work["official_id"], work["period"]), period_keys)
+    work = work[at >= 0]
+    items = work[list(ITEM_COLUMNS)].assign(row=at[at >= 0])
     if params.dossiers_as_items and len(p):
-        named = work["dossier_id"].dropna()
-        items = pd.concat([items, _dossier_items(tables["dossiers"], month_rows(p), year,
-                                                 as_of, params, named)], ignore_index=True)
-    items = items.sort_values(["official_id", "period", "item_id"], kind="mergesort") \
+        items = pd.concat([items, _dossier_items(tables["dossiers"], p, year, as_of, params,
+                                                 work["dossier_id"].dropna())],
+                          ignore_index=True)
+    # in period order (a stable sort of positions): every per-period text below is then
+    # built from consecutive rows
+    items = items.take(np.argsort(items["row"].to_numpy(dtype=np.int64), kind="stable")) \
         .reset_index(drop=True)
+    row = items["row"].to_numpy(dtype=np.int64)
+    items["official_id"] = p["official_id"].to_numpy()[row]
+    items["period"] = p["period"].to_numpy()[row]
 
     # faults: an objective cause with a confirmation removes nothing (SPEC §10)
     confirmed = items["exemption_confirmed_by"].fillna("").astype(str).str.strip() != ""
@@ -134,13 +175,16 @@ def score_products(tables: dict[str, pd.DataFrame], officials: pd.DataFrame, yea
     items["progress"] = w * np.maximum(0.0, done - k * items["counted_delays"])
     items["base"] = w * items["assigned_qty"].astype(float)
 
-    sums = items.groupby(["official_id", "period"])[["quantity", "quality", "progress",
-                                                      "base"]].sum()
-    p = p.join(sums, on=["official_id", "period"])
+    for column in ("quantity", "quality", "progress", "base"):
+        p[column] = np.bincount(row, weights=items[column].to_numpy(dtype=float),
+                                minlength=len(p))
+    p["base"] = p["base"].where(p["base"] > 0)  # a period with nothing assigned: NaN
     p["a"] = p["quantity"] / p["base"]
     p["b"] = p["quality"] / p["base"]
     p["c"] = p["progress"] / p["base"]
-    p["is_leader"] = p["official_id"].map(leader).astype(bool).to_numpy()
+    leader = officials["is_leader"].astype(bool).to_numpy()
+    p["is_leader"] = leader[pd.Index(ids.to_numpy(dtype=object)).get_indexer(
+        p["official_id"].to_numpy(dtype=object))]
     p["task"] = params.task_max * (p["a"] + p["b"] + p["c"]) / 3
     p["score"] = p["general_score"] + p["task"]
 
@@ -156,58 +200,76 @@ def score_products(tables: dict[str, pd.DataFrame], officials: pd.DataFrame, yea
     p.loc[lead, "score"] = p["general_score"][lead] + p["task"][lead]
     p.loc[~lead, "d"] = np.nan
 
-    weighted = (p["score"] * p["months"]).groupby(p["official_id"]).sum()
-    months = p.groupby("official_id")["months"].sum()
+    weighted = (p["score"] * p["months"]).groupby(p["official_id"], sort=False).sum()
+    months = p.groupby("official_id", sort=False)["months"].sum()
     return ProductScores((weighted / months).round(6), p, items)
 
 
 # --- the explanation: rows the engine turns into reasons ---------------------------------
 
 
+def _texts(values: pd.Series) -> list[str]:
+    return number_texts(values).tolist()
+
+
 def period_notes(scores: ProductScores, params: ProductsParams) -> pd.DataFrame:
-    """One row per official and period: note, params (JSON) and evidence (JSON list)."""
+    """One row per official and period: note, params (JSON) and evidence (JSON list).
+
+    Texts are built with one f-string per row over plain lists: concatenating a dozen
+    pyarrow-backed Series costs ten times more on a province's 300,000 periods."""
     p, items = scores.periods, scores.items
-    key = p["official_id"] + "\x1f" + p["period"]
+    n = len(p)
+    row = items["row"]
     # each product of the period: its code, then quantities (items of one code summed)
-    by_code = items.groupby(["official_id", "period", "product_code"], sort=True).agg(
-        assigned=("assigned_qty", "sum"), done=("done_qty", "sum"),
+    code_number, codes = pd.factorize(items["product_code"], sort=True)
+    by_code = pd.DataFrame({
+        "row": row.to_numpy(), "code": code_number, "assigned": items["assigned_qty"],
+        "done": items["done_qty"], "coefficient": items["coefficient"],
+        "quantity": items["quantity"], "quality": items["quality"],
+        "progress": items["progress"]}).groupby(["row", "code"], sort=True).agg(
+        assigned=("assigned", "sum"), done=("done", "sum"),
         coefficient=("coefficient", "first"), quantity=("quantity", "sum"),
         quality=("quality", "sum"), progress=("progress", "sum")).reset_index()
-    product_text = (by_code["product_code"] + " (hệ số " + number_texts(by_code["coefficient"])
-                    + "): giao " + number_texts(by_code["assigned"]) + ", hoàn thành "
-                    + number_texts(by_code["done"]) + " → số lượng "
-                    + number_texts(by_code["quantity"]) + ", chất lượng "
-                    + number_texts(by_code["quality"]) + ", tiến độ "
-                    + number_texts(by_code["progress"]))
-    products = join_groups(product_text, by_code["official_id"] + "\x1f" + by_code["period"],
-                           "; ").reindex(key).fillna("").to_numpy()
-    evidence = join_groups(json_strings(items["item_id"]),
-                           items["official_id"] + "\x1f" + items["period"], ", ", "[", "]") \
-        .reindex(key).fillna("[]").to_numpy()
-    lead = p["is_leader"].to_numpy()
-    abc = ("a " + number_texts(p["a"]) + " + b " + number_texts(p["b"]) + " + c "
-           + number_texts(p["c"]))
-    leader_terms = (" + d " + number_texts(p["d"].fillna(0)) + " + đ "
-                    + number_texts(p["leader_dd"]) + " + e " + number_texts(p["leader_e"]))
-    formula = np.where(lead, number_texts(pd.Series(params.task_max, index=p.index))
-                       + " × (" + abc + leader_terms + ") / 6",
-                       number_texts(pd.Series(params.task_max, index=p.index))
-                       + " × (" + abc + ") / 3")
-    note = ("Kỳ " + p["period"] + " (" + number_texts(p["months"]) + " tháng, đơn vị "
-            + p["unit_id"] + "): điểm nhiệm vụ " + formula + " = " + number_texts(p["task"])
-            + "; điểm tiêu chí chung " + number_texts(p["general_score"]) + " → điểm kỳ "
-            + number_texts(p["score"]) + ". Sản phẩm: " + products)
-    values = ('{"period": ' + json_strings(p["period"]) + ', "months": '
-              + number_texts(p["months"]) + ', "unit_id": ' + json_strings(p["unit_id"])
-              + ', "general_score": ' + number_texts(p["general_score"]) + ', "a": '
-              + number_texts(p["a"]) + ', "b": ' + number_texts(p["b"]) + ', "c": '
-              + number_texts(p["c"]) + ', "task_score": ' + number_texts(p["task"])
-              + ', "period_score": ' + number_texts(p["score"])
-              + np.where(lead, ', "d": ' + number_texts(p["d"].fillna(0)) + ', "dd": '
-                         + number_texts(p["leader_dd"]) + ', "e": '
-                         + number_texts(p["leader_e"]), "") + "}")
-    return pd.DataFrame({"official_id": p["official_id"].to_numpy(), "note": note.to_numpy(),
-                         "params": values.to_numpy(), "evidence": evidence,
+    names = np.asarray(codes, dtype=object)[by_code["code"].to_numpy()].tolist()
+    product_text = [
+        f"{c} (hệ số {w}): giao {a}, hoàn thành {d} → số lượng {q}, chất lượng {b}, "
+        f"tiến độ {g}"
+        for c, w, a, d, q, b, g in zip(
+            names, _texts(by_code["coefficient"]), _texts(by_code["assigned"]),
+            _texts(by_code["done"]), _texts(by_code["quantity"]), _texts(by_code["quality"]),
+            _texts(by_code["progress"]), strict=True)]
+    products = join_groups(pd.Series(product_text, dtype=object), by_code["row"], "; ") \
+        .reindex(range(n)).fillna("").tolist()
+    # evidence: the work items' ids; dossiers are counted per procedure in the note (a
+    # clerk's hundreds a year) and each late one is its own reason with its id
+    own = items["dossier_id"].isna().to_numpy()
+    evidence = join_groups(json_strings(items["item_id"][own]), row[own], ", ", "[", "]") \
+        .reindex(range(n)).fillna("[]").to_numpy()
+    lead = p["is_leader"].tolist()
+    task_max = f"{params.task_max:g}"
+    a, b, c = _texts(p["a"]), _texts(p["b"]), _texts(p["c"])
+    d, dd, e = _texts(p["d"].fillna(0)), _texts(p["leader_dd"]), _texts(p["leader_e"])
+    months, task, general, score = (_texts(p["months"]), _texts(p["task"]),
+                                    _texts(p["general_score"]), _texts(p["score"]))
+    periods, units = p["period"].tolist(), p["unit_id"].tolist()
+    note = [
+        f"Kỳ {per} ({m} tháng, đơn vị {u}): điểm nhiệm vụ {task_max} × (a {a_} + b {b_} + "
+        f"c {c_}" + (f" + d {d_} + đ {dd_} + e {e_}) / 6" if is_lead else ") / 3")
+        + f" = {t}; điểm tiêu chí chung {g} → điểm kỳ {sc}. Sản phẩm: {prod}"
+        for per, m, u, a_, b_, c_, d_, dd_, e_, is_lead, t, g, sc, prod in zip(
+            periods, months, units, a, b, c, d, dd, e, lead, task, general, score, products,
+            strict=True)]
+    period_json, unit_json = json_strings(p["period"]).tolist(), json_strings(p["unit_id"]).tolist()
+    values = [
+        f'{{"period": {per}, "months": {m}, "unit_id": {u}, "general_score": {g}, '
+        f'"a": {a_}, "b": {b_}, "c": {c_}, "task_score": {t}, "period_score": {sc}'
+        + (f', "d": {d_}, "dd": {dd_}, "e": {e_}}}' if is_lead else "}")
+        for per, m, u, g, a_, b_, c_, t, sc, d_, dd_, e_, is_lead in zip(
+            period_json, months, unit_json, general, a, b, c, task, score, d, dd, e, lead,
+            strict=True)]
+    return pd.DataFrame({"official_id": p["official_id"].to_numpy(),
+                         "note": np.asarray(note, dtype=object),
+                         "params": np.asarray(values, dtype=object), "evidence": evidence,
                          "order": period_order(p["period"], 0)})
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from xeploai.scoring.frames import pair_keys, pairs_in
 from xeploai.scoring.products import PERIOD_FORMAT_TEXT, parse_periods
 
 
@@ -27,10 +28,6 @@ class RowCheck:
     column: str
     expected: str
     check: str = "format"
-
-
-def _keys(frame: pd.DataFrame) -> pd.Series:
-    return frame["official_id"].astype(str) + "\x1f" + frame["period"].astype(str)
 
 
 def products_checks(tables: Mapping[str, pd.DataFrame]) -> list[RowCheck]:
@@ -71,22 +68,24 @@ def products_checks(tables: Mapping[str, pd.DataFrame]) -> list[RowCheck]:
                         "thuộc một kỳ)"))
 
     # every period with a product (a work item or a dossier due in it), every item a period
-    period_keys, item_keys = _keys(periods), _keys(items)
-    with_item = period_keys.isin(item_keys)
+    period_keys = pair_keys(periods["official_id"], periods["period"])
+    item_keys = pair_keys(items["official_id"], items["period"])
+    with_item = pairs_in(period_keys, item_keys)
     dossiers = tables.get("dossiers")
-    if dossiers is not None and len(dossiers) and {"due_at", "handler_id"} <= set(dossiers.columns):
-        due = dossiers["due_at"]
-        handled = (dossiers["handler_id"].astype(str) + "\x1f" + due.dt.year.astype(str)
-                   + "\x1f" + due.dt.month.astype(str))
-        month_keys = (covered["official_id"].astype(str) + "\x1f"
-                      + covered["year"].astype("Int64").astype(str) + "\x1f"
-                      + covered["month"].astype(str))
-        rows_with_dossier = covered.loc[month_keys.isin(handled).to_numpy(), "row"]
-        with_item |= pd.Series(np.isin(np.arange(len(periods)), rows_with_dossier),
-                               index=periods.index)
-    out.append(RowCheck("periods", ~with_item & pd.Series(valid, index=periods.index),
+    if dossiers is not None and len(dossiers) and len(covered) \
+            and {"due_at", "handler_id"} <= set(dossiers.columns):
+        # a dossier due in a month of the period: compare (official, month number)
+        due = dossiers["due_at"].to_numpy().astype("datetime64[M]").astype(np.int64)
+        handled = pair_keys(dossiers["handler_id"], pd.Series(due).astype(str))
+        month_number = ((covered["year"].to_numpy(dtype=np.int64) - 1970) * 12
+                        + covered["month"].to_numpy(dtype=np.int64) - 1)
+        months = pair_keys(covered["official_id"], pd.Series(month_number).astype(str))
+        rows_with_dossier = covered["row"].to_numpy()[pairs_in(months, handled)]
+        with_item |= np.isin(np.arange(len(periods)), rows_with_dossier)
+    out.append(RowCheck("periods", pd.Series(~with_item & valid, index=periods.index),
                         "period", "kỳ đánh giá không có sản phẩm nào (work_items hoặc hồ sơ "
                         "hẹn trả trong kỳ)", "reference"))
-    out.append(RowCheck("work_items", ~item_keys.isin(period_keys), "period",
+    out.append(RowCheck("work_items", pd.Series(~pairs_in(item_keys, period_keys),
+                                                index=items.index), "period",
                         "không có dòng periods nào của người này cho kỳ này", "reference"))
     return out
