@@ -17,6 +17,7 @@ from xeploai.scoring.errors import InvalidInputError, Problem
 from xeploai.scoring.loader import Dataset
 from xeploai.scoring.policy import Policy, ProductsParams, RegimeParams, validate_section
 from xeploai.scoring.products import (
+    YEAR_ORDER,
     fault_notes,
     leader_notes,
     period_notes,
@@ -75,14 +76,23 @@ def base_scores(dataset: Dataset, policy: Policy, year: int, as_of: dt.date,
         problems += [Problem("periods", None, "official_id", str(oid),
                              f"công chức chấm theo sản phẩm không có kỳ đánh giá nào năm {year}")
                      for oid in off["official_id"][no_period]]
-        base[under] = year_score[under]  # NaN for a KXL official with no period: blank
+        base[under] = year_score[under]
+        # not classified and no period: SPEC §10 leaves the score blank; a stored result
+        # holds a number, so 0, with a reason saying why (docs/decisions.md 73)
+        blank = under & np.isnan(base)
+        base[blank] = 0.0
         faults = fault_notes(scored, params)
+        no_score = pd.DataFrame({
+            "official_id": off["official_id"][blank].to_numpy(dtype=object),
+            "note": f"Không có kỳ đánh giá nào năm {year} (không xếp loại): điểm để trống, "
+                    "ghi 0", "params": "{}", "evidence": "[]", "order": YEAR_ORDER})
         out.reasons = [
             ("core.products_period", period_notes(scored, params)),
             ("core.products_deduction", faults[~faults["exempt"]].drop(columns="exempt")),
             ("core.products_exempt", faults[faults["exempt"]].drop(columns="exempt")),
             ("core.products_leader_d", leader_notes(scored, params)),
-            ("core.products_year", year_notes(scored)),
+            ("core.products_year", pd.concat([year_notes(scored), no_score],
+                                             ignore_index=True)),
         ]
     if problems:
         raise InvalidInputError(problems)

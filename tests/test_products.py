@@ -208,3 +208,18 @@ def test_score_stays_in_range_and_grows_with_done(tmp_path_factory, lines, gener
     low, high = score(0), score(0.5)
     assert 0 <= low <= 100 and 0 <= high <= 100
     assert high >= low - 1e-9
+
+
+def test_a_kxl_cong_chuc_without_periods_is_stored_with_a_blank_score_reason(builder, tmp_path):
+    from xeploai.scoring import api
+
+    builder.official("A", task_score=None, months_worked=3)
+    builder.official("B", task_score=None)
+    builder.period("B", f"{YEAR}-Q1", 20)
+    builder.work_item("B", f"{YEAR}-Q1")
+    folder = builder.write(tmp_path / "data")
+    out = api.run(folder, YEAR, db=f"sqlite:///{tmp_path / 'x.db'}", as_of=END)
+    res = out.classification.results.set_index("official_id")
+    assert res.loc["A", "level"] == "KXL" and res.loc["A", "score"] == 0
+    notes = out.classification.reasons
+    assert "điểm để trống" in notes.loc[notes["official_id"] == "A", "note"].str.cat()
