@@ -47,8 +47,9 @@ def parse_periods(values: pd.Series) -> pd.DataFrame:
         "first_month": month.fillna((quarter - 1) * 3 + 1),
         "months": np.where(month.notna(), 1.0, np.where(quarter.notna(), 3.0, np.nan)),
     })
-    return pd.DataFrame(parsed.to_numpy()[codes] if len(codes) else
-                        np.empty((0, 3)), columns=parsed.columns, index=values.index)
+    # a blank cell (code -1) reads as no period: the last row, all NaN
+    table = np.vstack([parsed.to_numpy(dtype=float), np.full((1, 3), np.nan)])
+    return pd.DataFrame(table[codes], columns=parsed.columns, index=values.index)
 
 
 def month_rows(periods: pd.DataFrame) -> pd.DataFrame:
