@@ -31,6 +31,7 @@ import pyarrow.csv as pacsv
 from xeploai.scoring.aliases import canonical_columns, canonical_values, value_codes
 from xeploai.scoring.contract import ColumnRule, RowCheck, row_checks
 from xeploai.scoring.products_input import products_checks
+from xeploai.scoring.unique_keys import all_distinct
 
 if TYPE_CHECKING:
     from xeploai.scoring.loader import Dataset
@@ -415,9 +416,7 @@ def strictly_increasing(keys: pa.Array) -> bool:
 
 def _unique(arr: pa.ChunkedArray) -> bool:
     present = arr.drop_null().combine_chunks() if arr.null_count else arr.combine_chunks()
-    if strictly_increasing(present):
-        return True
-    return len(present.dictionary_encode().dictionary) == len(present)
+    return strictly_increasing(present) or all_distinct(present)
 
 
 def load_fast(folder: Path, specs: list[TableSpec],

@@ -45,7 +45,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from xeploai.scoring.contract import RowCheck, column_rules, row_checks
+from xeploai.scoring.contract import ColumnRule, RowCheck, column_rules, row_checks
 from xeploai.scoring.data_files import check_folder
 from xeploai.scoring.engine import Classification, default_as_of
 from xeploai.scoring.errors import InvalidInputError, Problem
@@ -60,7 +60,6 @@ from xeploai.scoring.fastload import (
     dates_as_text,
     dates_from_text,
     load_fast,
-    strictly_increasing,
     to_frame,
 )
 from xeploai.scoring.loader import (
@@ -86,6 +85,7 @@ from xeploai.scoring.partcheck import (
 )
 from xeploai.scoring.shard import core_specs, official_columns, subset, unit_groups
 from xeploai.scoring.storage import open_db, save_run_parts
+from xeploai.scoring.unique_keys import StreamedKeys
 
 BIG = "dossiers"
 BLOCK_BYTES = 64 << 20
@@ -152,50 +152,51 @@ def split_fast(folder: Path, specs: list, rules: dict, path: Path, workdir: Path
     dataset = load_fast(folder, [s for s in specs if s.name != BIG], rules)
     groups, shard_of = _groups(dataset.tables["officials"], max_officials)
     out = _GroupFiles(workdir, len(groups))
+    keys = StreamedKeys(workdir / "keys")
     try:
-        _stream_dossiers(path, rules[BIG], row_checks(next(s for s in specs if s.name == BIG)
-                                                      .row_model), dataset, shard_of, out)
+        _stream_dossiers(path, rules, row_checks(next(s for s in specs if s.name == BIG)
+                                                 .row_model), dataset, shard_of, out, keys)
     finally:
         out.close()
+        keys.close()
     return _Split(dataset, groups, out.files, [])
 
 
-def _stream_dossiers(path: Path, rules: list, checks: tuple[RowCheck, ...], dataset: Dataset,
-                     shard_of: np.ndarray, out: _GroupFiles) -> None:
-    """Check ``dossiers.csv`` block by block and split its rows into one file per group."""
-    plan = csv_options(path, rules)
+def _stream_dossiers(path: Path, rules: dict[str, list[ColumnRule]],
+                     checks: tuple[RowCheck, ...], dataset: Dataset, shard_of: np.ndarray,
+                     out: _GroupFiles, keys: StreamedKeys) -> None:
+    """Check ``dossiers.csv`` block by block and split its rows into one file per group.
+    Its keys, in any order, are proven unique by ``keys`` once every block is read."""
+    own = rules[BIG]
+    plan = csv_options(path, own)
     headers, canonical = plan.headers, plan.canonical
-    dates = date_headers(headers, canonical, rules)
+    dates = date_headers(headers, canonical, own)
     as_text = dates if dates_as_text(plan, dates) else []
-    official_ids = pa.array(dataset.tables["officials"]["official_id"], pa.large_string())
-    unit_ids = pa.array(dataset.tables["units"]["unit_id"], pa.large_string())
-    last_id: str | None = None
+    key = next(r.name for r in own if r.key)
+    # each referenced table's keys, and the owner's (whose group a row goes to)
+    referenced = {r.name: _key_values(dataset, r.ref, rules) for r in own if r.ref}
+    owner = official_columns(core_specs())[BIG]
     try:
         reader = pacsv.open_csv(path, read_options=plan.read_options(
             use_threads=True, block_size=BLOCK_BYTES), parse_options=plan.parse_options(),
             convert_options=plan.convert)
         # the header's checks (a missing column) even when no block follows it
         checked_columns(BIG, dates_from_text(reader.schema.empty_table(), as_text)
-                        .rename_columns(canonical), rules)
+                        .rename_columns(canonical), own)
         for batch in reader:
             if batch.schema.names != headers:
                 raise NotClean("header parsed differently")
             table = dates_from_text(pa.Table.from_batches([batch]), as_text) \
                 .rename_columns(canonical)
-            cols = checked_columns(BIG, table, rules)
+            cols = checked_columns(BIG, table, own)
             arrays = {c: v for c, v in cols.items() if isinstance(v, pa.ChunkedArray)}
-            ids = arrays["dossier_id"].combine_chunks()
-            if len(ids):
-                if not strictly_increasing(ids) \
-                        or (last_id is not None and ids[0].as_py() <= last_id):
-                    raise NotClean("dossier ids not increasing")
-                last_id = ids[-1].as_py()
-            if not pc.all(pc.is_in(arrays["unit_id"], value_set=unit_ids)).as_py():
-                raise NotClean("dossiers.unit_id: reference")
-            row = pc.index_in(arrays["handler_id"], value_set=official_ids)
-            if row.null_count:
-                raise NotClean("dossiers.handler_id: reference")
-            frame = to_frame(cols, rules, table.num_rows)
+            keys.add(arrays[key])
+            for column, values in referenced.items():
+                if column in arrays and pc.any(pc.and_(pc.is_valid(arrays[column]), pc.invert(
+                        pc.is_in(arrays[column], value_set=values)))).as_py():
+                    raise NotClean(f"{BIG}.{column}: reference")
+            row = pc.index_in(arrays[owner], value_set=referenced[owner])
+            frame = to_frame(cols, own, table.num_rows)
             for check in checks:
                 if check.violations(frame).any():
                     raise NotClean(f"{BIG}: {check.check} {check.column}")
@@ -203,6 +204,14 @@ def _stream_dossiers(path: Path, rules: list, checks: tuple[RowCheck, ...], data
                       shard_of[row.to_numpy()])
     except ARROW_ERRORS as exc:
         raise NotClean(f"{path.name}: {exc}") from exc
+    if not keys.unique():
+        raise NotClean(f"{BIG}.{key}: duplicate")
+
+
+def _key_values(dataset: Dataset, table: str, rules: dict[str, list[ColumnRule]]) -> pa.Array:
+    """The keys of ``table`` (loaded in ``dataset``), for looking references up."""
+    column = next(r.name for r in rules[table] if r.key)
+    return pa.array(dataset.tables[table][column], pa.large_string(), from_pandas=True)
 
 
 LINE = "_line"  # a checked dossier's line in the file, while it waits in its group's file

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from xeploai.scoring import api, sharded
 from xeploai.scoring.contract import (
@@ -32,6 +33,7 @@ from xeploai.scoring.errors import InvalidInputError, Problem
 from xeploai.scoring.fastload import NotClean, load_fast
 from xeploai.scoring.loader import load_dataset
 from xeploai.scoring.shard import core_specs
+from xeploai.scoring.storage import load_reasons, load_results, open_db
 from xeploai.scoring.types import TableSpec
 
 from .conftest import SAMPLE
@@ -269,3 +271,26 @@ def test_a_dossiers_file_without_its_columns_is_refused_by_every_path(
     problems = _problems_on_every_path(data, tmp_path)
     assert problems and all(p.file == "dossiers.csv" for p in problems)
     assert {p.check for p in problems} <= {"format", "missing_column"}
+
+
+def test_the_streamed_reader_takes_dossier_ids_in_any_order(tmp_path: Path) -> None:
+    """Real exports list dossiers in no particular id order: the streamed --by-unit reader
+    proves their ids unique without the checked path, and stores what a whole run does."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE, data)
+    path = data / "dossiers.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([header, *reversed(rows)]) + "\n", encoding="utf-8")
+    specs = core_specs()
+    rules = {s.name: column_rules(s.row_model) for s in specs}
+    split = sharded.split_fast(data, specs, rules, path, tmp_path / "g", 10)
+    assert sum(pa.ipc.open_file(f).read_all().num_rows for f in split.files if f.exists()) \
+        == len(rows)
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    whole = api.run(data, YEAR, db=db)
+    by_unit = sharded.run_sharded(data, YEAR, db=db, max_officials=10, workdir=tmp_path)
+    engine = open_db(db)
+    for load in (load_results, load_reasons):
+        pd.testing.assert_frame_equal(load(engine, by_unit.run_id),
+                                      load(engine, int(whole.run_id or 0)))
+    engine.dispose()

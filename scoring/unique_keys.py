@@ -1,0 +1,48 @@
+"""Proofs that a table's keys are unique, by DuckDB (multi-threaded hashing, and a table
+that spills to disk past its memory limit): a whole column at once, or a column read
+block by block, as the streamed ``--by-unit`` reader reads a national dossiers file whose
+ids come in any order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+
+def all_distinct(keys: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether no two keys (nulls left out) are equal."""
+    with duckdb.connect() as db:
+        db.register("block", pa.table({"k": keys}))
+        [(repeats,)] = db.execute(
+            "select count(k) - count(distinct k) from block").fetchall()
+    return repeats == 0
+
+
+class StreamedKeys:
+    """The keys of a table read block by block, kept as one 64-bit hash each in a DuckDB
+    database file under ``workdir``. Equal keys have equal hashes, so distinct hashes prove
+    the keys unique; a repeated hash (a real repetition, or very rarely two keys alike in
+    hash) says only "look closer", which the checked path then does exactly."""
+
+    def __init__(self, workdir: Path) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._db = duckdb.connect(str(workdir / "keys.duckdb"))
+        self._db.execute(f"set temp_directory = '{workdir / 'spill'}'").fetchall()
+        self._db.execute("create table keys (h ubigint)").fetchall()
+
+    def add(self, keys: pa.Array | pa.ChunkedArray) -> None:
+        self._db.register("block", pa.table({"k": keys}))
+        self._db.execute("insert into keys select hash(k) from block where k is not null"
+                         ).fetchall()
+        self._db.unregister("block")
+
+    def unique(self) -> bool:
+        [(repeats,)] = self._db.execute(
+            "select count(*) - count(distinct h) from keys").fetchall()
+        return repeats == 0
+
+    def close(self) -> None:
+        self._db.close()
