@@ -61,12 +61,15 @@ def dated_years(tables: Mapping[str, pd.DataFrame]) -> dict[int, int]:
     return counts
 
 
-def check_year(year: int, tables: Mapping[str, pd.DataFrame]) -> None:
+def check_year(year: int, tables: Mapping[str, pd.DataFrame],
+               streamed: Mapping[int, int] | None = None) -> None:
     """:func:`check_year_range`, then refuse a year in which no dossier is due, no
     reminder, disciplinary decision or initiative is dated and no period (2026 regime)
     falls."""
     check_year_range(year)
     counts = dated_years(tables)
+    for dated, n in (streamed or {}).items():  # rows not in ``tables`` (--by-unit's dossiers)
+        counts[dated] = counts.get(dated, 0) + n
     if counts.get(year, 0):
         return
     held = ", ".join(f"{y} ({n} dòng)" for y, n in sorted(counts.items(), reverse=True)[:5])

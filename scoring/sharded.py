@@ -49,7 +49,7 @@ from xeploai.scoring.contract import ColumnRule, RowCheck, column_rules, row_che
 from xeploai.scoring.data_files import check_folder
 from xeploai.scoring.engine import Classification, default_as_of
 from xeploai.scoring.errors import InvalidInputError, Problem
-from xeploai.scoring.evaluation_year import check_year_range
+from xeploai.scoring.evaluation_year import check_year, check_year_range
 from xeploai.scoring.fastload import (
     _ARROW_TYPES,
     ARROW_ERRORS,
@@ -312,6 +312,21 @@ def _whole(session: object, folder: Path, year: int, db: str | None,
                           warnings=list(outcome.dataset.warnings))
 
 
+def _due_years(files: list[Path]) -> dict[int, int]:
+    """Year -> dossiers due in it, over the groups' dossier files (memory-mapped, one
+    column read)."""
+    counts: dict[int, int] = {}
+    for file in files:
+        if not file.exists():
+            continue
+        with pa.memory_map(str(file)) as source:
+            due = pa.ipc.open_file(source).read_all().column("due_at")
+        for row in pc.value_counts(pc.year(due)).to_pylist():
+            if row["values"] is not None:
+                counts[row["values"]] = counts.get(row["values"], 0) + row["counts"]
+    return counts
+
+
 def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                 db: str | None = None, max_officials: int = 100_000,
                 workdir: str | Path | None = None, part_bytes: int = PART_BYTES,
@@ -348,6 +363,7 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
                                    workers if workers is not None else
                                    default_workers() if path.stat().st_size > part_bytes else 1)
         dataset, files = split.dataset, split.files
+        check_year(year, dataset.tables, _due_years(files))
         dropped = pa.array(split.dropped, pa.int64())
         hashes = dict(sorted({**dataset.file_hashes, path.name: hashed.result()}.items()))
         grouped = {u for g in split.groups for u in g}

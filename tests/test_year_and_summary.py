@@ -80,12 +80,19 @@ def test_a_year_with_only_one_kind_of_dated_row_is_accepted(tmp_path: Path) -> N
                cwd=tmp_path).returncode == 0
 
 
-def test_by_unit_refuses_a_year_out_of_range(tmp_path: Path) -> None:
-    done = cli("run", "--data", str(SAMPLE), "--year", "2032", "--by-unit", "10",
-               "--policy", str(POLICY), "--db", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
-    assert done.returncode == 1 and "năm đánh giá 2032 không hợp lệ" in done.stderr
-    assert not (tmp_path / "x.db").exists() or snapshot(f"sqlite:///{tmp_path / 'x.db'}") \
-        == snapshot(f"sqlite:///{tmp_path / 'x.db'}")
+@pytest.mark.parametrize("year", ["2032", "2020"])
+def test_by_unit_refuses_the_year_and_stores_nothing(tmp_path: Path, year: str) -> None:
+    """--by-unit streams the dossiers: 2020 is refused from what the streamed dossiers and
+    the other tables hold (nothing dated in it), 2032 before anything is read."""
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    args = ["--data", str(SAMPLE), "--policy", str(POLICY), "--db", url, "--by-unit", "10"]
+    assert cli("run", "--year", "2023", *args, cwd=tmp_path).returncode == 0
+    before = snapshot(url)
+    done = cli("run", "--year", year, *args, cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert ("không hợp lệ" if year == "2032" else "dữ liệu không có gì thuộc năm 2020") \
+        in done.stderr
+    assert snapshot(url) == before
 
 
 # -- the summary -------------------------------------------------------------------------
