@@ -50,7 +50,7 @@ TARGETS = {"province": {"ratio": 1.5, "seconds": 10.0, "peak": 2 * GIB},
 
 
 def default_workers() -> int:
-    from xeploai.scoring.partcheck import default_workers
+    from xeploai.scoring.input.partcheck import default_workers
 
     return default_workers()
 

@@ -27,13 +27,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
-from xeploai.scoring.account_tables import (
+
+from .account_tables import (
     LoginFailureRecord,
     SecretRecord,
     SessionRecord,
     UserRecord,
 )
-from xeploai.scoring.errors import XeploaiError
+from .errors import XeploaiError
 
 FREE_FAILURES = 3  # failed logins in a row before the name is closed for a while
 FIRST_BLOCK = dt.timedelta(seconds=2)

@@ -9,17 +9,18 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy import Engine
-from xeploai.scoring import __version__
-from xeploai.scoring.assumptions import run_assumptions_json
-from xeploai.scoring.engine import Classification, classify, default_as_of
-from xeploai.scoring.errors import XeploaiError
-from xeploai.scoring.evaluation_year import check_year, check_year_range
-from xeploai.scoring.export import check_target, write_csv, write_json
-from xeploai.scoring.loader import Dataset, load_dataset, today_here
-from xeploai.scoring.overrides import council_view
-from xeploai.scoring.pdf_export import DocumentSettings, write_pdf
-from xeploai.scoring.plugins import PluginRegistry, build_registry, known_names
-from xeploai.scoring.policy import (
+
+from . import __version__
+from .assumptions import run_assumptions_json
+from .engine import Classification, classify, default_as_of
+from .errors import XeploaiError
+from .export import check_target, write_csv, write_json
+from .input.evaluation_year import check_year, check_year_range
+from .input.loader import Dataset, load_dataset, today_here
+from .overrides import council_view
+from .pdf_export import DocumentSettings, write_pdf
+from .plugins import PluginRegistry, build_registry, known_names
+from .policy import (
     CORE_SECTIONS,
     Policy,
     bundled_policy,
@@ -30,8 +31,8 @@ from xeploai.scoring.policy import (
     load_policy,
     validate_policy,
 )
-from xeploai.scoring.signoff import default_run, signoff_state
-from xeploai.scoring.storage import (
+from .signoff import default_run, signoff_state
+from .storage import (
     RunMeta,
     find_repeated_run,
     get_run,
@@ -39,7 +40,7 @@ from xeploai.scoring.storage import (
     open_db,
     save_run,
 )
-from xeploai.scoring.xlsx_export import write_xlsx
+from .xlsx_export import write_xlsx
 
 DEFAULT_POLICY_NAME = "binh_dinh_2023.toml"
 # the council file's formats, as ``export --format`` and the workspace's downloads offer them

@@ -13,9 +13,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
-from xeploai.scoring.errors import PolicyError
-from xeploai.scoring.policy import CORE_SECTIONS, Policy, read_date
-from xeploai.scoring.types import Rule
+
+from .errors import PolicyError
+from .policy import CORE_SECTIONS, Policy, read_date
+from .types import Rule
 
 CORE_PLUGIN = "core"
 ASSUMPTION_MARK = "[giả định]"

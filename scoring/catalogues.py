@@ -19,7 +19,7 @@ import io
 import sys
 from pathlib import Path
 
-from xeploai.scoring.i18n import DOMAIN, LANGUAGES, help_texts, locale_dir
+from .i18n import DOMAIN, LANGUAGES, help_texts, locale_dir
 
 try:
     from babel.messages.catalog import Catalog
@@ -44,7 +44,7 @@ def read_catalogue(language: str) -> Catalog:
 
 def source_texts() -> list[str]:
     """xeploai's own texts, in a stable order: help texts, then ``_()`` calls."""
-    from xeploai.scoring.cli import main
+    from .cli import main
 
     package = Path(__file__).resolve().parent
     found = list(help_texts(main))

@@ -24,10 +24,11 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from xeploai.scoring import __version__, api
-from xeploai.scoring.errors import InvalidInputError, XeploaiError
-from xeploai.scoring.explain import explanation, render_text
-from xeploai.scoring.i18n import (
+
+from . import __version__, api
+from .errors import InvalidInputError, XeploaiError
+from .explain import explanation, render_text
+from .i18n import (
     LANG_ENV,
     LANGUAGES,
     _,
@@ -36,10 +37,10 @@ from xeploai.scoring.i18n import (
     format_date,
     os_reason,
 )
-from xeploai.scoring.policy import parameter_values
-from xeploai.scoring.storage import open_db
-from xeploai.scoring.suggest import close_names
-from xeploai.scoring.summary import LEVELS, SHOWN_UNITS, summarise
+from .policy import parameter_values
+from .storage import open_db
+from .suggest import close_names
+from .summary import LEVELS, SHOWN_UNITS, summarise
 
 # a pipe or a test runner has no width: give tables room rather than 80 truncated columns.
 # markup=False: what a user types or a data file holds ("STP [/cu]", "[bold]X[/bold]") is
@@ -255,7 +256,7 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
         if settings or dry_run:
             raise click.UsageError(_("--by-unit lưu một lần chạy: không dùng cùng --set hoặc "
                                      "--dry-run được"))
-        from xeploai.scoring.sharded import run_sharded
+        from .sharded import run_sharded
 
         done = run_sharded(data_dir, year, policy=policy, db=db, max_officials=by_unit,
                            as_of=as_of.date() if as_of else None)
@@ -271,8 +272,8 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
         raise click.UsageError(_("--set cần --dry-run: lần chạy được lưu luôn theo một tệp "
                                  "chính sách; muốn lưu với giá trị khác, hãy sửa tệp đó"))
     if settings:
-        from xeploai.scoring.cli_council import print_comparison
-        from xeploai.scoring.compare import parse_settings, what_if
+        from .cli_council import print_comparison
+        from .compare import parse_settings, what_if
 
         wi = what_if(data_dir, year, parse_settings(settings), policy=policy)
         out.print(summary_table(wi.results, _("Chạy thử năm {year} — {label} (không lưu)")
@@ -370,8 +371,8 @@ def export(run_id: int | None, year: int | None, fmt: str, out_path: str, force:
                                .format(format=fmt))
     settings = None
     if fmt == "pdf":
-        from xeploai.scoring.overrides import parse_date
-        from xeploai.scoring.pdf_export import DocumentSettings, load_settings
+        from .overrides import parse_date
+        from .pdf_export import DocumentSettings, load_settings
 
         base = load_settings(Path(settings_path)) if settings_path else DocumentSettings()
         settings = base.with_options(agency=agency, parent_agency=parent_agency, place=place,
@@ -446,7 +447,7 @@ def generate(officials: int, dossiers: int, year: int, out_dir: str, seed: int,
       xeploai generate --officials 1000 --dossiers 40000 --year 2026 --as-of 2026-11-30 \
           --out data/2026
     """
-    from xeploai.scoring.generate import generate_dataset
+    from .generate import generate_dataset
 
     counts = generate_dataset(Path(out_dir), officials=officials, dossiers=dossiers,
                               year=year, seed=seed, force=force,
@@ -592,10 +593,10 @@ def policy_show(year: int | None, policy: str | None, load_path_plugins: bool,
 
 # the council's commands (override, overrides, runs, diff) and the workspace's (serve, user)
 # register themselves on `main`
-from xeploai.scoring import cli_council, cli_web  # noqa: E402, F401
+from . import cli_council, cli_web  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     # run as `python -m xeploai.scoring.cli`: use the module the council commands registered on
-    from xeploai.scoring.cli import main as _main
+    from .cli import main as _main
 
     _main()

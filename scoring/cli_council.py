@@ -14,7 +14,8 @@ from typing import Any
 import click
 import pandas as pd
 from rich.table import Table
-from xeploai.scoring.cli import (
+
+from .cli import (
     db_option,
     err,
     json_option,
@@ -23,9 +24,9 @@ from xeploai.scoring.cli import (
     print_json,
     user_errors,
 )
-from xeploai.scoring.compare import Comparison, compare_runs
-from xeploai.scoring.i18n import _, format_date, format_datetime
-from xeploai.scoring.overrides import (
+from .compare import Comparison, compare_runs
+from .i18n import _, format_date, format_datetime
+from .overrides import (
     Meeting,
     council_view,
     load_overrides,
@@ -35,9 +36,9 @@ from xeploai.scoring.overrides import (
     pending_overrides,
     record_override,
 )
-from xeploai.scoring.reapply import STATUS_VI, ReapplyOutcome, reapply_decisions
-from xeploai.scoring.signoff import finalize_run, reopen_run, signoff_state
-from xeploai.scoring.storage import get_run, list_runs, open_db
+from .reapply import STATUS_VI, ReapplyOutcome, reapply_decisions
+from .signoff import finalize_run, reopen_run, signoff_state
+from .storage import get_run, list_runs, open_db
 
 
 def comparison_table(cmp: Comparison) -> Table:

@@ -9,9 +9,10 @@ import sys
 
 import click
 from rich.table import Table
-from xeploai.scoring.accounts import ROLE_LABELS_VI, Role, add_user, disable_user, list_users
-from xeploai.scoring.cli import db_option, err, main, out, user_errors
-from xeploai.scoring.storage import database_url, open_db, safe_url
+
+from .accounts import ROLE_LABELS_VI, Role, add_user, disable_user, list_users
+from .cli import db_option, err, main, out, user_errors
+from .storage import database_url, open_db, safe_url
 
 
 @main.command()
@@ -33,7 +34,8 @@ def serve(host: str, port: int, db: str | None) -> None:
       xeploai serve --db postgresql+psycopg://xeploai@db/xeploai --port 8080
     """
     import uvicorn
-    from xeploai.scoring.web.app import create_app
+
+    from .web.app import create_app
 
     engine = open_db(db)
     if not list_users(engine):

@@ -18,11 +18,12 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
-from xeploai.scoring.errors import XeploaiError
-from xeploai.scoring.evaluation_year import check_year, check_year_range
-from xeploai.scoring.overrides import council_view
-from xeploai.scoring.policy import Policy
-from xeploai.scoring.storage import load_reasons
+
+from .errors import XeploaiError
+from .input.evaluation_year import check_year, check_year_range
+from .overrides import council_view
+from .policy import Policy
+from .storage import load_reasons
 
 CHANGE_COLUMNS: tuple[str, ...] = (
     "official_id", "full_name", "unit_id", "score_a", "score_b", "level_a", "level_b",
@@ -124,7 +125,7 @@ def what_if(data_dir: str | Path, year: int, settings: dict[str, Any], *,
             policy: str | Path | Policy | None = None) -> WhatIf:
     """Classify ``data_dir`` under the policy and under the policy with ``settings`` from
     1 January of ``year`` on; compare the two. Stores nothing."""
-    from xeploai.scoring.api import Session
+    from .api import Session
 
     check_year_range(year)
     base = Session.open(policy, year)

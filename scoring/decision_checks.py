@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from xeploai.scoring.types import CODE_RANK, Level
+
+from .types import CODE_RANK, Level
 
 CORE_PLUGIN = "core"  # the engine's own reasons (shares, summaries): never a bound here
 

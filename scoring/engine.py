@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from xeploai.scoring.frames import join_groups, number_texts
-from xeploai.scoring.loader import Dataset
-from xeploai.scoring.plugins import PluginRegistry, plugin_params
-from xeploai.scoring.policy import (
+
+from .frames import join_groups, number_texts
+from .input.loader import Dataset
+from .plugins import PluginRegistry, plugin_params
+from .policy import (
     LevelsParams,
     Policy,
     QuotaParams,
@@ -26,9 +27,9 @@ from xeploai.scoring.policy import (
     considered_on,
     validate_section,
 )
-from xeploai.scoring.regime import base_scores
-from xeploai.scoring.shares import excellent_allowed, is_good, share_floor
-from xeploai.scoring.types import (
+from .regime import base_scores
+from .shares import excellent_allowed, is_good, share_floor
+from .types import (
     CODE_RANK,
     FINDING_COLUMNS,
     LEVEL_RANK,

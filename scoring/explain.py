@@ -7,16 +7,17 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
-from xeploai.scoring.assumptions import ASSUMPTION_MARK, reason_assumptions
-from xeploai.scoring.errors import UnknownOfficialError, XeploaiError
-from xeploai.scoring.export import format_number, reason_objects
-from xeploai.scoring.labels import peer_group_vi
-from xeploai.scoring.overrides import CouncilView, council_view, meeting_of, meeting_text
-from xeploai.scoring.policy import load_policy
-from xeploai.scoring.signoff import signoff_state
-from xeploai.scoring.storage import get_run, load_reasons
-from xeploai.scoring.suggest import did_you_mean, same_name
-from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
+
+from .assumptions import ASSUMPTION_MARK, reason_assumptions
+from .errors import UnknownOfficialError, XeploaiError
+from .export import format_number, reason_objects
+from .labels import peer_group_vi
+from .overrides import CouncilView, council_view, meeting_of, meeting_text
+from .policy import load_policy
+from .signoff import signoff_state
+from .storage import get_run, load_reasons
+from .suggest import did_you_mean, same_name
+from .types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 
 STEP_VI = {
     "service_time": "Thời gian công tác", "score": "Điểm", "level": "Mức tạm tính",

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
-from xeploai.scoring.errors import XeploaiError
-from xeploai.scoring.i18n import os_reason
+
+from .errors import XeploaiError
+from .i18n import os_reason
 
 EXPORT_COLUMNS: tuple[str, ...] = (
     "official_id", "full_name", "unit_id", "year", "score", "provisional_level", "level",

@@ -28,7 +28,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from xeploai.scoring.errors import XeploaiError
+
+from .errors import XeploaiError
 
 __all__ = ["COLUMNS", "FILES", "PRODUCT_COLUMNS", "PRODUCT_FILES", "generate_dataset"]
 

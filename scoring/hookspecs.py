@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pluggy
-from xeploai.scoring.types import PluginInfo, RuleContext
+
+from .types import PluginInfo, RuleContext
 
 PROJECT = "xeploai"
 hookspec = pluggy.HookspecMarker(PROJECT)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
+from .types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 
 TITLE_ORDER: tuple[Title, ...] = (Title.LDTT, Title.CSTDCS, Title.CCHC)
 PEER_GROUP_LABELS_VI: dict[str, str] = {

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Engine, select
 from sqlmodel import Session, SQLModel
-from xeploai.scoring.council_records import OverrideRecord
-from xeploai.scoring.decision_checks import RuleConflict, conflicts_text, rule_conflicts
-from xeploai.scoring.errors import UnknownOfficialError, XeploaiError
-from xeploai.scoring.shares import excellent_allowed, is_good, share_floor
-from xeploai.scoring.signoff import ensure_open
-from xeploai.scoring.storage import get_run, load_quotas, load_reasons, load_results, load_units
-from xeploai.scoring.types import CODE_RANK, LEVEL_RANK, Level, Title
+
+from .council_records import OverrideRecord
+from .decision_checks import RuleConflict, conflicts_text, rule_conflicts
+from .errors import UnknownOfficialError, XeploaiError
+from .shares import excellent_allowed, is_good, share_floor
+from .signoff import ensure_open
+from .storage import get_run, load_quotas, load_reasons, load_results, load_units
+from .types import CODE_RANK, LEVEL_RANK, Level, Title
 
 __all__ = ["OverrideRecord"]  # the table lives in council_records; re-exported for callers
 
@@ -477,7 +478,7 @@ def pending_overrides(engine: Engine, run_id: int | None = None) -> pd.DataFrame
     when the new run neither has its own decision on that official nor already gives the same
     value, so HR staff can carry them over (:func:`xeploai.scoring.reapply.reapply_decisions`).
     """
-    from xeploai.scoring.storage import list_runs
+    from .storage import list_runs
 
     run = get_run(engine, run_id)
     earlier = [r for r in list_runs(engine) if r.year == run.year and r.id < run.id]  # type: ignore[operator]

@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from xeploai.scoring.assumptions import marked_reason_notes
-from xeploai.scoring.errors import XeploaiError
-from xeploai.scoring.export import atomic_path, format_number
-from xeploai.scoring.labels import level_vi, peer_group_vi, titles_vi
-from xeploai.scoring.overrides import CouncilView
-from xeploai.scoring.storage import RunRecord
-from xeploai.scoring.types import LEVEL_LABELS_VI, Level
+
+from .assumptions import marked_reason_notes
+from .errors import XeploaiError
+from .export import atomic_path, format_number
+from .labels import level_vi, peer_group_vi, titles_vi
+from .overrides import CouncilView
+from .storage import RunRecord
+from .types import LEVEL_LABELS_VI, Level
 
 FONT_FAMILY = "Liberation Serif"
 FONT_PACKAGE = "fonts-liberation"

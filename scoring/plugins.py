@@ -27,11 +27,12 @@ import numpy as np
 import pandas as pd
 import pluggy
 from pydantic import BaseModel
-from xeploai.scoring import hookspecs
-from xeploai.scoring.errors import PluginError
-from xeploai.scoring.frames import json_texts
-from xeploai.scoring.suggest import did_you_mean
-from xeploai.scoring.types import FINDING_COLUMNS, Level, PluginInfo, RuleContext, Title
+
+from . import hookspecs
+from .errors import PluginError
+from .frames import json_texts
+from .suggest import did_you_mean
+from .types import FINDING_COLUMNS, Level, PluginInfo, RuleContext, Title
 
 ENTRY_POINT_GROUP = "xeploai.plugins"
 ALLOW_ENV = "XEPLOAI_PLUGINS"
@@ -346,7 +347,7 @@ def build_registry(plugin_paths: Iterable[str] = ()) -> PluginRegistry:
 def plugin_params(registry: PluginRegistry, active: list[LoadedPlugin], policy: Any,
                   date: Any) -> dict[str, BaseModel]:
     """Each active plugin's policy section, validated by its own model at ``date``."""
-    from xeploai.scoring.policy import validate_section
+    from .policy import validate_section
 
     params: dict[str, BaseModel] = {}
     for plugin in active:

@@ -44,9 +44,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from xeploai.scoring.errors import PolicyError
-from xeploai.scoring.i18n import pydantic_message
-from xeploai.scoring.suggest import did_you_mean
+
+from .errors import PolicyError
+from .i18n import pydantic_message
+from .suggest import did_you_mean
 
 SETTINGS_SECTIONS = frozenset({"policy", "validation"})
 # the sections the core itself reads; every other section must be a plugin's

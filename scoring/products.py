@@ -19,15 +19,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from xeploai.scoring.frames import (
+
+from .frames import (
     is_in,
     join_groups,
     json_strings,
     number_texts,
     pair_keys,
 )
-from xeploai.scoring.lateness import due_and_late, returned_by
-from xeploai.scoring.policy import ProductsParams
+from .lateness import due_and_late, returned_by
+from .policy import ProductsParams
 
 PERIOD_PATTERN = r"^(?P<year>\d{4})-(?:(?P<month>0[1-9]|1[0-2])|Q(?P<quarter>[1-4]))$"
 PERIOD_FORMAT_TEXT = "kỳ dạng YYYY-MM (tháng) hoặc YYYY-Qn (quý, n từ 1 đến 4)"

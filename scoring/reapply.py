@@ -14,7 +14,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
-from xeploai.scoring.overrides import (
+
+from .overrides import (
     DecisionAgainstRulesError,
     OverrideError,
     OverrideOutcome,
@@ -25,8 +26,8 @@ from xeploai.scoring.overrides import (
     record_override,
     standing_decisions,
 )
-from xeploai.scoring.signoff import ensure_open
-from xeploai.scoring.storage import get_run, load_results
+from .signoff import ensure_open
+from .storage import get_run, load_results
 
 APPLIED = "applied"  # recorded on the new run
 UNNEEDED = "unneeded"  # the new run already gives what the decision gave

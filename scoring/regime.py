@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from xeploai.scoring.errors import InvalidInputError, Problem
-from xeploai.scoring.loader import Dataset
-from xeploai.scoring.policy import Policy, ProductsParams, RegimeParams, validate_section
-from xeploai.scoring.products import (
+
+from .errors import InvalidInputError, Problem
+from .input.loader import Dataset
+from .policy import Policy, ProductsParams, RegimeParams, validate_section
+from .products import (
     YEAR_ORDER,
     fault_notes,
     leader_notes,

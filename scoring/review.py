@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from xeploai.scoring.overrides import CouncilView
-from xeploai.scoring.types import Level, Title
+
+from .overrides import CouncilView
+from .types import Level, Title
 
 LEVEL_CODES: tuple[str, ...] = tuple(lv.value for lv in Level)
 TITLE_CODES: tuple[str, ...] = tuple(t.value for t in Title)

@@ -42,9 +42,10 @@ from typing import Any
 
 import pytest
 import yaml
-from xeploai.scoring.records import CORE_TABLES
-from xeploai.scoring.testing import DatasetBuilder, Result
-from xeploai.scoring.types import TableSpec
+
+from .input.records import CORE_TABLES
+from .testing import DatasetBuilder, Result
+from .types import TableSpec
 
 EXPECT_KEYS = frozenset({"level", "provisional_level", "score", "titles", "reasons",
                          "not_reasons", "points"})
@@ -135,7 +136,7 @@ _sessions: dict[tuple[str, float], Any] = {}
 
 def _session(policy: Path | None) -> Any:
     """One open session per policy file (opening loads every plugin)."""
-    from xeploai.scoring.api import Session, resolve_policy_path
+    from .api import Session, resolve_policy_path
 
     path = resolve_policy_path(policy).resolve()
     key = (str(path), path.stat().st_mtime)
@@ -146,7 +147,7 @@ def _session(policy: Path | None) -> Any:
 
 def run_case(case: RuleCase, folder: Path) -> Result:
     """Build the case's dataset in ``folder``, classify it, and check every expectation."""
-    from xeploai.scoring.api import Session
+    from .api import Session
 
     session = _session(case.policy)
     if case.parameters:

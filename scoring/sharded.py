@@ -3,7 +3,7 @@ one group of units at a time, store everything as one run.
 
 National scale is 2,000,000 officials and 100,000,000 dossiers (≈ 9 GB of CSV, ≈ 8 GB as
 columns in memory). Only the dossiers are that big, and every result depends only on the
-official's own unit (:mod:`xeploai.scoring.shard`), so:
+official's own unit (:mod:`xeploai.scoring.input.shard`), so:
 
 1. every table but ``dossiers`` is loaded and checked as usual (fast path);
 2. ``dossiers.csv`` is read in blocks by pyarrow's streaming reader; each block gets the
@@ -21,7 +21,7 @@ in a whole run, minus other units' rows, so they need no change.
 At the first doubt (a problem, or only something the fast checks don't vouch for: a date
 with a one-digit day) the checked path takes over, still in bounded memory: the other tables
 go through the reference loader (they are small), and ``dossiers.csv`` through the reference
-checks part by part (:mod:`xeploai.scoring.partcheck`). Input with problems then gets the report a
+checks part by part (:mod:`input.partcheck`). Input with problems then gets the report a
 whole run gives — file, row, column and value of every problem, in one
 :class:`~xeploai.scoring.errors.InvalidInputError` — and valid input is split by group as it is
 checked. Only a dossiers file that is not CSV (xlsx holds at most a million rows) is read
@@ -45,12 +45,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from xeploai.scoring.contract import ColumnRule, RowCheck, column_rules, row_checks
-from xeploai.scoring.data_files import check_folder
-from xeploai.scoring.engine import Classification, default_as_of
-from xeploai.scoring.errors import InvalidInputError, Problem
-from xeploai.scoring.evaluation_year import check_year, check_year_range
-from xeploai.scoring.fastload import (
+
+from .engine import Classification, default_as_of
+from .errors import InvalidInputError, Problem
+from .input.contract import ColumnRule, RowCheck, column_rules, row_checks
+from .input.evaluation_year import check_year, check_year_range
+from .input.fastload import (
     _ARROW_TYPES,
     ARROW_ERRORS,
     NotClean,
@@ -62,7 +62,8 @@ from xeploai.scoring.fastload import (
     load_fast,
     to_frame,
 )
-from xeploai.scoring.loader import (
+from .input.files import check_folder
+from .input.loader import (
     Dataset,
     Source,
     _drop_warned_rows,
@@ -75,7 +76,7 @@ from xeploai.scoring.loader import (
     table_file_problems,
     today_here,
 )
-from xeploai.scoring.partcheck import (
+from .input.partcheck import (
     PART_BYTES,
     BigCsvCheck,
     KeyHashes,
@@ -83,9 +84,9 @@ from xeploai.scoring.partcheck import (
     duplicate_problems,
     shift_rows,
 )
-from xeploai.scoring.shard import core_specs, official_columns, subset, unit_groups
-from xeploai.scoring.storage import open_db, save_run_parts
-from xeploai.scoring.unique_keys import StreamedKeys
+from .input.shard import core_specs, official_columns, subset, unit_groups
+from .input.unique_keys import StreamedKeys
+from .storage import open_db, save_run_parts
 
 BIG = "dossiers"
 BLOCK_BYTES = 64 << 20
@@ -221,7 +222,7 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
                    max_officials: int, warning_checks: Iterable[str], part_bytes: int,
                    workers: int) -> _Split:
     """The reference path in bounded memory: every other table read whole (they are
-    small), ``dossiers.csv`` part by part (:mod:`xeploai.scoring.partcheck`), ``workers`` parts at a
+    small), ``dossiers.csv`` part by part (:mod:`input.partcheck`), ``workers`` parts at a
     time. Raises :class:`InvalidInputError` naming every problem of every file, as a whole
     run would; otherwise the dossiers are split by group as they are checked."""
     problems: list[Problem] = []
@@ -303,7 +304,7 @@ def _arrow_rows(frame: pd.DataFrame, source: Source, rules: list) -> pa.Table:
 def _whole(session: object, folder: Path, year: int, db: str | None,
            as_of: dt.date) -> ShardedOutcome:
     """A dossiers file that can't be streamed (xlsx, or missing): the whole reference path."""
-    from xeploai.scoring import api
+    from . import api
 
     outcome = api.run(folder, year, policy=session.policy, db=db,  # type: ignore[attr-defined]
                       as_of=as_of)
@@ -336,8 +337,8 @@ def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
     docstring). Results and reasons are those of :func:`xeploai.scoring.api.run`; problems in the
     input are those it reports. ``part_bytes``: the size of the parts of ``dossiers.csv``
     the checked path reads at a time; ``workers``: the processes that check them (default:
-    :func:`~xeploai.scoring.partcheck.default_workers`, one when the file is a single part)."""
-    from xeploai.scoring import api
+    :func:`~input.partcheck.default_workers`, one when the file is a single part)."""
+    from . import api
 
     check_year_range(year)
     folder = Path(data_dir)

@@ -11,7 +11,8 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
-from xeploai.scoring.types import LEVEL_RANK, Level
+
+from .types import LEVEL_RANK, Level
 
 BASES: tuple[str, ...] = ("good_or_above", "good_only")
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
-from xeploai.scoring.council_records import SignOffRecord
-from xeploai.scoring.errors import UnknownRunError, XeploaiError
-from xeploai.scoring.storage import RunRecord, get_run
+
+from .council_records import SignOffRecord
+from .errors import UnknownRunError, XeploaiError
+from .storage import RunRecord, get_run
 
 FINALIZE = "finalize"
 REOPEN = "reopen"

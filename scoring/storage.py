@@ -45,18 +45,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine
 from sqlmodel import select as orm_select
-from xeploai.scoring import (
+
+from . import (
     account_tables,  # noqa: F401  (open_db creates these tables too)
     council_records,  # noqa: F401 (its tables are part of the schema)
 )
-from xeploai.scoring.engine import (
+from .engine import (
     QUOTA_COLUMNS,
     REASON_COLUMNS,
     RESULT_COLUMNS,
     UNIT_COLUMNS,
     Classification,
 )
-from xeploai.scoring.errors import StorageError, UnknownRunError
+from .errors import StorageError, UnknownRunError
 
 DEFAULT_DB = "sqlite:///xeploai.db"
 DB_ENV = "XEPLOAI_DB"

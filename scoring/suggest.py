@@ -46,7 +46,7 @@ def close_names(typed: str, known: Iterable[str], limit: int = MAX_SUGGESTIONS) 
 
 def did_you_mean(typed: str, known: Iterable[str]) -> str:
     """`` — có phải ý bạn là 'X'?`` (or '' when nothing is close), to end a message."""
-    from xeploai.scoring.i18n import _
+    from .i18n import _
 
     names = close_names(typed, known)
     if not names:

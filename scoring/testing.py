@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from xeploai.scoring.engine import Classification
-from xeploai.scoring.records import CORE_TABLES
-from xeploai.scoring.types import TableSpec
+
+from .engine import Classification
+from .input.records import CORE_TABLES
+from .types import TableSpec
 
 COLUMNS: dict[str, list[str]] = {name: list(model.model_fields) for name, (model, _) in
                                  CORE_TABLES.items()}
@@ -232,7 +233,7 @@ class DatasetBuilder:
         """Write the tables to ``folder`` and classify ``year`` under ``policy`` (a path or a
         :class:`~xeploai.scoring.policy.Policy`; default the bundled one in force for
         ``year``), or with an open :class:`~xeploai.scoring.api.Session`."""
-        from xeploai.scoring.api import Session
+        from .api import Session
 
         session = session or Session.open(policy, year)
         dataset = session.load(self.write(folder, session.extra_tables()))

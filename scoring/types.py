@@ -1,7 +1,7 @@
 """The data types shared by the core, the plugins and the outputs.
 
 Everything a plugin author sees (levels, titles, findings, rule declarations, the rule
-context) lives here, so `from xeploai.scoring.types import ...` is the whole public vocabulary.
+context) lives here, so `from .types import ...` is the whole public vocabulary.
 """
 
 from __future__ import annotations

@@ -21,14 +21,15 @@ from typing import Any, ClassVar
 
 import pandas as pd
 import xlsxwriter
-from xeploai.scoring.assumptions import marked_reason_notes
-from xeploai.scoring.export import atomic_path, format_number, is_formula_like
-from xeploai.scoring.labels import TITLE_ORDER, level_vi, peer_group_vi, titles_vi
-from xeploai.scoring.overrides import CouncilView
-from xeploai.scoring.storage import RunRecord
-from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
+
+from .assumptions import marked_reason_notes
+from .export import atomic_path, format_number, is_formula_like
+from .labels import TITLE_ORDER, level_vi, peer_group_vi, titles_vi
+from .overrides import CouncilView
+from .storage import RunRecord
+from .types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 
 SUMMARY_SHEET = "Tổng hợp"
 PROVENANCE_SHEET = "Nguồn gốc"

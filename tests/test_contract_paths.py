@@ -21,7 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from xeploai.scoring import api, sharded
-from xeploai.scoring.contract import (
+from xeploai.scoring.errors import InvalidInputError, Problem
+from xeploai.scoring.input.contract import (
     ColumnRule,
     NotBefore,
     RowCheck,
@@ -29,10 +30,9 @@ from xeploai.scoring.contract import (
     column_rules,
     row_checks,
 )
-from xeploai.scoring.errors import InvalidInputError, Problem
-from xeploai.scoring.fastload import NotClean, load_fast
-from xeploai.scoring.loader import load_dataset
-from xeploai.scoring.shard import core_specs
+from xeploai.scoring.input.fastload import NotClean, load_fast
+from xeploai.scoring.input.loader import load_dataset
+from xeploai.scoring.input.shard import core_specs
 from xeploai.scoring.storage import load_reasons, load_results, open_db
 from xeploai.scoring.types import TableSpec
 
@@ -50,7 +50,7 @@ from typing import ClassVar, Literal
 import pandas as pd
 from pydantic import BaseModel, Field
 from xeploai.scoring import hookimpl
-from xeploai.scoring.contract import NotBefore, RowCheck
+from xeploai.scoring.input.contract import NotBefore, RowCheck
 from xeploai.scoring.types import PluginInfo, Rule, Step, TableSpec, findings_frame
 
 
@@ -166,7 +166,7 @@ def _extra_specs() -> tuple[TableSpec, ...]:
 
 
 # the 2026 regime's tables: the 2023 sample has no row of them to break (their checks
-# across rows are xeploai.scoring.products_input's, tested with the 2026 sample)
+# across rows are xeploai.scoring.input.product_checks's, tested with the 2026 sample)
 WITHOUT_SAMPLE = frozenset({"periods", "work_items"})
 BREAKS = _breaks(_extra_specs())
 

@@ -8,7 +8,7 @@ import io
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from xeploai.scoring.loader import LINE_BREAK, Problem, read_csv_bytes
+from xeploai.scoring.input.loader import LINE_BREAK, Problem, read_csv_bytes
 
 KNOWN = {"official_id", "full_name", "task_score"}
 cell = st.text(alphabet=st.sampled_from([*list("aé 1.,;\t-#Đ\xa0"), "ệ"]), max_size=6)
@@ -50,7 +50,7 @@ def test_a_long_or_short_row_is_reported_by_its_line() -> None:
 
 
 def test_plain_files_are_cut_by_pyarrow_and_others_read_by_pandas(monkeypatch) -> None:
-    from xeploai.scoring import loader as loader
+    from xeploai.scoring.input import loader as loader
 
     cut: list[bool] = []
     plain = loader._plain_cells

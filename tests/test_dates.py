@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from xeploai.scoring.loader import _any_datetimes, _plain_datetimes, parse_datetimes
+from xeploai.scoring.input.loader import _any_datetimes, _plain_datetimes, parse_datetimes
 
 
 def _two(n: int, pad: bool) -> str:
@@ -74,9 +74,9 @@ def test_a_dataset_in_dd_mm_yyyy_takes_the_fast_path_and_loads_the_same(
         tmp_path, monkeypatch) -> None:
     import re
 
-    from xeploai.scoring import fastload as fastload
     from xeploai.scoring.generate import generate_dataset
-    from xeploai.scoring.loader import load_dataset
+    from xeploai.scoring.input import fastload as fastload
+    from xeploai.scoring.input.loader import load_dataset
 
     generate_dataset(tmp_path, officials=80, dossiers=3_000, year=2023, seed=5)
     for path in tmp_path.glob("*.csv"):
@@ -105,8 +105,8 @@ def test_a_dataset_in_dd_mm_yyyy_takes_the_fast_path_and_loads_the_same(
 
 
 def _specs_and_rules() -> tuple[list, dict]:
-    from xeploai.scoring.contract import column_rules
-    from xeploai.scoring.shard import core_specs
+    from xeploai.scoring.input.contract import column_rules
+    from xeploai.scoring.input.shard import core_specs
 
     specs = core_specs()
     return specs, {s.name: column_rules(s.row_model) for s in specs}
@@ -117,9 +117,9 @@ def test_an_excel_export_with_title_rows_and_semicolons_takes_the_fast_path(
     # Vietnamese Excel saves "CSV" with ';', HR systems put a title above the header
     import re
 
-    from xeploai.scoring import fastload as fastload
     from xeploai.scoring.generate import generate_dataset
-    from xeploai.scoring.loader import load_dataset
+    from xeploai.scoring.input import fastload as fastload
+    from xeploai.scoring.input.loader import load_dataset
 
     generate_dataset(tmp_path, officials=80, dossiers=3_000, year=2023, seed=6)
     for path in tmp_path.glob("*.csv"):

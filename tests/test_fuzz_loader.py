@@ -11,7 +11,7 @@ import openpyxl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from xeploai.scoring.errors import InvalidInputError
-from xeploai.scoring.loader import load_dataset
+from xeploai.scoring.input.loader import load_dataset
 from xeploai.scoring.testing import COLUMNS, DatasetBuilder
 
 TABLES = list(COLUMNS)

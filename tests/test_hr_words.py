@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from xeploai.scoring import api
-from xeploai.scoring.aliases import VALUE_ALIASES, canonical_values
 from xeploai.scoring.errors import InvalidInputError
+from xeploai.scoring.input.aliases import VALUE_ALIASES, canonical_values
 
 from .conftest import POLICY, SAMPLE
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from xeploai.scoring.errors import InvalidInputError
-from xeploai.scoring.loader import load_dataset
+from xeploai.scoring.input.loader import load_dataset
 
 from .conftest import SAMPLE
 
@@ -141,7 +141,7 @@ def _to_vietnamese_xlsx(src: Path, dst: Path, *, real_dates: bool = False) -> No
     import re
 
     import pandas as pd
-    from xeploai.scoring.aliases import ALIASES
+    from xeploai.scoring.input.aliases import ALIASES
 
     dst.mkdir()
     iso = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")

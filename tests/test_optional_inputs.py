@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from xeploai.scoring import api
-from xeploai.scoring.contract import column_rules
-from xeploai.scoring.fastload import NotClean, load_fast
 from xeploai.scoring.generate import generate_dataset
-from xeploai.scoring.loader import load_dataset
-from xeploai.scoring.shard import core_specs
+from xeploai.scoring.input.contract import column_rules
+from xeploai.scoring.input.fastload import NotClean, load_fast
+from xeploai.scoring.input.loader import load_dataset
+from xeploai.scoring.input.shard import core_specs
 from xeploai.scoring.sharded import run_sharded
 from xeploai.scoring.storage import load_reasons, load_results, open_db
 from xeploai.scoring.types import TableSpec

@@ -17,12 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from xeploai.scoring import api
 from xeploai.scoring import sharded as sharded
-from xeploai.scoring.contract import column_rules
 from xeploai.scoring.errors import InvalidInputError, Problem
 from xeploai.scoring.generate import generate_dataset
-from xeploai.scoring.loader import Source, load_dataset, read_tables
-from xeploai.scoring.partcheck import BigCsvCheck, _line_breaks, split_parts
-from xeploai.scoring.shard import core_specs
+from xeploai.scoring.input.contract import column_rules
+from xeploai.scoring.input.loader import Source, load_dataset, read_tables
+from xeploai.scoring.input.partcheck import BigCsvCheck, _line_breaks, split_parts
+from xeploai.scoring.input.shard import core_specs
 from xeploai.scoring.storage import load_reasons, load_results, open_db
 
 from .conftest import POLICY
@@ -268,8 +268,8 @@ def test_parts_are_whole_lines_cut_outside_quotes(tmp_path_factory: pytest.TempP
 # -- whole runs: a big file read in parts ---------------------------------------------------
 
 def _loaded(data: Path, monkeypatch: pytest.MonkeyPatch, parts: bool):
-    from xeploai.scoring import loader as loader
-    from xeploai.scoring import partcheck as partcheck
+    from xeploai.scoring.input import loader as loader
+    from xeploai.scoring.input import partcheck as partcheck
 
     monkeypatch.setattr(loader, "PARTS_BYTES", 100_000 if parts else 1 << 40)
     monkeypatch.setattr(partcheck, "PART_BYTES", 20_000)

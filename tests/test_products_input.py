@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from xeploai.scoring.errors import InvalidInputError
-from xeploai.scoring.loader import load_dataset
+from xeploai.scoring.input.loader import load_dataset
 
 
 def _problems(folder, fast: bool) -> list[str]:

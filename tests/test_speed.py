@@ -13,14 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from xeploai.scoring import api
-from xeploai.scoring.contract import column_rules
 from xeploai.scoring.engine import REASON_COLUMNS, RESULT_COLUMNS, _explanation_order
 from xeploai.scoring.errors import InvalidInputError
-from xeploai.scoring.fastload import load_fast
 from xeploai.scoring.frames import join_groups, json_lists
 from xeploai.scoring.generate import generate_dataset
-from xeploai.scoring.loader import Dataset, load_dataset
-from xeploai.scoring.shard import core_specs, subset, unit_groups
+from xeploai.scoring.input.contract import column_rules
+from xeploai.scoring.input.fastload import load_fast
+from xeploai.scoring.input.loader import Dataset, load_dataset
+from xeploai.scoring.input.shard import core_specs, subset, unit_groups
 from xeploai.scoring.storage import load_reasons, load_results, open_db
 
 from .conftest import POLICY, SAMPLE

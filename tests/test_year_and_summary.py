@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from xeploai.scoring import api
-from xeploai.scoring.evaluation_year import YearError
+from xeploai.scoring.input.evaluation_year import YearError
 from xeploai.scoring.summary import SHOWN_UNITS, summarise, unit_counts
 
 from .conftest import POLICY, SAMPLE

@@ -32,8 +32,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
-from xeploai.scoring import api
-from xeploai.scoring.accounts import (
+
+from .. import api
+from ..accounts import (
     ROLE_LABELS_VI,
     SESSION_LIFETIME,
     LoginRefused,
@@ -47,27 +48,27 @@ from xeploai.scoring.accounts import (
     session_of,
     signing_key,
 )
-from xeploai.scoring.compare import compare_runs
-from xeploai.scoring.errors import UnknownOfficialError, UnknownRunError, XeploaiError
-from xeploai.scoring.explain import STEP_VI, evidence_text, explanation, value_text
-from xeploai.scoring.export import format_number
-from xeploai.scoring.overrides import (
+from ..compare import compare_runs
+from ..errors import UnknownOfficialError, UnknownRunError, XeploaiError
+from ..explain import STEP_VI, evidence_text, explanation, value_text
+from ..export import format_number
+from ..overrides import (
     Meeting,
     OverrideError,
     parse_date,
     parse_votes,
     record_override,
 )
-from xeploai.scoring.review import (
+from ..review import (
     LEVEL_CODES,
     TITLE_CODES,
     OfficialFilter,
     unit_officials,
 )
-from xeploai.scoring.signoff import finalize_run, reopen_run, signoff_state
-from xeploai.scoring.storage import get_run, list_runs, open_db
-from xeploai.scoring.types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
-from xeploai.scoring.web.cache import RunViews
+from ..signoff import finalize_run, reopen_run, signoff_state
+from ..storage import get_run, list_runs, open_db
+from ..types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
+from .cache import RunViews
 
 SESSION_COOKIE = "xeploai_session"
 LOGIN_COOKIE = "xeploai_login"  # the login form's CSRF token, before any session exists

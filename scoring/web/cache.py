@@ -15,10 +15,11 @@ from collections import OrderedDict
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
-from xeploai.scoring.assumptions import officials_with_assumptions
-from xeploai.scoring.overrides import CouncilView, OverrideRecord, council_view
-from xeploai.scoring.review import unit_summary
-from xeploai.scoring.storage import get_run, list_runs, load_reasons
+
+from ..assumptions import officials_with_assumptions
+from ..overrides import CouncilView, OverrideRecord, council_view
+from ..review import unit_summary
+from ..storage import get_run, list_runs, load_reasons
 
 KEPT_RUNS = 4  # a council compares two runs; a province's view is ≈ 30 MB
 

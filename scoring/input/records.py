@@ -3,7 +3,7 @@
 The models are the contract: every reading path derives its column-wise (vectorised) checks
 from their fields — type, allowed codes (``Literal``), bounds (``ge``/``le``), optional
 defaults, keys and references — and runs the checks between columns each model declares in
-its ``checks`` (:mod:`xeploai.scoring.contract`), so a province's 2,000,000 dossiers are
+its ``checks`` (:mod:`xeploai.scoring.input.contract`), so a province's 2,000,000 dossiers are
 validated without building 2,000,000 objects, yet the single source of truth stays here,
 readable and usable for one row (``Dossier.model_validate(row)``).
 """
@@ -14,7 +14,8 @@ import datetime as dt
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from xeploai.scoring.contract import NotBefore, RowCheck, SumAtMost
+
+from .contract import NotBefore, RowCheck, SumAtMost
 
 
 class Row(BaseModel):
@@ -117,7 +118,7 @@ class TitleHistory(Row):
 # periods and work items: the 2026 regime's input (SPEC §10). Optional files: the engine
 # requires them only of officials under a policy's `products` regime. Their checks across
 # rows (period format, overlaps, done ≤ assigned, periods with products) are in
-# xeploai.scoring.products_input.
+# xeploai.scoring.input.product_checks.
 class Period(Row):
     official_id: str = Field(json_schema_extra={"ref": "officials"})
     period: str = Field(min_length=1)  # YYYY-MM or YYYY-Qn

@@ -28,14 +28,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from xeploai.scoring.aliases import canonical_columns, canonical_values, value_codes
-from xeploai.scoring.contract import ColumnRule, RowCheck, row_checks
-from xeploai.scoring.products_input import products_checks
-from xeploai.scoring.unique_keys import all_distinct
+
+from .aliases import canonical_columns, canonical_values, value_codes
+from .contract import ColumnRule, RowCheck, row_checks
+from .product_checks import products_checks
+from .unique_keys import all_distinct
 
 if TYPE_CHECKING:
-    from xeploai.scoring.loader import Dataset
-    from xeploai.scoring.types import TableSpec
+    from ..types import TableSpec
+    from .loader import Dataset
 
 # exactly the characters str.strip() removes, so trimmed cells equal the reference path's
 PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
@@ -77,7 +78,7 @@ class CsvPlan:
 def _header(path: Path, known: set[str]) -> tuple[list[str], str, int, list[str]]:
     """The header's cells, the separator, the lines above the header and the first data
     row's cells — found as the reference path finds them (``loader.header_layout``)."""
-    from xeploai.scoring.loader import HEADER_SCAN, LINE_BREAK, header_layout
+    from .loader import HEADER_SCAN, LINE_BREAK, header_layout
 
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
@@ -103,7 +104,7 @@ def _header(path: Path, known: set[str]) -> tuple[list[str], str, int, list[str]
 
 
 def _bool_words() -> tuple[list[str], list[str]]:
-    from xeploai.scoring.loader import FALSE_WORDS, TRUE_WORDS
+    from .loader import FALSE_WORDS, TRUE_WORDS
 
     def spellings(words: frozenset[str]) -> list[str]:
         out = {v for w in words if w for v in (w, w.upper(), w.capitalize())}
@@ -194,8 +195,8 @@ def _parse(path: Path, plan: CsvPlan) -> pa.Table:
 
 def _day_first(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
     """A date column read as text, as timestamps: every cell empty (null) or in one of the
-    shapes :func:`xeploai.scoring.loader.plain_datetimes` reads, or the reference path decides."""
-    from xeploai.scoring.loader import plain_datetimes
+    shapes :func:`input.loader.plain_datetimes` reads, or the reference path decides."""
+    from .loader import plain_datetimes
 
     chunks = []
     for chunk in column.chunks:
@@ -299,7 +300,7 @@ def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
             else _blank_to_null(first).null_count
         if blank:
             raise NotClean(f"{name}: blank first cell")
-    from xeploai.scoring.loader import (
+    from .loader import (
         EXCEL_ERRORS,
         MAX_YEAR,
         MIN_YEAR,
@@ -422,14 +423,14 @@ def _unique(arr: pa.ChunkedArray) -> bool:
 def load_fast(folder: Path, specs: list[TableSpec],
               rules: dict[str, list[ColumnRule]]) -> Dataset:
     """Load a clean CSV dataset; raise :class:`NotClean` when the reference path must."""
-    from xeploai.scoring.loader import (
+    from .loader import (
         Dataset,
         _validate_table,
         file_hash,
         find_table_file,
         table_file_problems,
     )
-    from xeploai.scoring.records import NONEMPTY_TABLES
+    from .records import NONEMPTY_TABLES
 
     paths: dict[str, Path] = {}
     frames: dict[str, pd.DataFrame] = {}

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xeploai.scoring.errors import Problem
-from xeploai.scoring.types import TableSpec
+from ..errors import Problem
+from ..types import TableSpec
 
 EXTENSIONS: tuple[str, ...] = (".csv", ".xlsx")
 # files that hold a table: one of these the product does not read was meant as data (a

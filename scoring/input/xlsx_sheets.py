@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from xeploai.scoring.aliases import HEADER_SCAN, header_score
+
+from .aliases import HEADER_SCAN, header_score
 
 # a formula element in a sheet's XML (<f>, <f t="shared" …/>, <x:f>)
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")

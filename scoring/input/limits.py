@@ -11,7 +11,8 @@ memory many times the file (a 200 MB line: 3 minutes and 10 GB).
 from __future__ import annotations
 
 import numpy as np
-from xeploai.scoring.errors import Problem
+
+from ..errors import Problem
 
 MAX_LINE_BYTES = 1 << 20  # a row of a table; a cell of a whole report still fits
 MAX_COLUMNS = 1000  # a table's columns, extra columns HR software adds included

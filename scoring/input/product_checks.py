@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from xeploai.scoring.frames import pair_keys, pairs_in
-from xeploai.scoring.products import PERIOD_FORMAT_TEXT, parse_periods
+
+from ..frames import pair_keys, pairs_in
+from ..products import PERIOD_FORMAT_TEXT, parse_periods
 
 
 @dataclass(frozen=True)

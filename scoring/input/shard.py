@@ -13,10 +13,11 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
-from xeploai.scoring.contract import column_rules
-from xeploai.scoring.loader import Dataset
-from xeploai.scoring.records import CORE_TABLES
-from xeploai.scoring.types import TableSpec
+
+from ..types import TableSpec
+from .contract import column_rules
+from .loader import Dataset
+from .records import CORE_TABLES
 
 
 def official_columns(specs: Iterable[TableSpec]) -> dict[str, str]:

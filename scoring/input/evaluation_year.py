@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
-from xeploai.scoring.errors import XeploaiError
-from xeploai.scoring.loader import today_here
+
+from ..errors import XeploaiError
+from .loader import today_here
 
 FIRST_YEAR = 2020  # Decree 90/2020/NĐ-CP, the first regime the product knows, in force
 # the date column of each table that places a row in a year (a dossier by its due date)

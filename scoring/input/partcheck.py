@@ -1,6 +1,6 @@
 """The reference checks of one big CSV file, part by part, in bounded memory.
 
-The reference loader (:mod:`xeploai.scoring.loader`) reads a file whole, as text, to name the file,
+The reference loader (:mod:`input.loader`) reads a file whole, as text, to name the file,
 row, column and value of every problem. That takes ≈ 12 times the file's size: over 100 GB
 for a national dossiers file (≈ 9 GB, 100,000,000 rows). Here the file is cut into parts of
 whole lines — never inside a quoted cell — and each part is read with the file's own title
@@ -30,9 +30,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from xeploai.scoring.contract import ColumnRule
-from xeploai.scoring.errors import Problem
-from xeploai.scoring.loader import (
+
+from ..errors import Problem
+from .contract import ColumnRule
+from .loader import (
     DUPLICATE_TEXT,
     EMPTY_FILE,
     HEADER_SCAN,
@@ -42,7 +43,7 @@ from xeploai.scoring.loader import (
     read_csv_bytes,
     validate_raw,
 )
-from xeploai.scoring.records import NONEMPTY_TABLES
+from .records import NONEMPTY_TABLES
 
 PART_BYTES = 32 << 20  # a part read as text by pandas takes ≈ 12 times its size
 # a quote never closed would make one part of the rest of the file: past this, it is cut at

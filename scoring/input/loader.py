@@ -1,7 +1,7 @@
 """Load a dataset folder and validate it against the row models, reporting every problem.
 
 Checks run column by column over whole tables (a province has millions of dossiers), but
-what they check is read from the pydantic row models in :mod:`xeploai.scoring.records` and from the
+what they check is read from the pydantic row models in :mod:`input.records` and from the
 row models plugins declare: the models are the contract, this module enforces it.
 """
 
@@ -25,7 +25,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from xeploai.scoring.aliases import (
+
+from ..errors import InvalidInputError, Problem
+from ..types import TableSpec
+from .aliases import (
     ALIASES,
     HEADER_SCAN,
     canonical_columns,
@@ -34,15 +37,13 @@ from xeploai.scoring.aliases import (
     header_score,
     value_codes,
 )
-from xeploai.scoring.contract import ColumnRule, RowCheck, column_rules, row_checks
-from xeploai.scoring.data_files import check_folder, missing_file_problem
-from xeploai.scoring.errors import InvalidInputError, Problem
-from xeploai.scoring.fastload import PY_WHITESPACE
-from xeploai.scoring.input_limits import long_line_problem, wide_header_problem
-from xeploai.scoring.products_input import products_checks
-from xeploai.scoring.records import CORE_TABLES, NONEMPTY_TABLES
-from xeploai.scoring.types import TableSpec
-from xeploai.scoring.xlsx_sheets import SheetChoiceError, read_sheet
+from .contract import ColumnRule, RowCheck, column_rules, row_checks
+from .fastload import PY_WHITESPACE
+from .files import check_folder, missing_file_problem
+from .limits import long_line_problem, wide_header_problem
+from .product_checks import products_checks
+from .records import CORE_TABLES, NONEMPTY_TABLES
+from .xlsx_sheets import SheetChoiceError, read_sheet
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "có", "co", "x", "đúng"})
 FALSE_WORDS = frozenset({"false", "0", "no", "không", "khong", ""})
@@ -614,7 +615,7 @@ def _blank_rows(raw: pd.DataFrame) -> pd.Series:
 def _duplicated(col: pd.Series) -> pd.Series:
     """Cells repeating an earlier cell's key (blank cells repeat nothing). A one-stop system
     exports its ids in order: strictly increasing keys are proven unique without hashing."""
-    from xeploai.scoring.fastload import strictly_increasing
+    from .fastload import strictly_increasing
 
     try:
         increasing = strictly_increasing(pa.array(col.dropna(), pa.large_string()))
@@ -842,7 +843,7 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
     ``warning_checks`` (from the policy) turns chosen checks into warnings; the rows they
     concern are then left out of the run, and the warning says so.
 
-    ``fast`` first tries :mod:`xeploai.scoring.fastload` (typed pyarrow parsing), which gives up at
+    ``fast`` first tries :mod:`input.fastload` (typed pyarrow parsing), which gives up at
     the first sign of a problem; this reference path then reads the data and reports.
     """
     folder = Path(folder)
@@ -864,7 +865,7 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
 def _load_tables(folder: Path, specs: list[TableSpec], warning_checks: Iterable[str],
                  fast: bool) -> Dataset:
     if fast:
-        from xeploai.scoring.fastload import NotClean, load_fast
+        from .fastload import NotClean, load_fast
 
         try:
             return load_fast(folder, specs, {s.name: column_rules(s.row_model) for s in specs})
@@ -940,9 +941,9 @@ PARTS_BYTES = 64 << 20
 def _read_in_parts(path: Path, name: str, rules: list[ColumnRule], problems: list[Problem]
                    ) -> tuple[pd.DataFrame, Source] | None:
     """:func:`_read_raw` and :func:`validate_raw` of a big CSV file, part by part
-    (:class:`xeploai.scoring.partcheck.BigCsvCheck`: the same checks, rows numbered as in the whole
+    (:class:`input.partcheck.BigCsvCheck`: the same checks, rows numbered as in the whole
     file); None when it can't be read or has no rows."""
-    from xeploai.scoring import partcheck
+    from ..input import partcheck
 
     check = partcheck.BigCsvCheck(path, name, rules, partcheck.PART_BYTES)
     frames, lines, raws = [], [], []
