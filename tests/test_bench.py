@@ -1,58 +1,149 @@
-"""The benchmark script runs end to end on a tiny generated dataset (no timing asserted:
-speed is bench/run.py's job, on real sizes)."""
+"""bench/run.py, the whole-process benchmark, runs end to end at a tiny size and its table is
+well formed (no timing asserted: speed is the benchmark's job, on real sizes)."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from xeploai.scoring import api
+from xeploai.scoring.generate import generate_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
+OFFICIALS, DOSSIERS = 60, 900
+NUMBER = r"[\d,]+(?:\.\d+)?"
+pytestmark = [pytest.mark.skipif(sys.platform != "linux",
+                                 reason="the benchmark reads /proc and forks"),
+              pytest.mark.slow]
 
 
-@pytest.fixture
-def bench(monkeypatch: pytest.MonkeyPatch):
+@pytest.fixture(scope="module")
+def bench():
     spec = importlib.util.spec_from_file_location("xeploai_bench_run", ROOT / "bench" / "run.py")
     module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "xeploai_bench_run", module)
+    sys.modules["xeploai_bench_run"] = module
     spec.loader.exec_module(module)
-    monkeypatch.setitem(module.SIZES, "small", (60, 900))
-    return module
+    yield module
+    del sys.modules["xeploai_bench_run"]
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="the script forks a child per figure")
-def test_bench_reports_the_full_run_and_its_steps(bench, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def table_rows(printed: str) -> list[list[str]]:
+    """The cells of the markdown table's data rows."""
+    lines = [line for line in printed.splitlines() if line.startswith("|")]
+    header, separator, *rows = lines
+    width = header.count("|")
+    assert separator.count("|") == width
+    assert all(row.count("|") == width for row in rows)
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+
+
+def test_the_table_has_one_well_formed_row_per_size(bench, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "figures.json"
-    assert bench.main(["--size", "small", "--repeat", "1", "--workdir", str(tmp_path),
-                       "--json", str(out)]) == 0
-    figures = json.loads(out.read_text())
-    printed = capsys.readouterr().out
-    assert "(b)'s steps: load+validate" in printed
-    steps = [figures[f"full_run_{s}_s"] for s in ("load", "classify", "store")]
-    assert all(s > 0 for s in steps)
-    assert sum(steps) <= figures["full_run_s"]
-    assert figures["ratio_full_to_floor"] == pytest.approx(
-        figures["full_run_s"] / figures["floor_s"])
-    # the run measured is the real one: same reasons as classifying the data here
-    expected = api.run(tmp_path / "small-seed0", bench.YEAR, policy=bench.POLICY, store=False)
-    assert figures["reasons"] == len(expected.classification.reasons)
+    assert bench.main(["--officials", str(OFFICIALS), "--dossiers", str(DOSSIERS),
+                       "--repeat", "3", "--workdir", str(tmp_path), "--json", str(out)]) == 0
+    (cells,) = table_rows(capsys.readouterr().out)
+    officials, dossiers, how, floor_s, run_s, ratio, peak, load = cells
+    assert (officials, dossiers, how) == (f"{OFFICIALS:,}", f"{DOSSIERS:,}", "whole")
+    assert re.fullmatch(NUMBER, floor_s)
+    assert re.fullmatch(rf"{NUMBER} \({NUMBER}–{NUMBER}\)", run_s)
+    assert re.fullmatch(rf"{NUMBER}× \({NUMBER}–{NUMBER}\)", ratio)
+    assert re.fullmatch(rf"{NUMBER} / {NUMBER} \({NUMBER}×\)", peak)
+    assert re.fullmatch(rf"{NUMBER}→{NUMBER}", load)
+
+    (row,) = json.loads(out.read_text())
+    assert row["repeat"] == 3
+    assert row["ratio_min"] <= row["ratio"] <= row["ratio_max"]
+    assert row["run_min"] <= row["run_s"] <= row["run_max"]
+    assert row["floor_min"] <= row["floor_s"] <= row["floor_max"]
+    # the printed figures are the measured ones
+    assert run_s == f"{row['run_s']:.2f} ({row['run_min']:.2f}–{row['run_max']:.2f})"
+    assert ratio.startswith(f"{row['ratio']:.2f}×")
+    # a whole process starting Python and importing pyarrow takes tens of MiB at least
+    assert row["floor_peak"] > 20 << 20 and row["run_peak"] > 20 << 20
+    assert row["peak_ratio"] == pytest.approx(row["run_peak"] / row["floor_peak"])
+    assert row["targets"] == {}  # no target is set for this size
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="the script forks a child per figure")
-def test_bench_with_vietnamese_dates_classifies_the_same_data(bench, tmp_path: Path) -> None:
-    out = tmp_path / "figures.json"
-    assert bench.main(["--size", "small", "--repeat", "1", "--workdir", str(tmp_path),
-                       "--dates", "vn", "--json", str(out)]) == 0
-    vn = tmp_path / "small-seed0-vn"
-    assert "/" in (vn / "dossiers.csv").read_text(encoding="utf-8").splitlines()[1]
-    same = [api.run(d, bench.YEAR, policy=bench.POLICY, store=False).classification
-            for d in (tmp_path / "small-seed0", vn)]
+def test_the_data_is_the_generated_data_with_dossiers_in_random_order(bench,
+                                                                      tmp_path: Path) -> None:
+    folder = bench.prepare(tmp_path / "bench", OFFICIALS, DOSSIERS)
+    reference = tmp_path / "generated"
+    generate_dataset(reference, officials=OFFICIALS, dossiers=DOSSIERS, year=bench.YEAR, seed=1)
+    shuffled = (folder / "dossiers.csv").read_bytes().splitlines()
+    generated = (reference / "dossiers.csv").read_bytes().splitlines()
+    assert shuffled[0] == generated[0]  # the header stays first
+    assert shuffled != generated and sorted(shuffled) == sorted(generated)
+    ids = [line.split(b",")[0] for line in shuffled[1:]]
+    assert ids != sorted(ids)
+    for other in reference.glob("*.csv"):
+        if other.name != "dossiers.csv":
+            assert (folder / other.name).read_bytes() == other.read_bytes()
+    # cached: a second call neither generates nor shuffles again
+    assert bench.prepare(tmp_path / "bench", OFFICIALS, DOSSIERS) == folder
+    assert (folder / "dossiers.csv").read_bytes().splitlines() == shuffled
+
+
+def test_a_failing_run_stops_the_benchmark_with_its_message(bench, tmp_path: Path) -> None:
+    folder = bench.prepare(tmp_path, OFFICIALS, DOSSIERS)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for path in folder.glob("*.csv"):
+        (broken / path.name).write_bytes(path.read_bytes())
+    (broken / "officials.csv").write_text("not,an,officials,file\n1,2,3,4\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="exited 1"):
+        bench.compare(broken, OFFICIALS, 1, tmp_path)
+
+
+def test_peak_memory_counts_worker_processes_together(bench, tmp_path: Path) -> None:
+    # two children holding 150 MiB each at once: no single ru_maxrss shows 300 MiB
+    hold = "b = bytearray(150 << 20); b[::4096] = b'x' * len(b[::4096]); import time; " \
+           "time.sleep(1.5)"
+    parent = ("import subprocess, sys; kids = [subprocess.Popen([sys.executable, '-c', "
+              f"{hold!r}]) for _ in range(2)]; [k.wait() for k in kids]")
+    measured = bench.measure([sys.executable, "-c", parent], {}, tmp_path / "out")
+    assert measured.peak_bytes > 290 << 20
+    alone = bench.measure([sys.executable, "-c", hold], {}, tmp_path / "out")
+    assert 150 << 20 < alone.peak_bytes < 250 << 20
+
+
+def test_targets_apply_to_the_province_and_the_national_size(bench) -> None:
+    def row(size: str, by_unit: int | None, ratio: float, run_peak: int,
+            run_max: float) -> object:
+        officials, dossiers = bench.SIZES[size]
+        return bench.Row(officials, dossiers, by_unit, "iso", 1, 1.0, 1.0, 1.0, ratio,
+                         ratio, run_max, ratio, ratio, ratio, 1 << 30, run_peak, 0.0, 0.0)
+
+    province = row("province", None, 1.4, int(1.6 * (1 << 30)), 1.4)
+    assert [met for _, met in province.targets()] == [True, False]
+    assert [met for _, met in row("province", None, 1.6, 1 << 30, 1.6).targets()] == \
+        [False, True]
+    national = row("national", 100_000, 300.0, 7 << 30, 601.0)
+    assert [met for _, met in national.targets()] == [True, False]
+    assert [met for _, met in row("national", 100_000, 300.0, 9 << 30, 300.0).targets()] == \
+        [False, True]
+    assert row("small", None, 9.0, 9 << 30, 900.0).targets() == []
+
+
+def test_vietnamese_dates_classify_the_same_data(bench, tmp_path: Path) -> None:
+    folder = bench.prepare(tmp_path, OFFICIALS, DOSSIERS)
+    vn = bench.vietnamese_dates(folder)
+    assert re.search(r",\d\d/\d\d/\d{4}", (vn / "dossiers.csv").read_text(encoding="utf-8"))
+    same = [api.run(d, bench.YEAR, store=False).classification for d in (folder, vn)]
     pd.testing.assert_frame_equal(same[0].results, same[1].results)
     pd.testing.assert_frame_equal(same[0].reasons, same[1].reasons)
-    assert json.loads(out.read_text())["reasons"] == len(same[1].reasons)
+
+
+def test_the_benchmark_runs_as_a_program(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--officials", "40",
+                           "--dossiers", "300", "--repeat", "1", "--workdir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (cells,) = table_rows(done.stdout)
+    assert cells[:3] == ["40", "300", "whole"]
