@@ -26,6 +26,7 @@ from .cli import (
 )
 from .compare import Comparison, compare_runs
 from .i18n import _, format_date, format_datetime
+from .labels import decision_change
 from .overrides import (
     Meeting,
     council_view,
@@ -172,8 +173,9 @@ def override(official_id: str | None, level: str | None, titles: tuple[str, ...]
     outcome = record_override(open_db(db), official_id, reason=reason, by=by, level=level,
                               titles=title_list, run_id=run_id, basis=basis, meeting=meeting)
     rec = outcome.record
+    change = decision_change(rec.engine_level, rec.level, rec.engine_titles, rec.titles)
     out.print(f"Đã ghi quyết định số {rec.id} (lần chạy số {rec.run_id}): {official_id}: "
-              f"{decision_change_text(rec.model_dump())}", markup=False)
+              f"{change}", markup=False)
     if outcome.conflicts:
         err.print(f"cảnh báo: quyết định trái quy định, ghi theo văn bản {rec.basis}:",
                   markup=False)
@@ -183,16 +185,6 @@ def override(official_id: str | None, level: str | None, titles: tuple[str, ...]
         err.print(f"cảnh báo: {outcome.flag} — quyết định vẫn được ghi", markup=False)
 
 
-def decision_change_text(d: dict) -> str:
-    """"mức HTNV → HTTNV; danh hiệu không → LDTT" for one stored decision."""
-    what = []
-    if d["level"] is not None:
-        what.append(f"mức {d['engine_level']} → {d['level']}")
-    if d["titles"] is not None:
-        what.append(f"danh hiệu {d['engine_titles'] or 'không'} → {d['titles'] or 'không'}")
-    return "; ".join(what)
-
-
 def print_reapply(outcome: ReapplyOutcome) -> None:
     table = Table(title=f"Áp dụng lại quyết định của lần chạy số {outcome.source_run} sang "
                         f"lần chạy số {outcome.target_run}", show_lines=True)
@@ -200,8 +192,7 @@ def print_reapply(outcome: ReapplyOutcome) -> None:
         table.add_column(col, overflow="fold")
     for item in outcome.items:
         table.add_row(str(item.source_id), item.official_id,
-                      decision_change_text({"level": item.level, "titles": item.titles,
-                                            "engine_level": "…", "engine_titles": "…"}),
+                      decision_change("…", item.level, "…", item.titles),
                       STATUS_VI[item.status], item.message)
     out.print(table)
     out.print(f"{len(outcome.applied)} quyết định đã áp dụng, {len(outcome.conflicts)} "

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from .assumptions import ASSUMPTION_MARK, reason_assumptions
 from .errors import UnknownOfficialError, XeploaiError
 from .export import format_number, reason_objects
-from .labels import peer_group_vi
+from .labels import decision_change, peer_group_vi
 from .overrides import CouncilView, council_view, meeting_of, meeting_text
 from .policy import load_policy
 from .signoff import signoff_state
@@ -187,14 +187,10 @@ def render_text(exp: dict[str, Any]) -> str:
     if exp.get("overrides"):
         lines += ["", "Điều chỉnh của Hội đồng:"]
         for d in exp["overrides"]:
-            what = []
-            if d["level"] is not None:
-                what.append(f"mức {d['engine_level']} → {d['level']}")
-            if d["titles"] is not None:
-                what.append(f"danh hiệu {d['engine_titles'] or 'không'} → "
-                            f"{d['titles'] or 'không'}")
+            what = decision_change(d["engine_level"], d["level"], d["engine_titles"],
+                                   d["titles"])
             lines.append(f"  - quyết định số {d['id']} ({d['created_at'][:10]}), "
-                         f"{d['decided_by']}: {'; '.join(what)}")
+                         f"{d['decided_by']}: {what}")
             lines.append(f"    lý do: {d['reason']}")
             lines.append(f"    cuộc họp: {d.get('meeting_text', '')}")
             if d.get("against_rules"):

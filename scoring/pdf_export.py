@@ -30,7 +30,7 @@ import pandas as pd
 from .assumptions import marked_reason_notes
 from .errors import XeploaiError
 from .export import atomic_path, format_number
-from .labels import level_vi, peer_group_vi, titles_vi
+from .labels import decision_text, level_vi, peer_group_vi, titles_vi
 from .overrides import CouncilView
 from .storage import RunRecord
 from .types import LEVEL_LABELS_VI, Level
@@ -134,21 +134,6 @@ def _resource(name: str) -> str:
         .read_text(encoding="utf-8")
 
 
-def _decision_text(row: Mapping[str, Any]) -> str:
-    parts = []
-    if row["level"] != row["engine_level"]:
-        parts.append(f"mức {level_vi(row['engine_level'])} → {level_vi(row['level'])}")
-    if row["titles"] != row["engine_titles"]:
-        parts.append(f"danh hiệu {titles_vi(row['engine_titles']) or 'không'} → "
-                     f"{titles_vi(row['titles']) or 'không'}")
-    text = "; ".join(parts) or "giữ kết quả"
-    text += f". Lý do: {row['override_reason']}. Người quyết định: {row['override_by']}"
-    text += f". Cuộc họp: {row['override_meeting']}"
-    if row["override_basis"]:
-        text += f". Văn bản cho phép: {row['override_basis']}"
-    return text + "."
-
-
 def _distinct(items: list[dict[str, str]]) -> list[dict[str, str]]:
     return list({i["what"]: i for i in items}.values())
 
@@ -177,7 +162,7 @@ def document_context(view: CouncilView, run: RunRecord, reasons: pd.DataFrame,
                 "score": format_number(float(r["score"])),
                 "level": level_vi(r["level"]), "titles": titles_vi(r["titles"]),
                 "reasons": texts.get(r["official_id"], []), "decided": decided,
-                "decision": _decision_text(r) if decided else "", "flag": r["flag"]}
+                "decision": decision_text(r) if decided else "", "flag": r["flag"]}
 
     units = []
     for unit_id, group in res.groupby("unit_id", sort=True):
@@ -204,7 +189,7 @@ def document_context(view: CouncilView, run: RunRecord, reasons: pd.DataFrame,
                          "peer_group": peer_group_vi(r["peer_group"], settings.peer_groups),
                          "titles": titles_vi(";".join(c for c in codes if c != "CCHC")),
                          "grounds": why, "decided": bool(r["overridden"]),
-                         "decision": _decision_text(r) if r["overridden"] else ""})
+                         "decision": decision_text(r) if r["overridden"] else ""})
             title_marks += marked.get(r["official_id"], [])
         title_units.append({"name": unit_names.get(unit_id, unit_id), "rows": rows})
 

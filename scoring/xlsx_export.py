@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,7 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from .assumptions import marked_reason_notes
 from .export import atomic_path, format_number, is_formula_like
-from .labels import TITLE_ORDER, level_vi, peer_group_vi, titles_vi
+from .labels import TITLE_ORDER, decision_text, level_vi, peer_group_vi, titles_vi
 from .overrides import CouncilView
 from .storage import RunRecord
 from .types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
@@ -64,23 +64,6 @@ SUMMARY_COLUMNS: tuple[tuple[str, float], ...] = (
 def reasons_text(notes: Sequence[str]) -> str:
     """The reasons as numbered plain sentences, one per line."""
     return "\n".join(f"{i}. {n}" for i, n in enumerate(notes, 1))
-
-
-def override_text(row: Mapping[str, Any]) -> str:
-    if not row["override_reason"]:
-        return ""
-    parts = []
-    if row["level"] != row["engine_level"]:
-        parts.append(f"Mức: {level_vi(row['engine_level'])} → {level_vi(row['level'])}.")
-    if row["titles"] != row["engine_titles"]:
-        parts.append(f"Danh hiệu: {titles_vi(row['engine_titles']) or 'không'} → "
-                     f"{titles_vi(row['titles']) or 'không'}.")
-    parts.append(f"Lý do: {row['override_reason']}.")
-    parts.append(f"Người quyết định: {row['override_by']}.")
-    parts.append(f"Cuộc họp: {row['override_meeting']}.")
-    if row["override_basis"]:
-        parts.append(f"Văn bản cho phép: {row['override_basis']}.")
-    return " ".join(parts)
 
 
 LINE_HEIGHT = 12.75  # points per line of 10-point Arial
@@ -219,7 +202,7 @@ def _write_unit(w: _Writer, ws: Worksheet, rows: list[dict[str, Any]], title: st
             (peer_group_vi(row["peer_group"]), "wrap"), ("", ""),
             (level_vi(row["level"]), final_fmt), (titles_vi(row["titles"]), final_fmt),
             (reasons_text(notes.get(row["official_id"], [])), "wrap"),
-            (override_text(row), final_fmt if changed else "wrap"), (row["flag"], "warn"),
+            (decision_text(row), final_fmt if changed else "wrap"), (row["flag"], "warn"),
             (level_vi(row["provisional_level"]), "wrap"), (level_vi(row["engine_level"]), "wrap"),
             (titles_vi(row["engine_titles"]), "wrap"),
         ]

@@ -98,3 +98,28 @@ def test_cli_pdf_export(cli, tmp_path):
     whole = "\n".join(p.extract_text() for p in PdfReader(out).pages)
     assert "Quy Nhơn, ngày 05 tháng 02 năm 2024" in whole
     cli("export", "--format", "pdf", "--out", "-", expect=2)
+
+
+def test_the_pdf_and_the_xlsx_word_a_decision_the_same(engine, sample_run, tmp_path):
+    """One wording of a council decision (labels.decision_text) in every document."""
+    from openpyxl import load_workbook
+    from xeploai.scoring.labels import decision_text
+    from xeploai.scoring.overrides import council_view
+
+    record_override(engine, "BD0029", level="HTTNV", titles=["LDTT"],
+                    reason="Khiếu nại được chấp nhận", by="Chủ tịch HĐ",
+                    basis="QĐ 15/QĐ-UBND ngày 08/01/2024",
+                    meeting=Meeting("12/BB-HĐTĐKT", dt.date(2024, 1, 10), 7, 1, 0))
+    rows = council_view(engine, sample_run).results.set_index("official_id")
+    expected = decision_text(rows.loc["BD0029"].to_dict())
+    assert expected.startswith("Mức Hoàn thành nhiệm vụ → Hoàn thành tốt nhiệm vụ; danh hiệu "
+                               "không → Lao động tiên tiến. Lý do: Khiếu nại được chấp nhận.")
+    api.export_run(engine, "pdf", tmp_path / "a.pdf")
+    api.export_run(engine, "xlsx", tmp_path / "a.xlsx")
+    # a table cell wraps where it must (even after "12/"): compare without white space
+    pdf = "".join("".join(p.extract_text() for p in PdfReader(tmp_path / "a.pdf").pages)
+                  .split())
+    assert "".join(expected.split()) in pdf
+    cells = {c.value for ws in load_workbook(tmp_path / "a.xlsx").worksheets
+             for row in ws.iter_rows() for c in row}
+    assert expected in cells
