@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -17,8 +17,6 @@ from .errors import XeploaiError
 from .export import check_target, write_csv, write_json
 from .input.evaluation_year import check_year, check_year_range
 from .input.loader import Dataset, load_dataset, today_here
-from .overrides import council_view
-from .pdf_export import DocumentSettings, write_pdf
 from .plugins import PluginRegistry, build_registry, known_names
 from .policy import (
     CORE_SECTIONS,
@@ -31,7 +29,6 @@ from .policy import (
     load_policy,
     validate_policy,
 )
-from .signoff import default_run, signoff_state
 from .storage import (
     RunMeta,
     find_repeated_run,
@@ -40,7 +37,9 @@ from .storage import (
     open_db,
     save_run,
 )
-from .xlsx_export import write_xlsx
+
+if TYPE_CHECKING:
+    from .pdf_export import DocumentSettings
 
 DEFAULT_POLICY_NAME = "binh_dinh_2023.toml"
 # the council file's formats, as ``export --format`` and the workspace's downloads offer them
@@ -213,6 +212,13 @@ def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
     """
     if isinstance(out, Path):
         check_target(out, force=force)  # before any work: the answer won't change
+    # the council's view, the sign-off and the writers are imported by the export only:
+    # `xeploai run` starts without them (openpyxl, jinja2, the council's tables)
+    from .overrides import council_view
+    from .pdf_export import DocumentSettings, write_pdf
+    from .signoff import default_run, signoff_state
+    from .xlsx_export import write_xlsx
+
     engine = db if isinstance(db, Engine) else open_db(db)
     run_rec = get_run(engine, run_id) if run_id is not None else default_run(engine, year)
     rid = int(run_rec.id)  # type: ignore[arg-type]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -21,132 +20,38 @@ from typing import Any
 
 import click
 import pandas as pd
-from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from . import __version__, api
-from .errors import InvalidInputError, XeploaiError
-from .explain import explanation, render_text
-from .i18n import (
-    LANG_ENV,
-    LANGUAGES,
-    _,
-    activate,
-    chosen_language,
-    format_date,
-    os_reason,
+from .cli_common import (
+    XeploaiGroup,
+    allow_paths_option,
+    db_option,
+    err,
+    json_option,
+    load_paths_option,
+    out,
+    policy_option,
+    print_json,
+    user_errors,
+    warn,
 )
+from .i18n import LANG_ENV, LANGUAGES, _, format_date
 from .policy import parameter_values
-from .storage import open_db
-from .suggest import close_names
 from .summary import LEVELS, SHOWN_UNITS, summarise
 
-# a pipe or a test runner has no width: give tables room rather than 80 truncated columns.
-# markup=False: what a user types or a data file holds ("STP [/cu]", "[bold]X[/bold]") is
-# shown as written, never read as rich markup; our own colours go through Text styles.
-err = Console(stderr=True, highlight=False, markup=False,
-              width=None if sys.stderr.isatty() else 200)
-out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
+# the council's commands and the workspace's, imported only when one of them is asked for
+# (``xeploai run`` needs none of their machinery)
+LAZY_COMMANDS: dict[str, str] = {
+    **{name: f"{__package__}.cli_council:{attribute}"
+       for name, attribute in (("diff", "diff"), ("override", "override"),
+                               ("overrides", "overrides_cmd"), ("finalize", "finalize"),
+                               ("reopen", "reopen"), ("runs", "runs"))},
+    **{name: f"{__package__}.cli_web:{name}" for name in ("serve", "user")},
+}
 
-
-def warn(message: object) -> None:
-    """One warning line on stderr: the label in colour, the message as written."""
-    err.print(Text.assemble((_("cảnh báo:"), "yellow"), " ", str(message)))
-
-
-db_option = click.option("--db", "db", metavar="URL", envvar="XEPLOAI_DB", default=None,
-                         help="Địa chỉ cơ sở dữ liệu (mặc định sqlite:///xeploai.db trong thư "
-                              "mục đang đứng; hoặc biến môi trường XEPLOAI_DB).")
-policy_option = click.option("--policy", type=click.Path(dir_okay=False), default=None,
-                             metavar="TỆP",
-                             help="Tệp chính sách (mặc định: binh_dinh_2023.toml đi kèm "
-                                  "xeploai).")
-json_option = click.option("--json", "as_json", is_flag=True,
-                           help="In kết quả dạng JSON (cho chương trình khác đọc).")
-
-allow_paths_option = click.option(
-    "--allow-plugin-path", "allow_plugin_paths", multiple=True, metavar="THƯ_MỤC",
-    type=click.Path(file_okay=False),
-    help="Cho phép chạy tệp plugin (plugin_paths của tệp chính sách) nằm trong THƯ_MỤC này "
-         "(lặp lại được). Mặc định chỉ chạy tệp nằm trong thư mục của tệp chính sách: "
-         "tệp plugin là mã chương trình.")
-load_paths_option = click.option(
-    "--load-path-plugins", is_flag=True,
-    help="Nạp (chạy mã) cả các plugin theo đường dẫn của tệp chính sách để kiểm tra tham số "
-         "của chúng; mặc định chỉ liệt kê, không nạp.")
-
-
-def print_json(data: object) -> None:
-    """Typed data as JSON on stdout: dates and times in ISO 8601, text as written."""
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn the errors a user can fix into a message and exit code 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except InvalidInputError as exc:
-            for w in exc.warnings:
-                warn(w)
-            err.print(exc.render(limit=10_000))
-            sys.exit(1)
-        except XeploaiError as exc:
-            err.print(_("Lỗi: {message}").format(message=exc))
-            sys.exit(1)
-        except OSError as exc:  # a file or folder the system refuses: a message, not a traceback
-            err.print(_("Lỗi: không đọc hoặc ghi được {path}: {reason}").format(
-                path=exc.filename or "", reason=os_reason(exc)))
-            sys.exit(1)
-        except KeyboardInterrupt:
-            # a run is one transaction and exports go through a temporary file, so an
-            # interruption leaves nothing half-written
-            err.print(_("Đã dừng (Ctrl-C): không có gì được lưu hoặc ghi dở."))
-            sys.exit(130)
-
-    return wrapper
-
-
-def _language_in(args: list[str]) -> str | None:
-    """The value of ``--lang`` among the arguments, read before click parses them."""
-    for i, arg in enumerate(args):
-        if arg == "--":
-            break
-        if arg.startswith("--lang="):
-            return arg.split("=", 1)[1]
-        if arg == "--lang" and i + 1 < len(args):
-            return args[i + 1]
-    return None
-
-
-class XeploaiGroup(click.Group):
-    """xeploai's command groups: they speak the chosen language from click's first message
-    on (usage errors included) and name the closest command to a mistyped one."""
-
-    def make_context(self, info_name: str | None, args: list[str],
-                     parent: click.Context | None = None, **extra: Any) -> click.Context:
-        if parent is None:
-            activate(chosen_language(_language_in(args)), self)
-        return super().make_context(info_name, args, parent=parent, **extra)
-
-    def resolve_command(self, ctx: click.Context, args: list[str]
-                        ) -> tuple[str | None, click.Command | None, list[str]]:
-        name = args[0] if args else ""
-        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
-            close = close_names(name, self.list_commands(ctx))
-            ctx.fail(_("Không có lệnh {name!r}.").format(name=name) + (
-                " " + _("Có phải ý bạn là {names}?").format(names=", ".join(map(repr, close)))
-                if close else ""))
-        return super().resolve_command(ctx, args)
-
-
-XeploaiGroup.group_class = XeploaiGroup
-
-
-@click.group(cls=XeploaiGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=XeploaiGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             lazy_commands=LAZY_COMMANDS)
 @click.version_option(__version__, prog_name="xeploai")
 @click.option("--lang", type=click.Choice(LANGUAGES), envvar=LANG_ENV, is_eager=True,
               expose_value=False,
@@ -320,6 +225,11 @@ def explain(official_id: str, run_id: int | None, as_json: bool, db: str | None)
       xeploai explain BD0001
       xeploai explain BD0001 --run 3 --json
     """
+    # imported here: the council's view and sign-off behind an explanation are not what
+    # `xeploai run` needs at start-up
+    from .explain import explanation, render_text
+    from .storage import open_db
+
     exp = explanation(open_db(db), official_id, run_id)
     if as_json:
         print_json(exp)
@@ -591,12 +501,5 @@ def policy_show(year: int | None, policy: str | None, load_path_plugins: bool,
     out.print(table)
 
 
-# the council's commands (override, overrides, runs, diff) and the workspace's (serve, user)
-# register themselves on `main`
-from . import cli_council, cli_web  # noqa: E402, F401
-
 if __name__ == "__main__":  # pragma: no cover
-    # run as `python -m xeploai.scoring.cli`: use the module the council commands registered on
-    from .cli import main as _main
-
-    _main()
+    main()

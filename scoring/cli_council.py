@@ -15,15 +15,7 @@ import click
 import pandas as pd
 from rich.table import Table
 
-from .cli import (
-    db_option,
-    err,
-    json_option,
-    main,
-    out,
-    print_json,
-    user_errors,
-)
+from .cli_common import db_option, err, json_option, out, print_json, user_errors
 from .compare import Comparison, compare_runs
 from .i18n import _, format_date, format_datetime
 from .labels import decision_change
@@ -81,7 +73,7 @@ def print_comparison(cmp: Comparison, as_json: bool) -> None:
             b=cmp.label_b, only_b=", ".join(cmp.only_b) or none))
 
 
-@main.command()
+@click.command()
 @click.argument("run_a", type=int, metavar="LẦN_CHẠY_A")
 @click.argument("run_b", type=int, metavar="LẦN_CHẠY_B")
 @click.option("--json", "as_json", is_flag=True, help="In các thay đổi dạng JSON.")
@@ -99,7 +91,7 @@ def diff(run_a: int, run_b: int, as_json: bool, db: str | None) -> None:
     print_comparison(compare_runs(open_db(db), run_a, run_b), as_json)
 
 
-@main.command()
+@click.command()
 @click.argument("official_id", required=False)
 @click.option("--level", default=None, metavar="MÃ",
               help="Mức cuối cùng: HTXSNV, HTTNV, HTNV, KHTNV hoặc KXL.")
@@ -235,7 +227,7 @@ def decision_records(decisions: pd.DataFrame, flags: dict[str, str]) -> list[dic
     return records
 
 
-@main.command("overrides")
+@click.command("overrides")
 @click.option("--run", "run_id", type=int, default=None,
               help="Số lần chạy (mặc định: mới nhất).")
 @click.option("--all", "all_runs", is_flag=True, help="Quyết định của mọi lần chạy.")
@@ -288,7 +280,7 @@ def overrides_cmd(run_id: int | None, all_runs: bool, as_json: bool, db: str | N
                   f"--reapply-from {source} --run {view.run_id} --by TÊN'.", markup=False)
 
 
-@main.command()
+@click.command()
 @click.argument("run_id", type=int, required=False)
 @click.option("--by", "by", required=True, metavar="TÊN", help="Người chốt kết quả.")
 @db_option
@@ -306,7 +298,7 @@ def finalize(run_id: int | None, by: str, db: str | None) -> None:
     out.print(f"Đã chốt lần chạy số {rec.run_id} ({rec.by}, {format_datetime(rec.at)}).")
 
 
-@main.command()
+@click.command()
 @click.argument("run_id", type=int)
 @click.option("--by", "by", required=True, metavar="TÊN", help="Người mở lại.")
 @click.option("--reason", required=True, help="Lý do mở lại (được lưu và hiển thị).")
@@ -324,7 +316,7 @@ def reopen(run_id: int, by: str, reason: str, db: str | None) -> None:
               f"{rec.reason}")
 
 
-@main.command()
+@click.command()
 @json_option
 @db_option
 @user_errors

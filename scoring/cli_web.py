@@ -11,11 +11,11 @@ import click
 from rich.table import Table
 
 from .accounts import ROLE_LABELS_VI, Role, add_user, disable_user, list_users
-from .cli import db_option, err, main, out, user_errors
+from .cli_common import XeploaiGroup, db_option, err, out, user_errors
 from .storage import database_url, open_db, safe_url
 
 
-@main.command()
+@click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Địa chỉ lắng nghe. Mặc định chỉ máy này; đặt sau một reverse proxy có "
                    "HTTPS khi dùng trong mạng nội bộ (xem README).")
@@ -49,7 +49,7 @@ def serve(host: str, port: int, db: str | None) -> None:
                 forwarded_allow_ips="127.0.0.1", server_header=False, log_level="info")
 
 
-@main.group()
+@click.group(cls=XeploaiGroup)
 def user() -> None:
     """Tài khoản của không gian làm việc: thêm, liệt kê, khoá.
 

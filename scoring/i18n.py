@@ -78,18 +78,27 @@ _SOURCE: weakref.WeakKeyDictionary[Any, dict[str, str | None]] = weakref.WeakKey
 _HELP_ATTRIBUTES = ("help", "short_help", "epilog", "metavar")
 
 
-def _walk(command: click.Command) -> Iterator[click.Command | click.Parameter]:
+def _walk(command: click.Command, every: bool = False
+          ) -> Iterator[click.Command | click.Parameter]:
+    """``command``, its parameters and the commands under it: those already loaded, or
+    with ``every`` also the ones a group loads only when asked (``list_commands``)."""
     yield command
     yield from command.params
     if isinstance(command, click.Group):
-        for sub in command.commands.values():
-            yield from _walk(sub)
+        if every:
+            ctx = click.Context(command)
+            subs = [command.get_command(ctx, name) for name in command.list_commands(ctx)]
+        else:
+            subs = list(command.commands.values())
+        for sub in subs:
+            if sub is not None:
+                yield from _walk(sub, every)
 
 
 def help_texts(command: click.Command) -> Iterator[str]:
     """Every help text of ``command`` and the commands under it, as written in the code."""
     yield from USAGE_METAVARS.values()
-    for item in _walk(command):
+    for item in _walk(command, every=True):
         source = _SOURCE.get(item) or {a: getattr(item, a, None) for a in _HELP_ATTRIBUTES}
         yield from (text for text in source.values() if text)
 

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 from urllib.parse import unquote
 
+import click
 import openpyxl
 import pandas as pd
 import pytest
@@ -596,7 +597,7 @@ def test_cli_user_add_asks_for_the_password_twice(sqlite_url):
 
 
 def test_serve_binds_to_this_machine_by_default():
-    serve = main.commands["serve"]
+    serve = main.get_command(click.Context(main), "serve")
     host = next(p for p in serve.params if p.name == "host")
     assert host.default == "127.0.0.1"
 
