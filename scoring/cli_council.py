@@ -20,12 +20,11 @@ from .compare import Comparison, compare_runs
 from .i18n import _, format_date, format_datetime
 from .labels import decision_change
 from .overrides import (
-    Meeting,
+    OverrideError,
     council_view,
     load_overrides,
+    meeting_from_fields,
     meeting_text,
-    parse_date,
-    parse_votes,
     pending_overrides,
     record_override,
 )
@@ -154,13 +153,13 @@ def override(official_id: str | None, level: str | None, titles: tuple[str, ...]
         raise click.UsageError("thiếu --reason (lý do Hội đồng quyết định)")
     if titles and no_title:
         raise click.UsageError("--title và --no-title không dùng cùng nhau")
-    meeting_given = [v is not None for v in (minutes_no, meeting_date, votes)]
-    if any(meeting_given) and not all(meeting_given):
-        raise click.UsageError("biên bản họp cần đủ --minutes, --meeting-date và --votes")
-    meeting = None
-    if all(meeting_given):
-        meeting = Meeting(str(minutes_no), parse_date(str(meeting_date)),
-                          *parse_votes(str(votes)))
+    try:
+        meeting = meeting_from_fields(minutes_no, meeting_date, votes,
+                                      ("--minutes", "--meeting-date", "--votes"))
+    except OverrideError as error:
+        if all(v is not None for v in (minutes_no, meeting_date, votes)):
+            raise  # a value that does not read (a date, the votes): a problem of the input
+        raise click.UsageError(str(error)) from None
     title_list = list(titles) if titles else ([] if no_title else None)
     outcome = record_override(open_db(db), official_id, reason=reason, by=by, level=level,
                               titles=title_list, run_id=run_id, basis=basis, meeting=meeting)

@@ -155,6 +155,19 @@ def _latest(decisions: pd.DataFrame, column: str) -> pd.DataFrame:
         .set_index("official_id")
 
 
+def meeting_from_fields(minutes_no: str | None, meeting_date: str | None, votes: str | None,
+                        names: tuple[str, str, str] = ("số biên bản", "ngày họp",
+                                                       "kết quả biểu quyết")) -> Meeting | None:
+    """The meeting of a decision from its three fields as typed (command options, the web
+    form): all three, or none (``names`` name the fields in the message)."""
+    given = [str(v).strip() if v is not None else "" for v in (minutes_no, meeting_date, votes)]
+    if not any(given):
+        return None
+    if not all(given):
+        raise OverrideError(f"biên bản họp cần đủ {names[0]}, {names[1]} và {names[2]}")
+    return Meeting(given[0], parse_date(given[1]), *parse_votes(given[2]))
+
+
 def meeting_of(decision: dict) -> Meeting | None:
     """The meeting of a stored decision (a row of :func:`load_overrides`), if recorded."""
     if not decision.get("minutes_no"):

@@ -54,9 +54,7 @@ from ..explain import STEP_VI, evidence_text, explanation, value_text
 from ..export import format_number
 from ..overrides import (
     Meeting,
-    OverrideError,
-    parse_date,
-    parse_votes,
+    meeting_from_fields,
     record_override,
 )
 from ..review import (
@@ -195,15 +193,9 @@ def _bool_filter(value: str | None) -> bool | None:
 
 
 def meeting_of_form(form: FormData) -> Meeting | None:
-    """The meeting fields of the decision form: all three, or none."""
-    given = {name: str(form.get(name, "")).strip()
-             for name in ("minutes_no", "meeting_date", "votes")}
-    if not any(given.values()):
-        return None
-    if not all(given.values()):
-        raise OverrideError("biên bản họp cần đủ số biên bản, ngày họp và kết quả biểu quyết")
-    return Meeting(given["minutes_no"], parse_date(given["meeting_date"]),
-                   *parse_votes(given["votes"]))
+    """The meeting fields of the decision form (all three, or none)."""
+    return meeting_from_fields(*(str(form.get(name, ""))
+                                 for name in ("minutes_no", "meeting_date", "votes")))
 
 
 def _run_id(request: Request) -> int:
