@@ -168,6 +168,32 @@ def test_a_formula_without_value_is_named_as_a_formula(tmp_path: Path) -> None:
 # -- bounded work on any file ------------------------------------------------------------
 
 
+def test_a_workbook_too_large_to_read_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
+    """A valid workbook whose sheet unpacks past the limit (here padded with a comment that
+    compresses to almost nothing, as a zip bomb does) is refused from its zip directory."""
+    import zipfile
+
+    from xeploai.scoring.input.limits import MAX_WORKBOOK_XML_BYTES
+
+    folder = sample(tmp_path)
+    write_units_xlsx(folder, [("Sheet1", units_rows(folder), "visible")])
+    path = folder / "units.xlsx"
+    with zipfile.ZipFile(path) as source:
+        parts = {info: source.read(info) for info in source.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as padded:
+        for info, data in parts.items():
+            if info.filename.startswith("xl/worksheets/"):
+                data += b"<!--" + b" " * MAX_WORKBOOK_XML_BYTES + b"-->"
+            padded.writestr(info.filename, data)
+    assert path.stat().st_size < MAX_WORKBOOK_XML_BYTES // 100
+    (problem,) = problems(folder)
+    assert (problem.file, problem.row, problem.check) == ("units.xlsx", None, "format")
+    assert "quá lớn" in problem.expected and "64 MB" in problem.expected
+    done = cli("validate", "--data", str(folder), "--policy", str(POLICY), cwd=tmp_path)
+    assert done.returncode == 1 and "CSV UTF-8" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_a_one_line_file_of_junk_is_refused_by_its_width(tmp_path: Path) -> None:
     """256 KB of 'ab,' junk: 85,000 repeated header cells, which pandas renames one by one
     (18 s before the limit); refused with one message, not 85,000."""

@@ -50,3 +50,24 @@ def wide_header_problem(file: str, line: int, width: int) -> Problem | None:
     return Problem(file, line, None, None,
                    f"dòng tiêu đề có {width} ô, quá giới hạn {MAX_COLUMNS} cột: tệp không phải "
                    "bảng dữ liệu (sai dấu phân cách, hoặc không phải tệp CSV)", "format")
+
+
+# The XML of a workbook's sheets and shared strings, unpacked: about 35 bytes a cell, so
+# 64 MiB is some 1.9 million cells — a province's officials in full (50,000 × 11 cells is
+# 19 MB) with room to spare. openpyxl turns every cell into a Python object (550,000 cells
+# took 18 s and 1 GB here), so a larger sheet, or a zip bomb, is refused before it is read.
+MAX_WORKBOOK_XML_BYTES = 64 << 20
+
+
+def workbook_size_problem(file: str, parts: dict[str, int]) -> Problem | None:
+    """A problem when the unpacked sizes of a workbook's ``parts`` (name -> bytes, from its
+    zip directory: nothing is unpacked to know them) pass :data:`MAX_WORKBOOK_XML_BYTES`."""
+    cells = sum(size for name, size in parts.items()
+                if name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml")
+    if cells <= MAX_WORKBOOK_XML_BYTES:
+        return None
+    size = f"{cells / (1 << 20):,.0f}".replace(",", ".")
+    return Problem(file, None, None, None,
+                   f"tệp Excel quá lớn: {size} MB dữ liệu trang tính khi giải nén, quá giới hạn "
+                   f"{MAX_WORKBOOK_XML_BYTES >> 20} MB (khoảng 1,9 triệu ô): lưu bảng thành "
+                   "tệp CSV UTF-8 (Excel: Lưu thành › CSV UTF-8) rồi chạy lại", "format")

@@ -43,7 +43,7 @@ from .files import check_folder, missing_file_problem
 from .limits import long_line_problem, wide_header_problem
 from .product_checks import products_checks
 from .records import CORE_TABLES, NONEMPTY_TABLES
-from .xlsx_sheets import SheetChoiceError, read_sheet
+from .xlsx_sheets import WorkbookRefused, read_sheet
 
 TRUE_WORDS = frozenset({"true", "1", "yes", "có", "co", "x", "đúng"})
 FALSE_WORDS = frozenset({"false", "0", "no", "không", "khong", ""})
@@ -399,7 +399,7 @@ def _read_xlsx(path: Path, problems: list[Problem], known: set[str]) -> RawTable
         values = sheet.values
         width = max((len(r) for r in values), default=0)
         cells = pd.DataFrame([r + [None] * (width - len(r)) for r in values], dtype=object)
-    except SheetChoiceError as exc:
+    except WorkbookRefused as exc:
         problems.append(Problem(path.name, None, None, None, str(exc), check="format"))
         return None
     except Exception as exc:  # a damaged zip, a password, a CSV renamed: any can happen

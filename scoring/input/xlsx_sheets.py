@@ -20,13 +20,16 @@ from typing import Any
 import openpyxl
 
 from .aliases import HEADER_SCAN, header_score
+from .limits import workbook_size_problem
 
 # a formula element in a sheet's XML (<f>, <f t="shared" …/>, <x:f>)
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
-class SheetChoiceError(Exception):
-    """Several visible sheets could hold the table; the message names them."""
+class WorkbookRefused(Exception):
+    """The workbook cannot be read as one table — several visible sheets could hold it,
+    every sheet is hidden, or it is too large to read; the message says which and what to
+    do."""
 
 
 @dataclass
@@ -42,20 +45,27 @@ class SheetCells:
 def read_sheet(path: Path, known: set[str]) -> SheetCells:
     """The cells of the visible sheet holding the table (see the module docstring).
 
-    Raises :class:`SheetChoiceError` when several visible sheets name the table's columns;
-    any other exception means the file is no readable workbook."""
+    Raises :class:`WorkbookRefused` when several visible sheets name the table's columns,
+    none is visible, or the sheets are too large to read (:mod:`.limits`, known from the
+    zip directory before anything is unpacked); any other exception means the file is no
+    readable workbook."""
+    with zipfile.ZipFile(path) as archive:
+        too_large = workbook_size_problem(path.name, {part.filename: part.file_size
+                                                      for part in archive.infolist()})
+    if too_large is not None:
+        raise WorkbookRefused(too_large.expected)
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
         if not visible:
-            raise SheetChoiceError("mọi trang tính đều bị ẩn: hiện trang chứa bảng rồi lưu lại")
+            raise WorkbookRefused("mọi trang tính đều bị ẩn: hiện trang chứa bảng rồi lưu lại")
         scores = {ws.title: max((header_score(list(r), known) for r in ws.iter_rows(
             max_row=HEADER_SCAN, values_only=True)), default=0) for ws in visible}
         enough = min(2, len(known))
         holding = [ws for ws in visible if scores[ws.title] >= enough]
         if len(holding) > 1:
             names = ", ".join(f"'{ws.title}'" for ws in holding)
-            raise SheetChoiceError(
+            raise WorkbookRefused(
                 f"có {len(holding)} trang tính đang hiện đều có thể chứa bảng ({names}): "
                 "chỉ để hiện trang của năm đánh giá (ẩn hoặc xóa các trang khác) rồi lưu lại")
         sheet = (holding or visible)[0]
