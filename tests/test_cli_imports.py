@@ -20,6 +20,7 @@ NOT_FOR_RUN = (
     "xeploai.scoring.explain", "xeploai.scoring.xlsx_export", "xeploai.scoring.pdf_export",
     "xeploai.scoring.accounts", "xeploai.scoring.web", "argon2", "jinja2", "weasyprint",
     "starlette", "uvicorn", "rich.progress",
+    "openpyxl",  # read only when a data file is .xlsx
 )
 
 IMPORTED_BY_A_RUN = """

@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-
 from .aliases import HEADER_SCAN, header_score
 from .limits import workbook_size_problem
 
@@ -54,6 +52,9 @@ def read_sheet(path: Path, known: set[str]) -> SheetCells:
                                                       for part in archive.infolist()})
     if too_large is not None:
         raise WorkbookRefused(too_large.expected)
+    # imported here: most datasets are CSV, and a run should not pay openpyxl's import
+    import openpyxl
+
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         visible = [ws for ws in book.worksheets if ws.sheet_state == "visible"]
@@ -82,6 +83,8 @@ def _uncomputed_formulas(path: Path, index: int, values: list[list[Any]]
     is read a second time (formulas, not values) only when its XML holds a formula."""
     if not _has_formula(path):
         return {}
+    import openpyxl
+
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
         found = {}
