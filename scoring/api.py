@@ -15,8 +15,10 @@ from .assumptions import run_assumptions_json
 from .engine import Classification, classify, default_as_of
 from .errors import XeploaiError
 from .export import check_target, write_csv, write_json
+from .input.dataset import Dataset
+from .input.dates import today_here
 from .input.evaluation_year import check_year, check_year_range
-from .input.loader import Dataset, load_dataset, today_here
+from .input.loader import load_dataset
 from .plugins import PluginRegistry, build_registry, known_names
 from .policy import (
     CORE_SECTIONS,

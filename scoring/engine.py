@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .frames import join_groups, number_texts
-from .input.loader import Dataset
+from .input.dataset import Dataset
 from .plugins import PluginRegistry, plugin_params
 from .policy import (
     LevelsParams,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidInputError, Problem
-from .input.loader import Dataset
+from .input.dataset import Dataset
 from .policy import Policy, ProductsParams, RegimeParams, validate_section
 from .products import (
     YEAR_ORDER,

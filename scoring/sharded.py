@@ -20,7 +20,7 @@ in a whole run, minus other units' rows, so they need no change.
 
 At the first doubt (a problem, or only something the fast checks don't vouch for: a date
 with a one-digit day) the checked path takes over, still in bounded memory: the other tables
-go through the reference loader (they are small), and ``dossiers.csv`` through the reference
+go through the reference path (they are small), and ``dossiers.csv`` through the reference
 checks part by part (:mod:`input.partcheck`). Input with problems then gets the report a
 whole run gives — file, row, column and value of every problem, in one
 :class:`~xeploai.scoring.errors.InvalidInputError` — and valid input is split by group as it is
@@ -49,6 +49,9 @@ import pyarrow.csv as pacsv
 from .engine import Classification, default_as_of
 from .errors import InvalidInputError, Problem
 from .input.contract import ColumnRule, RowCheck, column_rules, row_checks
+from .input.cross_checks import cross_checks, drop_warned_rows, raise_errors, rows_left_out
+from .input.dataset import Dataset, Source
+from .input.dates import today_here
 from .input.evaluation_year import check_year, check_year_range
 from .input.fastload import (
     _ARROW_TYPES,
@@ -62,20 +65,7 @@ from .input.fastload import (
     load_fast,
     to_frame,
 )
-from .input.files import check_folder
-from .input.loader import (
-    Dataset,
-    Source,
-    _drop_warned_rows,
-    cross_checks,
-    file_hash,
-    find_table_file,
-    raise_errors,
-    read_tables,
-    rows_left_out,
-    table_file_problems,
-    today_here,
-)
+from .input.files import check_folder, file_hash, find_table_file, table_file_problems
 from .input.partcheck import (
     PART_BYTES,
     BigCsvCheck,
@@ -84,6 +74,7 @@ from .input.partcheck import (
     duplicate_problems,
     shift_rows,
 )
+from .input.reference_read import read_tables
 from .input.shard import core_specs, official_columns, subset, unit_groups
 from .input.unique_keys import StreamedKeys
 from .storage import open_db, save_run_parts
@@ -261,7 +252,7 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
     problems += check.problems
     warnings = raise_errors(problems, warning_checks)
     if warnings:
-        _drop_warned_rows(small.tables, small.sources, warnings)
+        drop_warned_rows(small.tables, small.sources, warnings)
     dropped = sorted(rows_left_out(warnings).get(path.name, ()))
     return _Split(Dataset(folder, small.tables, small.hashes, warnings), groups, out.files,
                   dropped)

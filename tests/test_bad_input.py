@@ -449,7 +449,7 @@ def test_today_is_not_the_future_but_the_day_after_tomorrow_is(tmp_path, fast):
     accepts a dossier received this morning in Vietnam."""
     import datetime as dt
 
-    from xeploai.scoring.input.loader import today_here
+    from xeploai.scoring.input.dates import today_here
 
     today = today_here()
     assert today >= dt.date.today()

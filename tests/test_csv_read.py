@@ -8,7 +8,8 @@ import io
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from xeploai.scoring.input.loader import LINE_BREAK, Problem, read_csv_bytes
+from xeploai.scoring.errors import Problem
+from xeploai.scoring.input.csv_text import LINE_BREAK, read_csv_bytes
 
 KNOWN = {"official_id", "full_name", "task_score"}
 cell = st.text(alphabet=st.sampled_from([*list("aé 1.,;\t-#Đ\xa0"), "ệ"]), max_size=6)
@@ -50,17 +51,17 @@ def test_a_long_or_short_row_is_reported_by_its_line() -> None:
 
 
 def test_plain_files_are_cut_by_pyarrow_and_others_read_by_pandas(monkeypatch) -> None:
-    from xeploai.scoring.input import loader as loader
+    from xeploai.scoring.input import csv_text
 
     cut: list[bool] = []
-    plain = loader._plain_cells
+    plain = csv_text._plain_cells
 
     def spy(*args: object) -> pd.DataFrame | None:
         frame = plain(*args)
         cut.append(frame is not None)
         return frame
 
-    monkeypatch.setattr(loader, "_plain_cells", spy)
+    monkeypatch.setattr(csv_text, "_plain_cells", spy)
     header = "official_id,full_name,task_score\r\n"
     for body, expected in (("A, B ,1\r\nC,Đ,2\r\n", [True]),  # plain
                            ('A,"B, C",1\r\n', []),  # a quote: pandas

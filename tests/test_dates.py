@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from xeploai.scoring.input.loader import _any_datetimes, _plain_datetimes, parse_datetimes
+from xeploai.scoring.input.dates import pandas_datetimes, parse_datetimes, plain_datetime_series
 
 
 def _two(n: int, pad: bool) -> str:
@@ -41,8 +41,8 @@ cells = st.lists(date_cell() | st.text(max_size=20), min_size=1, max_size=40)
 @given(cells)
 def test_plain_reading_is_pandas_reading(values: list[str]) -> None:
     s = pd.Series([v.strip() for v in values], dtype="str")
-    plain, done = _plain_datetimes(s)
-    pandas = _any_datetimes(s)
+    plain, done = plain_datetime_series(s)
+    pandas = pandas_datetimes(s)
     # where the byte reading answers, it answers what pandas does; and it answers for every
     # well-formed cell, so pandas is left only the odd ones
     pd.testing.assert_series_equal(plain[done], pandas[done])
@@ -58,7 +58,7 @@ def test_a_province_column_shape_by_shape() -> None:
               "01/01/1899", "", "25/09/2023 24:00", "2100-12-31 23:59:59",
               "29/02/1900", "29/02/2000", "2100-02-29", "2023-09-25 24:00"]
     s = pd.Series(values, dtype="str")
-    _, done = _plain_datetimes(s)
+    _, done = plain_datetime_series(s)
     assert done.tolist() == [True, True, True, True, True, False, False, False, False,
                              False, False, False, True, False, True, False, False]
     got = parse_datetimes(s)
@@ -67,7 +67,7 @@ def test_a_province_column_shape_by_shape() -> None:
     assert got.iloc[6] == pd.Timestamp("2023-09-05")  # day first, read by pandas
     assert got.iloc[14] == pd.Timestamp("2000-02-29")  # 1900 and 2100 are not leap years
     assert got.iloc[[5, 8, 9, 10, 11, 13, 15, 16]].isna().all()
-    pd.testing.assert_series_equal(got, _any_datetimes(s))
+    pd.testing.assert_series_equal(got, pandas_datetimes(s))
 
 
 def test_a_dataset_in_dd_mm_yyyy_takes_the_fast_path_and_loads_the_same(

@@ -20,8 +20,10 @@ from xeploai.scoring import sharded as sharded
 from xeploai.scoring.errors import InvalidInputError, Problem
 from xeploai.scoring.generate import generate_dataset
 from xeploai.scoring.input.contract import column_rules
-from xeploai.scoring.input.loader import Source, load_dataset, read_tables
-from xeploai.scoring.input.partcheck import BigCsvCheck, _line_breaks, split_parts
+from xeploai.scoring.input.dataset import Source
+from xeploai.scoring.input.loader import load_dataset
+from xeploai.scoring.input.partcheck import BigCsvCheck, count_line_breaks, split_parts
+from xeploai.scoring.input.reference_read import read_tables
 from xeploai.scoring.input.shard import core_specs
 from xeploai.scoring.storage import load_reasons, load_results, open_db
 
@@ -254,7 +256,7 @@ def test_parts_are_whole_lines_cut_outside_quotes(tmp_path_factory: pytest.TempP
     assert [p.index for p in parts] == list(range(len(parts)))
     seen = b""
     for p in parts:
-        assert p.line == 1 + _line_breaks(seen)
+        assert p.line == 1 + count_line_breaks(seen)
         assert p.start == len(seen)  # where a worker process reads the part again
         seen += p.data
         if p is not parts[-1]:
@@ -268,10 +270,10 @@ def test_parts_are_whole_lines_cut_outside_quotes(tmp_path_factory: pytest.TempP
 # -- whole runs: a big file read in parts ---------------------------------------------------
 
 def _loaded(data: Path, monkeypatch: pytest.MonkeyPatch, parts: bool):
-    from xeploai.scoring.input import loader as loader
     from xeploai.scoring.input import partcheck as partcheck
+    from xeploai.scoring.input import reference_read
 
-    monkeypatch.setattr(loader, "PARTS_BYTES", 100_000 if parts else 1 << 40)
+    monkeypatch.setattr(reference_read, "PARTS_BYTES", 100_000 if parts else 1 << 40)
     monkeypatch.setattr(partcheck, "PART_BYTES", 20_000)
     return load_dataset(data, fast=False)
 

@@ -18,8 +18,9 @@ from xeploai.scoring.errors import InvalidInputError
 from xeploai.scoring.frames import join_groups, json_lists
 from xeploai.scoring.generate import generate_dataset
 from xeploai.scoring.input.contract import column_rules
+from xeploai.scoring.input.dataset import Dataset
 from xeploai.scoring.input.fastload import load_fast
-from xeploai.scoring.input.loader import Dataset, load_dataset
+from xeploai.scoring.input.loader import load_dataset
 from xeploai.scoring.input.shard import core_specs, subset, unit_groups
 from xeploai.scoring.storage import load_reasons, load_results, open_db
 

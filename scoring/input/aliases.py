@@ -97,6 +97,16 @@ def header_score(cells: list[Any], known: set[str]) -> int:
     return len({v for v in canonical_columns(labels, known).values() if v in known})
 
 
+def pick_header(rows: list[list[Any]], known: set[str]) -> int:
+    """The first of the top rows naming the most known columns (0 when none does)."""
+    best, best_score = 0, 0
+    for i, cells in enumerate(rows[:HEADER_SCAN]):
+        score = header_score(cells, known)
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
 def canonical_columns(headers: list[str], known: set[str]) -> dict[str, str]:
     """Map each header to its canonical name (unknown headers map to themselves, stripped)."""
     lookup = {normalise_header(c): c for c in known}

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..errors import XeploaiError
-from .loader import today_here
+from .dates import today_here
 
 FIRST_YEAR = 2020  # Decree 90/2020/NĐ-CP, the first regime the product knows, in force
 # the date column of each table that places a row in a year (a dossier by its due date)

@@ -21,7 +21,7 @@ import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,18 +29,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .aliases import canonical_columns, canonical_values, value_codes
+from ..types import TableSpec
+from .aliases import HEADER_SCAN, canonical_columns, canonical_values, value_codes
+from .column_checks import (
+    EXCEL_ERRORS,
+    FALSE_WORDS,
+    TRUE_WORDS,
+    default_column,
+    misspelt_column,
+    validate_table,
+)
 from .contract import ColumnRule, RowCheck, row_checks
+from .csv_text import LINE_BREAK, PY_WHITESPACE, header_layout
+from .dataset import Dataset
+from .dates import MAX_YEAR, MIN_YEAR, plain_datetimes, today_here
+from .files import file_hash, find_table_file, table_file_problems
 from .product_checks import products_checks
-from .unique_keys import all_distinct
+from .records import NONEMPTY_TABLES
+from .unique_keys import all_distinct, strictly_increasing
 
-if TYPE_CHECKING:
-    from ..types import TableSpec
-    from .loader import Dataset
-
-# exactly the characters str.strip() removes, so trimmed cells equal the reference path's
-PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
-                 "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 # bytes that may begin or end a whitespace character in UTF-8: ASCII whitespace, and any
 # byte of a multi-byte character (checked properly, with utf8_trim, only when present)
 _MAYBE_SPACE = np.zeros(256, dtype=bool)
@@ -77,9 +84,7 @@ class CsvPlan:
 
 def _header(path: Path, known: set[str]) -> tuple[list[str], str, int, list[str]]:
     """The header's cells, the separator, the lines above the header and the first data
-    row's cells — found as the reference path finds them (``loader.header_layout``)."""
-    from .loader import HEADER_SCAN, LINE_BREAK, header_layout
-
+    row's cells — found as the reference path finds them (:func:`.csv_text.header_layout`)."""
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
     end = max(head.rfind(b"\n"), head.rfind(b"\r"))
@@ -104,8 +109,6 @@ def _header(path: Path, known: set[str]) -> tuple[list[str], str, int, list[str]
 
 
 def _bool_words() -> tuple[list[str], list[str]]:
-    from .loader import FALSE_WORDS, TRUE_WORDS
-
     def spellings(words: frozenset[str]) -> list[str]:
         out = {v for w in words if w for v in (w, w.upper(), w.capitalize())}
         return sorted(out)
@@ -195,9 +198,7 @@ def _parse(path: Path, plan: CsvPlan) -> pa.Table:
 
 def _day_first(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
     """A date column read as text, as timestamps: every cell empty (null) or in one of the
-    shapes :func:`input.loader.plain_datetimes` reads, or the reference path decides."""
-    from .loader import plain_datetimes
-
+    shapes :func:`.dates.plain_datetimes` reads, or the reference path decides."""
     chunks = []
     for chunk in column.chunks:
         empty = np.diff(_string_buffers(chunk)[0]) == 0
@@ -278,7 +279,7 @@ def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
 
 def _table_frame(name: str, table: pa.Table, rules: list[ColumnRule]
                  ) -> tuple[pd.DataFrame, dict[str, pa.ChunkedArray]]:
-    """Check one table like the reference ``_validate_table``; raise NotClean on anything
+    """Check one table like the reference ``validate_table``; raise NotClean on anything
     it would report. Returns the frame the reference path would have built, and the
     checked arrow columns (for the key and reference checks)."""
     cols = checked_columns(name, table, rules)
@@ -300,23 +301,14 @@ def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
             else _blank_to_null(first).null_count
         if blank:
             raise NotClean(f"{name}: blank first cell")
-    from .loader import (
-        EXCEL_ERRORS,
-        MAX_YEAR,
-        MIN_YEAR,
-        _default_column,
-        _misspelt,
-        today_here,
-    )
-
     known = {r.name for r in rules}
     unknown = [c for c in table.column_names if c not in known]
     cols: dict[str, pa.ChunkedArray | object] = {}
     for rule in rules:
         if rule.name not in table.column_names:
-            if not rule.has_default or _misspelt(rule.name, unknown) is not None:
+            if not rule.has_default or misspelt_column(rule.name, unknown) is not None:
                 raise NotClean(f"{name}: missing column {rule.name}")
-            cols[rule.name] = _default_column(rule, pd.RangeIndex(n))
+            cols[rule.name] = default_column(rule, pd.RangeIndex(n))
             continue
         arr = table[rule.name]
         if rule.kind in ("str", "code"):
@@ -409,12 +401,6 @@ def _nfc(arr: pa.ChunkedArray) -> bool:
     return all(unicodedata.is_normalized("NFC", v) for v in pc.unique(odd).to_pylist())
 
 
-def strictly_increasing(keys: pa.Array) -> bool:
-    """Whether every key is greater than the one before: one-stop systems export their ids
-    in order, and then the keys are proven unique without hashing them."""
-    return len(keys) < 2 or not _any(pc.greater_equal(keys[:-1], keys[1:]))
-
-
 def _unique(arr: pa.ChunkedArray) -> bool:
     present = arr.drop_null().combine_chunks() if arr.null_count else arr.combine_chunks()
     return strictly_increasing(present) or all_distinct(present)
@@ -423,15 +409,6 @@ def _unique(arr: pa.ChunkedArray) -> bool:
 def load_fast(folder: Path, specs: list[TableSpec],
               rules: dict[str, list[ColumnRule]]) -> Dataset:
     """Load a clean CSV dataset; raise :class:`NotClean` when the reference path must."""
-    from .loader import (
-        Dataset,
-        _validate_table,
-        file_hash,
-        find_table_file,
-        table_file_problems,
-    )
-    from .records import NONEMPTY_TABLES
-
     paths: dict[str, Path] = {}
     frames: dict[str, pd.DataFrame] = {}
     arrow: dict[str, dict[str, pa.ChunkedArray]] = {}
@@ -443,8 +420,8 @@ def load_fast(folder: Path, specs: list[TableSpec],
             if spec.required:
                 raise NotClean(f"missing {spec.name}")
             empty = pd.DataFrame({r.name: pd.Series(dtype=object) for r in rules[spec.name]})
-            frames[spec.name], _ = _validate_table(spec.name, f"{spec.name}.csv",
-                                                   empty.astype(str), rules[spec.name], [])
+            frames[spec.name], _ = validate_table(spec.name, f"{spec.name}.csv",
+                                                  empty.astype(str), rules[spec.name], [])
             continue
         if path.suffix != ".csv":
             raise NotClean(f"{path.name}: not CSV")

@@ -10,6 +10,7 @@ may have named it wrongly.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -92,3 +93,38 @@ def check_folder(folder: Path, specs: Iterable[TableSpec]) -> FolderCheck:
                                     + ", ".join(s.name for s in specs)
                                     + f" (.csv hoặc .xlsx){hint}", "unread_file"))
     return out
+
+
+def find_table_file(folder: Path, name: str) -> Path | None:
+    """The file holding table ``name`` (.csv first, then .xlsx), if there is one."""
+    for ext in (".csv", ".xlsx"):
+        candidate = folder / f"{name}{ext}"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def table_file_problems(folder: Path, name: str) -> list[Problem]:
+    """Files a user meant as the table but that can't be read as it: both .csv and .xlsx,
+    or an old-format .xls/.ods (Excel's 'Save as' default on old installs)."""
+    problems = []
+    if (folder / f"{name}.csv").exists() and (folder / f"{name}.xlsx").exists():
+        problems.append(Problem(f"{name}.csv", None, None, None,
+                                f"có cả {name}.csv và {name}.xlsx: chỉ giữ một tệp cho mỗi bảng",
+                                "missing_file"))
+    if find_table_file(folder, name) is None:
+        for ext in (".xls", ".ods", ".txt", ".CSV", ".XLSX"):
+            if (folder / f"{name}{ext}").exists():
+                problems.append(Problem(f"{name}{ext}", None, None, None,
+                                        f"định dạng {ext} không đọc được: lưu lại thành "
+                                        f"{name}.xlsx hoặc {name}.csv (CSV UTF-8)", "missing_file"))
+    return problems
+
+
+def file_hash(path: Path) -> str:
+    """The SHA-256 of a data file, as a run records it."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -1,6 +1,6 @@
 """The reference checks of one big CSV file, part by part, in bounded memory.
 
-The reference loader (:mod:`input.loader`) reads a file whole, as text, to name the file,
+The reference path (:mod:`.reference_read`) reads a file whole, as text, to name the file,
 row, column and value of every problem. That takes ≈ 12 times the file's size: over 100 GB
 for a national dossiers file (≈ 9 GB, 100,000,000 rows). Here the file is cut into parts of
 whole lines — never inside a quoted cell — and each part is read with the file's own title
@@ -32,17 +32,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem
+from .aliases import HEADER_SCAN
+from .column_checks import validate_raw
 from .contract import ColumnRule
-from .loader import (
-    DUPLICATE_TEXT,
-    EMPTY_FILE,
-    HEADER_SCAN,
-    LINE_BREAK,
-    Source,
-    header_layout,
-    read_csv_bytes,
-    validate_raw,
-)
+from .cross_checks import DUPLICATE_TEXT
+from .csv_text import LINE_BREAK, header_layout, read_csv_bytes
+from .dataset import Source
+from .raw_table import EMPTY_FILE
 from .records import NONEMPTY_TABLES
 
 PART_BYTES = 32 << 20  # a part read as text by pandas takes ≈ 12 times its size
@@ -63,7 +59,7 @@ class Part:
     start: int = 0
 
 
-def _line_breaks(data: bytes) -> int:
+def count_line_breaks(data: bytes) -> int:
     """Line breaks as the reference reader counts them (\\r\\n, \\r or \\n)."""
     cr = data.count(b"\r")  # most files have none: no search for \r\n then
     return data.count(b"\n") + cr - (data.count(b"\r\n") if cr else 0)
@@ -97,7 +93,7 @@ def split_parts(path: Path, part_bytes: int = PART_BYTES) -> Iterator[Part]:
             if not buf:
                 return
             if block:
-                if index == 0 and _line_breaks(buf) <= HEADER_SCAN:
+                if index == 0 and count_line_breaks(buf) <= HEADER_SCAN:
                     continue
                 cut = _cut(buf)
                 if cut == 0 and len(buf) >= max(part_bytes, MAX_PART_BYTES):
@@ -109,7 +105,7 @@ def split_parts(path: Path, part_bytes: int = PART_BYTES) -> Iterator[Part]:
             part, buf = buf[:cut], buf[cut:]
             yield Part(index, line, part, start)
             index += 1
-            line += _line_breaks(part)
+            line += count_line_breaks(part)
             start += len(part)
 
 

@@ -22,7 +22,7 @@ from ..products import PERIOD_FORMAT_TEXT, parse_periods
 @dataclass(frozen=True)
 class RowCheck:
     """Rows of ``table`` failing one check: the mask, the column to name and what was
-    expected (``check`` is the code a policy could downgrade, see loader.DOWNGRADABLE)."""
+    expected (``check`` is the code a policy could downgrade, see cross_checks.DOWNGRADABLE)."""
 
     table: str
     failing: pd.Series

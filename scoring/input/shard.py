@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..types import TableSpec
 from .contract import column_rules
-from .loader import Dataset
+from .dataset import Dataset
 from .records import CORE_TABLES
 
 
