@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 LEVELS: tuple[str, ...] = ("HTXSNV", "HTTNV", "HTNV", "KHTNV", "KXL")
@@ -17,18 +18,24 @@ COUNTS: tuple[str, ...] = ("officials", *LEVELS, *TITLES)
 
 
 def unit_counts(results: pd.DataFrame) -> pd.DataFrame:
-    """One row per unit (index ``unit_id``, sorted): officials, each level, each title."""
-    units = results["unit_id"].astype(str).reset_index(drop=True)
-    levels = pd.crosstab(units, results["level"].to_numpy()).reindex(
-        columns=list(LEVELS), fill_value=0)
-    titles = results["titles"].fillna("").str.split(";").reset_index(drop=True).explode()
-    titles = titles[titles.isin(TITLES)]  # the index repeats each official's position
-    title_counts = pd.crosstab(units.to_numpy()[titles.index.to_numpy()],
-                               titles.to_numpy()).reindex(columns=list(TITLES), fill_value=0)
-    counts = pd.concat([units.value_counts().rename("officials"), levels, title_counts],
-                       axis=1).fillna(0).astype(int)
-    counts.index.name = "unit_id"
-    return counts.reindex(columns=list(COUNTS)).sort_index()
+    """One row per unit (index ``unit_id``, sorted): officials, each level, each title.
+
+    Counted with ``np.bincount`` over integer codes: ``pd.crosstab`` and splitting every
+    official's titles cost a province's run ~0.1 s of the summary it prints."""
+    units, unit_ids = pd.factorize(results["unit_id"].astype(str), sort=True)
+    n = len(unit_ids)
+    columns = {"officials": np.bincount(units, minlength=n)}
+    level = pd.Index(LEVELS).get_indexer(results["level"])  # -1: not a level
+    known = level >= 0
+    by_level = np.bincount(units[known] * len(LEVELS) + level[known],
+                           minlength=n * len(LEVELS)).reshape(n, len(LEVELS))
+    columns |= {name: by_level[:, i] for i, name in enumerate(LEVELS)}
+    # each distinct titles text ("CSTDCS;LDTT") is split once: a province has a handful
+    codes, texts = pd.factorize(results["titles"].fillna(""))
+    for title in TITLES:
+        has = np.array([title in text.split(";") for text in texts], dtype=bool)
+        columns[title] = np.bincount(units[has[codes]], minlength=n)
+    return pd.DataFrame(columns, index=pd.Index(unit_ids, name="unit_id"))[list(COUNTS)]
 
 
 @dataclass

@@ -6,13 +6,16 @@ import datetime as dt
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from xeploai.scoring import api
 from xeploai.scoring.input.evaluation_year import YearError
-from xeploai.scoring.summary import SHOWN_UNITS, summarise, unit_counts
+from xeploai.scoring.summary import COUNTS, LEVELS, SHOWN_UNITS, TITLES, summarise, unit_counts
 
 from .conftest import POLICY, SAMPLE
 from .faults import snapshot
@@ -149,3 +152,25 @@ def test_cli_summary_is_bounded_and_all_shows_every_unit(tmp_path: Path) -> None
     assert every.returncode == 0
     assert "--all để xem hết" not in every.stdout
     assert len(every.stdout.splitlines()) >= units + 5
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["U1", "U2", "Đ3", "u10"]),
+                          st.sampled_from([*LEVELS, "?"]),
+                          st.lists(st.sampled_from(TITLES), unique=True, max_size=3)),
+                max_size=40))
+def test_unit_counts_are_the_counts_of_each_official(rows: list) -> None:
+    """Whatever the units, levels (an unknown one counts nowhere) and titles, each count is
+    the number of the unit's officials with that level or that title among theirs."""
+    results = pd.DataFrame({"unit_id": [u for u, _, _ in rows],
+                            "level": [lv for _, lv, _ in rows],
+                            "titles": [";".join(t) for _, _, t in rows]})
+    expected: dict[str, Counter] = {}
+    for unit, lv, titles in rows:
+        counter = expected.setdefault(unit, Counter())
+        counter.update(["officials", lv, *titles])
+    counts = unit_counts(results)
+    assert list(counts.index) == sorted(expected)
+    assert list(counts.columns) == list(COUNTS)
+    for unit, row in counts.iterrows():
+        assert row.to_dict() == {name: expected[unit][name] for name in COUNTS}
