@@ -25,6 +25,7 @@ from urllib.parse import quote
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from sqlalchemy import (
     Boolean,
     Column,
@@ -42,7 +43,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine
 from sqlmodel import select as orm_select
 
@@ -436,7 +437,8 @@ class RunMeta:
 
 def _bulk_insert(session: Session, model: type[SQLModel], df: pd.DataFrame,
                  columns: tuple[str, ...], run_id: int) -> None:
-    """Insert a frame through the driver's own ``executemany``, in the session's transaction.
+    """Insert a frame in the session's transaction: on PostgreSQL through ``COPY``, on
+    SQLite through the driver's own ``executemany``.
 
     Row dicts and SQLAlchemy's per-row parameter processing cost more than SQLite's own
     work (≈ 14 s for a province's 150,000 reasons); plain tuples built column by column
@@ -447,14 +449,43 @@ def _bulk_insert(session: Session, model: type[SQLModel], df: pd.DataFrame,
     conn = session.connection()
     quote = conn.dialect.identifier_preparer.quote
     names = ["run_id", *columns]
+    table, column_list = quote(model.__tablename__), ", ".join(quote(n) for n in names)
+    if conn.dialect.name == "postgresql":
+        _copy_insert(conn, table, column_list, df[list(columns)].assign(run_id=run_id)[names])
+        return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {quote(model.__tablename__)} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({', '.join([mark] * len(names))})")
+    sql = f"INSERT INTO {table} ({column_list}) VALUES ({', '.join([mark] * len(names))})"
     values = [df[c].tolist() for c in columns]
     rows = list(zip(itertools.repeat(run_id, len(df)), *values, strict=True))
     # exec_driver_sql hands the tuples to the driver's executemany as they are, and still
     # goes through SQLAlchemy's events and error wrapping (StorageError, fault tests)
     conn.exec_driver_sql(sql, rows)
+
+
+def _copy_insert(conn: Connection, table: str, column_list: str, rows: pd.DataFrame) -> None:
+    """PostgreSQL: the rows as one CSV text (pyarrow's writer: every text quoted, so a
+    blank stays a blank and only a missing value is NULL) through ``COPY`` into a
+    temporary table, then one ``INSERT … SELECT`` into ``table``.
+
+    ``COPY`` takes a province's 50,000 results in ≈ 0.15 s where ``executemany`` takes
+    ≈ 1.1 s; the final ``INSERT`` still goes through SQLAlchemy (its events, its error
+    wrapping), so a failure is reported and rolled back like any other statement."""
+    staging = "xeploai_incoming"
+    csv = pa.BufferOutputStream()
+    pacsv.write_csv(pa.Table.from_pandas(rows, preserve_index=False), csv,
+                    pacsv.WriteOptions(include_header=False))
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {staging} (LIKE {table}) ON COMMIT DROP")
+    copy_sql = f"COPY {staging} ({column_list}) FROM STDIN WITH (FORMAT csv)"
+    driver = conn.connection.dbapi_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+            copy.write(csv.getvalue().to_pybytes())
+    except conn.dialect.loaded_dbapi.Error as exc:  # the driver's own error, as SQLAlchemy's
+        raise DBAPIError.instance(copy_sql, None, exc, conn.dialect.loaded_dbapi.Error) \
+            from exc
+    conn.exec_driver_sql(f"INSERT INTO {table} ({column_list}) "
+                         f"SELECT {column_list} FROM {staging}")
+    conn.exec_driver_sql(f"DROP TABLE {staging}")
 
 
 def save_run(engine: Engine, result: Classification, meta: RunMeta) -> int:

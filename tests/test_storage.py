@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import os
 import shutil
@@ -128,6 +129,26 @@ def test_round_trip_is_exact(db_url, sample_2023):
     pd.testing.assert_frame_equal(results, sample_2023.results, check_dtype=False)
     reasons = load_reasons(engine, run_id)
     pd.testing.assert_frame_equal(reasons, sample_2023.reasons, check_dtype=False)
+    engine.dispose()
+
+
+def test_round_trip_keeps_awkward_text_and_every_float_bit(db_url, sample_2023):
+    """Whatever the text (quotes, commas, line breaks, a backslash-N, blanks, leading
+    spaces) and the float, the stored results read back exactly: PostgreSQL takes them
+    through CSV and COPY, SQLite through executemany."""
+    awkward = ['Nguyễn "Văn", A\nB', "\\N", "", " đầu cách,\"", "NULL", "a\tb\r\nc"]
+    floats = [0.1 + 0.2, 2 / 3 * 100, -7.25, 1e-300, 12345.678901234567, 84.6]
+    results = sample_2023.results.copy()
+    n = len(awkward)
+    results.loc[:n - 1, "full_name"] = awkward
+    results.loc[:n - 1, "titles"] = list(reversed(awkward))
+    results.loc[:len(floats) - 1, "score"] = floats
+    changed = dataclasses.replace(sample_2023, results=results)
+    engine = open_db(db_url)
+    stored_results = load_results(engine, save_run(engine, changed, meta()))
+    pd.testing.assert_frame_equal(stored_results, results, check_dtype=False,
+                                  check_exact=True)
+    assert stored_results["score"][:len(floats)].tolist() == floats
     engine.dispose()
 
 
