@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -18,7 +18,8 @@ from .export import check_target, write_csv, write_json
 from .input.dataset import Dataset
 from .input.dates import today_here
 from .input.evaluation_year import check_year, check_year_range
-from .input.loader import load_dataset
+from .input.loader import load_by_unit, load_dataset
+from .input.split_by_unit import ByUnit, GroupedDataset
 from .plugins import PluginRegistry, build_registry, known_names
 from .policy import (
     CORE_SECTIONS,
@@ -37,7 +38,7 @@ from .storage import (
     get_run,
     load_reasons,
     open_db,
-    save_run,
+    save_run_parts,
 )
 
 if TYPE_CHECKING:
@@ -140,10 +141,14 @@ class Session:
 @dataclass
 class RunOutcome:
     run_id: int | None
-    classification: Classification
-    dataset: Dataset
+    # None for a run split by unit (``by_unit``): each group went to the store as classified
+    classification: Classification | None
+    dataset: Dataset  # split by unit: every table but the dossiers
     repeats_run: int | None = None  # the earlier run with identical inputs (stored with again)
     policy_warnings: list[str] = field(default_factory=list)
+    officials: int = 0
+    reasons: int = 0
+    groups: int = 1  # groups of units classified one after the other
 
 
 class RepeatRunError(XeploaiError):
@@ -161,7 +166,8 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
         db: str | Engine | None = None, store: bool = True, again: bool = False,
         on_step: Callable[[str], None] | None = None,
         as_of: dt.date | None = None,
-        allow_plugin_paths: Iterable[str | Path] = ()) -> RunOutcome:
+        allow_plugin_paths: Iterable[str | Path] = (),
+        by_unit: ByUnit | None = None) -> RunOutcome:
     """Validate ``data_dir``, classify ``year`` and (unless ``store=False``) store one run.
 
     Without ``policy``, the bundled policy in force for ``year``. ``as_of`` (SPEC §10): the
@@ -170,33 +176,88 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
     content, plugin versions and xeploai version — is refused with :class:`RepeatRunError`
     naming that run, unless ``again`` (then it is stored and records which run it repeats:
     docs/decisions.md 62). ``on_step`` is called with each step's name (:data:`RUN_STEPS`) as
-    it starts, for a progress display."""
+    it starts, for a progress display.
+
+    ``by_unit`` (national scale): the dossiers are streamed and split by group of units
+    (:mod:`.input.split_by_unit`), each group classified and stored as it comes, all in one
+    run and one transaction: the same results, reasons and problems as a whole run, in
+    bounded memory; it must be stored."""
     step = on_step or (lambda _name: None)
+    session, as_of = _open_session(policy, year, as_of, allow_plugin_paths)
+    step(RUN_STEPS[0])
+    with _read(session, data_dir, by_unit) as data:
+        check_year(year, data.dataset.tables, data.due_years())
+        step(RUN_STEPS[1])
+        tally = _Tally()
+        parts = _classify(session, data, year, as_of, tally)
+        whole = None
+        if not data.split:  # classified now: a failing plugin leaves no database behind
+            whole = next(parts)
+            parts = iter([whole])
+        run_id = earlier = None
+        if store:
+            step(RUN_STEPS[2])
+            run_id, earlier = _store(session, db, data_dir, data.dataset, parts, year, as_of,
+                                     again)
+        else:
+            for _ in parts:  # a dry run split by unit still classifies every group
+                pass
+    return RunOutcome(run_id, whole, data.dataset, earlier, session.warnings,
+                      tally.officials, tally.reasons, max(1, len(data.groups)))
+
+
+def _open_session(policy: str | Path | Policy | None, year: int, as_of: dt.date | None,
+                  allow_plugin_paths: Iterable[str | Path]) -> tuple[Session, dt.date]:
+    """The session of a run, once its year makes sense, and the date it reads records on."""
     check_year_range(year)
     session = Session.open(policy, year, allow_plugin_paths=allow_plugin_paths)
-    as_of = as_of or default_as_of(year, today_here())
-    step(RUN_STEPS[0])
-    dataset = session.load(data_dir)
-    check_year(year, dataset.tables)
-    step(RUN_STEPS[1])
-    result = session.classify(dataset, year, as_of=as_of)
-    run_id = earlier = None
-    if store:
-        step(RUN_STEPS[2])
-        # opened only now: bad input or a failing plugin leaves no database behind
-        engine = db if isinstance(db, Engine) else open_db(db)
-        earlier = find_repeated_run(engine, year, session.policy.content_hash,
-                                    dataset.file_hashes, session.plugin_versions(), __version__,
-                                    as_of)
-        if earlier is not None and not again:
-            raise RepeatRunError(
-                f"dữ liệu, chính sách và quy tắc giống hệt lần chạy số {earlier} (năm {year}): "
-                f"kết quả sẽ y như lần chạy đó, nên không lưu thêm. Dùng lần chạy số {earlier} "
-                f"(xeploai export --run {earlier} …), hoặc thêm --again để vẫn lưu một lần "
-                "chạy mới", earlier)
-        meta = session.run_meta(data_dir, dataset.file_hashes, year, repeats_run=earlier)
-        run_id = save_run(engine, result, meta)
-    return RunOutcome(run_id, result, dataset, earlier, session.warnings)
+    return session, as_of or default_as_of(year, today_here())
+
+
+def _read(session: Session, data_dir: str | Path, by_unit: ByUnit | None) -> GroupedDataset:
+    """The validated dataset, whole or (``by_unit``) split by group of units."""
+    if by_unit is None:
+        return GroupedDataset.whole(session.load(data_dir))
+    return load_by_unit(data_dir, session.extra_tables(), session.policy.warning_checks,
+                        by_unit)
+
+
+@dataclass
+class _Tally:
+    officials: int = 0
+    reasons: int = 0
+
+
+def _classify(session: Session, data: GroupedDataset, year: int, as_of: dt.date,
+              tally: _Tally) -> Iterator[Classification]:
+    """Each part's classification, as it is asked for (one group in memory at a time)."""
+    for part, units in data.parts():
+        result = session.classify(part, year, as_of=as_of)
+        if units is not None:
+            result.units = result.units[result.units["unit_id"].isin(units)]
+        tally.officials += len(result.results)
+        tally.reasons += len(result.reasons)
+        yield result
+
+
+def _store(session: Session, db: str | Engine | None, data_dir: str | Path, dataset: Dataset,
+           parts: Iterator[Classification], year: int, as_of: dt.date,
+           again: bool) -> tuple[int, int | None]:
+    """Store the classified parts as one run (refused when it repeats a run, unless
+    ``again``); the run's id, and the run it repeats."""
+    # opened only now: bad input leaves no database behind
+    engine = db if isinstance(db, Engine) else open_db(db)
+    earlier = find_repeated_run(engine, year, session.policy.content_hash,
+                                dataset.file_hashes, session.plugin_versions(), __version__,
+                                as_of)
+    if earlier is not None and not again:
+        raise RepeatRunError(
+            f"dữ liệu, chính sách và quy tắc giống hệt lần chạy số {earlier} (năm {year}): "
+            f"kết quả sẽ y như lần chạy đó, nên không lưu thêm. Dùng lần chạy số {earlier} "
+            f"(xeploai export --run {earlier} …), hoặc thêm --again để vẫn lưu một lần "
+            "chạy mới", earlier)
+    meta = session.run_meta(data_dir, dataset.file_hashes, year, repeats_run=earlier)
+    return save_run_parts(engine, parts, meta), earlier
 
 
 def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],

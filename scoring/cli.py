@@ -157,22 +157,9 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
       xeploai run --data ca_nuoc_2023 --year 2023 --by-unit 100000
       xeploai run --data examples/gia_lai_2026 --year 2026 --as-of 2026-11-30
     """
-    if by_unit is not None:
-        if settings or dry_run:
-            raise click.UsageError(_("--by-unit lưu một lần chạy: không dùng cùng --set hoặc "
-                                     "--dry-run được"))
-        from .sharded import run_sharded
-
-        done = run_sharded(data_dir, year, policy=policy, db=db, max_officials=by_unit,
-                           as_of=as_of.date() if as_of else None)
-        for w in done.warnings:
-            warn(w)
-        out.print(_("Đã xếp loại {officials} người ({reasons} lý do) theo {groups} nhóm đơn "
-                    "vị — lần chạy số {run}").format(officials=done.officials,
-                                                      reasons=done.reasons, groups=done.groups,
-                                                      run=done.run_id))
-        out.print(_("Mã lần chạy: {run}").format(run=done.run_id))
-        return
+    if by_unit is not None and (settings or dry_run):
+        raise click.UsageError(_("--by-unit lưu một lần chạy: không dùng cùng --set hoặc "
+                                 "--dry-run được"))
     if settings and not dry_run:
         raise click.UsageError(_("--set cần --dry-run: lần chạy được lưu luôn theo một tệp "
                                  "chính sách; muốn lưu với giá trị khác, hãy sửa tệp đó"))
@@ -189,7 +176,8 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
         outcome = api.run(data_dir, year, policy=policy, db=db, store=not dry_run,
                           again=again, on_step=step,
                           as_of=as_of.date() if as_of else None,
-                          allow_plugin_paths=allow_plugin_paths)
+                          allow_plugin_paths=allow_plugin_paths,
+                          by_unit=None if by_unit is None else api.ByUnit(by_unit))
     for w in [*outcome.policy_warnings, *outcome.dataset.warnings]:
         warn(w)
     if dry_run:
@@ -197,9 +185,16 @@ def run(data_dir: str, year: int, settings: tuple[str, ...], dry_run: bool,
                                 _("Kết quả xếp loại năm {year} — chạy thử, không lưu")
                                 .format(year=year), all_units))
         return
-    out.print(summary_table(outcome.classification.results,
-                            _("Kết quả xếp loại năm {year} — lần chạy số {run}")
-                            .format(year=year, run=outcome.run_id), all_units))
+    if outcome.classification is None or by_unit is not None:  # stored group by group
+        out.print(_("Đã xếp loại {officials} người ({reasons} lý do) theo {groups} nhóm đơn "
+                    "vị — lần chạy số {run}").format(officials=outcome.officials,
+                                                      reasons=outcome.reasons,
+                                                      groups=outcome.groups,
+                                                      run=outcome.run_id))
+    else:
+        out.print(summary_table(outcome.classification.results,
+                                _("Kết quả xếp loại năm {year} — lần chạy số {run}")
+                                .format(year=year, run=outcome.run_id), all_units))
     if outcome.repeats_run is not None:
         warn(_("lần chạy số {run} lặp lại lần chạy số {earlier} (cùng dữ liệu, chính sách và "
                "quy tắc; lưu vì --again)").format(run=outcome.run_id,

@@ -499,8 +499,9 @@ def save_run(engine: Engine, result: Classification, meta: RunMeta) -> int:
 
 def save_run_parts(engine: Engine, parts: Iterable[Classification], meta: RunMeta) -> int:
     """Store the classifications of disjoint groups of units as one run, in one
-    transaction (see :mod:`xeploai.scoring.sharded`); ``parts`` may be a generator that classifies
-    each group as it is asked for, so only one group is in memory at a time."""
+    transaction (``--by-unit``: :mod:`xeploai.scoring.input.split_by_unit`); ``parts`` may
+    be a generator that classifies each group as it is asked for, so only one group is in
+    memory at a time."""
     try:
         return _insert_run(engine, parts, meta)
     except SQLAlchemyError as exc:

@@ -20,8 +20,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from xeploai.scoring import api, sharded
+from xeploai.scoring import api
 from xeploai.scoring.errors import InvalidInputError, Problem
+from xeploai.scoring.input import split_by_unit
 from xeploai.scoring.input.contract import (
     ColumnRule,
     NotBefore,
@@ -211,9 +212,10 @@ def test_every_path_rejects_a_row_breaking_a_declared_check(setup, tmp_path: Pat
     with pytest.raises(NotClean):
         load_fast(data, specs, rules)
     # so does the streamed reader of --by-unit (for the table it streams)
-    if brk.table == sharded.BIG:
+    if brk.table == split_by_unit.BIG:
         with pytest.raises(NotClean):
-            sharded.split_fast(data, specs, rules, data / "dossiers.csv", tmp_path / "g", 10)
+            split_by_unit.split_fast(data, specs, rules, data / "dossiers.csv",
+                                     tmp_path / "g", 10)
     # the checked path, a whole run and --by-unit name the row, the column and the check
     with pytest.raises(InvalidInputError) as checked:
         load_dataset(data, extra, fast=False)
@@ -222,8 +224,7 @@ def test_every_path_rejects_a_row_breaking_a_declared_check(setup, tmp_path: Pat
     with pytest.raises(InvalidInputError) as whole:
         api.run(data, YEAR, policy=policy, db=db)
     with pytest.raises(InvalidInputError) as by_unit:
-        sharded.run_sharded(data, YEAR, policy=policy, db=db, max_officials=10,
-                            workdir=tmp_path)
+        api.run(data, YEAR, policy=policy, db=db, by_unit=api.ByUnit(10, workdir=tmp_path))
     assert whole.value.problems == checked.value.problems
     assert by_unit.value.problems == checked.value.problems
 
@@ -237,8 +238,7 @@ def _problems_on_every_path(data: Path, tmp_path: Path) -> list[Problem]:
     found = []
     for run in (lambda: load_dataset(data, fast=False), lambda: load_dataset(data),
                 lambda: api.run(data, YEAR, db=db),
-                lambda: sharded.run_sharded(data, YEAR, db=db, max_officials=10,
-                                            workdir=tmp_path)):
+                lambda: api.run(data, YEAR, db=db, by_unit=api.ByUnit(10, workdir=tmp_path))):
         with pytest.raises(InvalidInputError) as err:
             run()
         found.append(err.value.problems)
@@ -283,12 +283,12 @@ def test_the_streamed_reader_takes_dossier_ids_in_any_order(tmp_path: Path) -> N
     path.write_text("\n".join([header, *reversed(rows)]) + "\n", encoding="utf-8")
     specs = core_specs()
     rules = {s.name: column_rules(s.row_model) for s in specs}
-    split = sharded.split_fast(data, specs, rules, path, tmp_path / "g", 10)
+    split = split_by_unit.split_fast(data, specs, rules, path, tmp_path / "g", 10)
     assert sum(pa.ipc.open_file(f).read_all().num_rows for f in split.files if f.exists()) \
         == len(rows)
     db = f"sqlite:///{tmp_path / 'x.db'}"
     whole = api.run(data, YEAR, db=db)
-    by_unit = sharded.run_sharded(data, YEAR, db=db, max_officials=10, workdir=tmp_path)
+    by_unit = api.run(data, YEAR, db=db, again=True, by_unit=api.ByUnit(10, workdir=tmp_path))
     engine = open_db(db)
     for load in (load_results, load_reasons):
         pd.testing.assert_frame_equal(load(engine, by_unit.run_id),

@@ -246,6 +246,31 @@ def test_identical_run_is_refused_without_again(engine, sample_run):
     assert api.run(SAMPLE, 2022, db=engine).repeats_run is None
 
 
+
+def test_a_by_unit_run_is_refused_as_a_repeat_like_a_whole_run(engine, sample_run, cli,
+                                                               tmp_path):
+    """--by-unit goes through the same run: the same inputs read group by group are the same
+    run, refused without --again before anything is classified or stored."""
+    runs = "select count(*) from runs"
+    by_unit = api.ByUnit(10, workdir=tmp_path)
+    with pytest.raises(api.RepeatRunError) as caught:
+        api.run(SAMPLE, 2023, db=engine, by_unit=by_unit)
+    assert caught.value.earlier_run == sample_run
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(runs).scalar() == 1
+    outcome = api.run(SAMPLE, 2023, db=engine, again=True, by_unit=by_unit)
+    assert outcome.repeats_run == sample_run and outcome.groups > 1
+    assert outcome.officials == 44
+    # the command line: refused (exit 1, naming the earlier run), then stored with --again
+    res = cli("run", "--data", str(SAMPLE), "--year", "2023", "--by-unit", "10", expect=1)
+    assert f"lần chạy số {outcome.run_id}" in res.output and "--again" in res.output
+    res = cli("run", "--data", str(SAMPLE), "--year", "2023", "--by-unit", "10", "--again")
+    assert f"lặp lại lần chạy số {outcome.run_id}" in res.output
+    assert "theo 3 nhóm đơn vị" in res.output
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(runs).scalar() == 3
+
+
 # --- the command line ---------------------------------------------------------------------
 
 

@@ -21,7 +21,6 @@ from xeploai.scoring.input.contract import column_rules
 from xeploai.scoring.input.fastload import NotClean, load_fast
 from xeploai.scoring.input.loader import load_dataset
 from xeploai.scoring.input.shard import core_specs
-from xeploai.scoring.sharded import run_sharded
 from xeploai.scoring.storage import load_reasons, load_results, open_db
 from xeploai.scoring.types import TableSpec
 
@@ -161,10 +160,10 @@ def _runs(folder: Path, policy: Path, db: Path) -> list[tuple[pd.DataFrame, pd.D
     """A whole run and a ``--by-unit`` run (several groups) of ``folder``, as stored."""
     url = f"sqlite:///{db}"
     whole = api.run(folder, YEAR, policy=policy, db=url)
-    by_unit = run_sharded(folder, YEAR, policy=policy, db=url, max_officials=25,
-                          workdir=db.parent)
+    by_unit = api.run(folder, YEAR, policy=policy, db=url, again=True,
+                      by_unit=api.ByUnit(25, workdir=db.parent))
     assert by_unit.groups > 1
-    return [_stored(url, int(whole.run_id or 0)), _stored(url, by_unit.run_id)]
+    return [_stored(url, int(whole.run_id or 0)), _stored(url, int(by_unit.run_id or 0))]
 
 
 def _assert_all_paths_read_the_default(setup, edit, default_edit, fast_may_defer: bool,

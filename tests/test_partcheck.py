@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from xeploai.scoring import api
-from xeploai.scoring import sharded as sharded
 from xeploai.scoring.errors import InvalidInputError, Problem
 from xeploai.scoring.generate import generate_dataset
+from xeploai.scoring.input import split_by_unit
 from xeploai.scoring.input.contract import column_rules
 from xeploai.scoring.input.dataset import Source
 from xeploai.scoring.input.loader import load_dataset
@@ -83,8 +83,8 @@ def _whole_problems(data: Path, warnings: frozenset[str] = frozenset()) -> list[
 def _sharded_problems(data: Path, part_bytes: int, db: str, workers: int | None = None
                       ) -> list[tuple]:
     with pytest.raises(InvalidInputError) as err:
-        sharded.run_sharded(data, YEAR, policy=POLICY, db=db, max_officials=30,
-                            part_bytes=part_bytes, workers=workers)
+        api.run(data, YEAR, policy=POLICY, db=db,
+                by_unit=api.ByUnit(30, part_bytes=part_bytes, workers=workers))
     return sorted(map(_key, err.value.problems))
 
 
@@ -169,13 +169,14 @@ def test_checked_parts_classify_like_a_whole_run(generated: Path, tmp_path: Path
     data = _copy(generated, tmp_path / "data")
     _vietnamese(data)
     used: list[str] = []
-    checked = sharded._split_checked
-    monkeypatch.setattr(sharded, "_split_checked",
+    checked = split_by_unit.split_checked
+    monkeypatch.setattr(split_by_unit, "split_checked",
                         lambda *a, **k: used.append("checked") or checked(*a, **k))
     db = f"sqlite:///{tmp_path / 'x.db'}"
     whole = api.run(data, YEAR, policy=POLICY, db=db)
-    out = sharded.run_sharded(data, YEAR, policy=POLICY, db=db, max_officials=30,
-                              part_bytes=part_bytes, workdir=tmp_path, workers=workers)
+    out = api.run(data, YEAR, policy=POLICY, db=db, again=True,
+                  by_unit=api.ByUnit(30, workdir=tmp_path, part_bytes=part_bytes,
+                                     workers=workers))
     assert used == ["checked"] and out.groups > 1
     engine = open_db(db)
     for load in (load_results, load_reasons):
@@ -197,10 +198,10 @@ def test_warnings_leave_out_the_rows_a_whole_run_leaves_out(generated: Path,
                       '[validation]\nwarnings = ["reference", "duplicate"]\n', encoding="utf-8")
     db = f"sqlite:///{tmp_path / 'x.db'}"
     whole = api.run(data, YEAR, policy=policy, db=db)
-    out = sharded.run_sharded(data, YEAR, policy=policy, db=db, max_officials=30,
-                              part_bytes=4_000)
-    assert sorted(map(_key, out.warnings)) == sorted(map(_key, whole.dataset.warnings))
-    assert [w.row for w in sorted(out.warnings, key=_key)] == [30, 3000]
+    out = api.run(data, YEAR, policy=policy, db=db, again=True,
+                  by_unit=api.ByUnit(30, part_bytes=4_000))
+    assert sorted(map(_key, out.dataset.warnings)) == sorted(map(_key, whole.dataset.warnings))
+    assert [w.row for w in sorted(out.dataset.warnings, key=_key)] == [30, 3000]
     engine = open_db(db)
     for load in (load_results, load_reasons):
         pd.testing.assert_frame_equal(load(engine, out.run_id), load(engine, whole.run_id))
@@ -323,10 +324,10 @@ def test_dd_mm_yyyy_dates_are_streamed_on_the_fast_path(generated: Path, tmp_pat
         path.write_text(re.sub(r"(\d{4})-(\d{2})-(\d{2})", r"\3/\2/\1",
                                path.read_text(encoding="utf-8")), encoding="utf-8")
     used: list[str] = []
-    monkeypatch.setattr(sharded, "_split_checked", lambda *a, **k: used.append("checked"))
+    monkeypatch.setattr(split_by_unit, "split_checked", lambda *a, **k: used.append("checked"))
     db = f"sqlite:///{tmp_path / 'x.db'}"
     whole = api.run(data, YEAR, policy=POLICY, db=db)
-    out = sharded.run_sharded(data, YEAR, policy=POLICY, db=db, max_officials=30)
+    out = api.run(data, YEAR, policy=POLICY, db=db, again=True, by_unit=api.ByUnit(30))
     assert not used and out.groups > 1
     engine = open_db(db)
     for load in (load_results, load_reasons):

@@ -132,13 +132,12 @@ def test_same_run_saved_twice_gives_identical_blocks(db_url, generated, small_bl
 
 
 def test_sharded_run_numbers_blocks_across_parts(tmp_path, small_blocks):
-    from xeploai.scoring.sharded import run_sharded
-
     data = tmp_path / "gen"
     generate_dataset(data, officials=150, dossiers=8_000, year=YEAR, seed=3)
     db = f"sqlite:///{tmp_path / 'x.db'}"
     whole = api.run(data, YEAR, policy=POLICY, db=db)
-    out = run_sharded(data, YEAR, policy=POLICY, db=db, max_officials=40, workdir=tmp_path)
+    out = api.run(data, YEAR, policy=POLICY, db=db, again=True,
+                  by_unit=api.ByUnit(40, workdir=tmp_path))
     assert out.groups > 1
     engine = open_db(db)
     blocks = _blocks(engine, out.run_id)

@@ -267,12 +267,12 @@ def test_unit_by_unit_equals_whole(generated: Path, max_officials: int) -> None:
 def test_sharded_run_stores_what_a_whole_run_stores(generated: Path, db_url: str,
                                                     tmp_path: Path, max_officials: int,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from xeploai.scoring import sharded as sharded
+    from xeploai.scoring.input import split_by_unit
 
-    monkeypatch.setattr(sharded, "BLOCK_BYTES", 256 << 10)  # several blocks per file
+    monkeypatch.setattr(split_by_unit, "BLOCK_BYTES", 256 << 10)  # several blocks per file
     whole = api.run(generated, YEAR, policy=POLICY, db=db_url)
-    out = sharded.run_sharded(generated, YEAR, policy=POLICY, db=db_url,
-                              max_officials=max_officials, workdir=tmp_path)
+    out = api.run(generated, YEAR, policy=POLICY, db=db_url, again=True,
+                  by_unit=api.ByUnit(max_officials, workdir=tmp_path))
     assert out.groups > 1 if max_officials == 50 else out.groups == 1
     engine = open_db(db_url)
     for load in (load_results, load_reasons):
@@ -291,13 +291,11 @@ def test_sharded_run_stores_what_a_whole_run_stores(generated: Path, db_url: str
 
 def test_sharded_run_on_bad_input_names_the_problem_and_stores_nothing(
         tmp_path: Path, db_url: str) -> None:
-    from xeploai.scoring import sharded as sharded
-
     data = tmp_path / "data"
     shutil.copytree(SAMPLE, data)
     _edit(data, "dossiers.csv", "handler_id", 3, "KHONG_CO")
     with pytest.raises(InvalidInputError, match=r"dossiers.csv, dòng 5, cột handler_id"):
-        sharded.run_sharded(data, YEAR, policy=POLICY, db=db_url, max_officials=10)
+        api.run(data, YEAR, policy=POLICY, db=db_url, by_unit=api.ByUnit(10))
     from sqlalchemy import inspect
     engine = open_db(db_url)
     assert "runs" not in inspect(engine).get_table_names() or \
@@ -312,7 +310,11 @@ def test_cli_run_by_unit_stores_the_same_results(generated: Path, db_url: str) -
     env = {"XEPLOAI_DB": db_url}
     args = ["run", "--data", str(generated), "--year", str(YEAR), "--policy", str(POLICY)]
     first = runner.invoke(main, args, env=env, catch_exceptions=False)
-    second = runner.invoke(main, [*args, "--by-unit", "60"], env=env, catch_exceptions=False)
+    # the same inputs: refused as a repeat of run 1, as a whole run would be, unless --again
+    refused = runner.invoke(main, [*args, "--by-unit", "60"], env=env, catch_exceptions=False)
+    assert refused.exit_code == 1 and "lần chạy số 1" in refused.output
+    second = runner.invoke(main, [*args, "--by-unit", "60", "--again"], env=env,
+                           catch_exceptions=False)
     assert first.exit_code == 0 and second.exit_code == 0, second.output
     assert "Mã lần chạy: 2" in second.output and "nhóm đơn vị" in second.output
     engine = open_db(db_url)

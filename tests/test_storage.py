@@ -341,8 +341,6 @@ def test_signal_mid_run_leaves_the_database_as_it_was(stored, sig):
 def test_sharded_run_failing_in_a_later_group_stores_nothing(stored, tmp_path):
     """The first group's rows are already sent when a plugin fails on the second."""
     from xeploai.scoring.generate import generate_dataset
-    from xeploai.scoring.sharded import run_sharded
-
     data = tmp_path / "gen"
     generate_dataset(data, officials=60, dossiers=600, year=2023, seed=5)
     policy = rogue_policy(tmp_path / "p", """
@@ -355,6 +353,6 @@ return None
     before = snapshot(stored)
     with fail_on("NEVER", RuntimeError()) as seen, \
             pytest.raises(PluginError, match="nhóm đơn vị thứ hai"):
-        run_sharded(data, 2023, policy=policy, db=stored, max_officials=20)
+        api.run(data, 2023, policy=policy, db=stored, by_unit=api.ByUnit(20))
     assert any(s.startswith("INSERT INTO results") for s in seen)
     assert snapshot(stored) == before

@@ -54,7 +54,7 @@ _MAYBE_SPACE = np.zeros(256, dtype=bool)
 _MAYBE_SPACE[[ord(c) for c in PY_WHITESPACE if ord(c) < 0x80]] = True
 _MAYBE_SPACE[0x80:] = True
 # large_string is what pandas' string dtype holds: reading into it saves a cast per column
-_ARROW_TYPES = {"str": pa.large_string(), "code": pa.large_string(), "bool": pa.bool_(),
+ARROW_TYPES = {"str": pa.large_string(), "code": pa.large_string(), "bool": pa.bool_(),
                 "float": pa.float64(), "int": pa.int64(), "date": pa.timestamp("ns"),
                 "datetime": pa.timestamp("ns")}
 
@@ -125,7 +125,7 @@ def csv_options(path: Path, rules: list[ColumnRule]) -> CsvPlan:
     if len(set(canonical)) != len(canonical):
         raise NotClean("duplicate columns")
     kinds = {r.name: r.kind for r in rules}
-    types = {h: _ARROW_TYPES[kinds[c]] if c in kinds else pa.large_string()
+    types = {h: ARROW_TYPES[kinds[c]] if c in kinds else pa.large_string()
              for h, c in zip(headers, canonical, strict=True)}
     true_words, false_words = _bool_words()
     convert = pacsv.ConvertOptions(column_types=types, null_values=[""],

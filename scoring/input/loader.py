@@ -1,5 +1,6 @@
 """Load a dataset folder: the fast reader when it vouches for the data, else the reference
-path, which reads every table as text and reports every problem.
+path, which reads every table as text and reports every problem; whole, or (``--by-unit``)
+split by group of units with its dossiers streamed (:mod:`.split_by_unit`).
 
 Checks run column by column over whole tables (a province has millions of dossiers), but
 what they check is read from the pydantic row models in :mod:`input.records` and from the
@@ -8,18 +9,22 @@ row models plugins declare: the models are the contract, the readers enforce it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from ..errors import InvalidInputError, Problem
 from ..types import TableSpec
-from . import fastload
+from . import fastload, split_by_unit
 from .contract import column_rules
 from .cross_checks import cross_checks, drop_warned_rows, raise_errors
 from .dataset import Dataset
-from .files import check_folder
-from .records import CORE_TABLES
+from .files import check_folder, find_table_file, table_file_problems
 from .reference_read import read_tables
+from .shard import core_specs
+from .split_by_unit import BIG, ByUnit, GroupedDataset
+
+Read = TypeVar("Read", Dataset, GroupedDataset)
 
 
 def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
@@ -33,20 +38,43 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
     ``fast`` first tries :mod:`input.fastload` (typed pyarrow parsing), which gives up at
     the first sign of a problem; this reference path then reads the data and reports.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InvalidInputError([Problem(str(folder), None, None, None,
+    return _read_folder(folder, extra_tables,
+                        lambda path, specs: _load_tables(path, specs, warning_checks, fast))
+
+
+def load_by_unit(folder: str | Path, extra_tables: Iterable[TableSpec],
+                 warning_checks: Iterable[str], by_unit: ByUnit) -> GroupedDataset:
+    """:func:`load_dataset`, split by group of units (``by_unit``) with the dossiers
+    streamed, in bounded memory; read whole when the dossiers can't be streamed (an xlsx
+    file holds at most a million rows). The same problems, or the same tables."""
+    def read(path: Path, specs: list[TableSpec]) -> GroupedDataset:
+        dossiers = find_table_file(path, BIG)
+        if dossiers is None or dossiers.suffix != ".csv" or table_file_problems(path, BIG):
+            return GroupedDataset.whole(_load_tables(path, specs, warning_checks, True))
+        return split_by_unit.read_by_unit(path, specs, dossiers, warning_checks, by_unit)
+
+    return _read_folder(folder, extra_tables, read)
+
+
+def _read_folder(folder: str | Path, extra_tables: Iterable[TableSpec],
+                 read: Callable[[Path, list[TableSpec]], Read]) -> Read:
+    """``read`` the tables of ``folder`` once the folder itself is checked (before any reader
+    opens a link or a device); its warnings about the folder come first."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise InvalidInputError([Problem(str(path), None, None, None,
                                          "không tìm thấy thư mục dữ liệu", "missing_file")])
-    specs = [TableSpec(n, m, req) for n, (m, req) in CORE_TABLES.items()] + list(extra_tables)
-    checked = check_folder(folder, specs)
-    if checked.problems:  # before any reader opens a link or a device
+    specs = core_specs(extra_tables)
+    checked = check_folder(path, specs)
+    if checked.problems:
         raise InvalidInputError(checked.problems, checked.warnings)
     try:
-        dataset = _load_tables(folder, specs, warning_checks, fast)
+        out = read(path, specs)
     except InvalidInputError as exc:
         raise InvalidInputError(exc.problems, checked.warnings + exc.warnings) from None
+    dataset = out if isinstance(out, Dataset) else out.dataset
     dataset.warnings = checked.warnings + dataset.warnings
-    return dataset
+    return out
 
 
 def _load_tables(folder: Path, specs: list[TableSpec], warning_checks: Iterable[str],

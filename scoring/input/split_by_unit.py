@@ -1,39 +1,35 @@
-"""Classify a dataset too big for memory: stream the dossiers, split them by unit, classify
-one group of units at a time, store everything as one run.
+"""Reading a dataset too big for memory (``--by-unit``): stream the dossiers, split them by
+group of units, hand the run one group at a time.
 
 National scale is 2,000,000 officials and 100,000,000 dossiers (≈ 9 GB of CSV, ≈ 8 GB as
 columns in memory). Only the dossiers are that big, and every result depends only on the
-official's own unit (:mod:`xeploai.scoring.input.shard`), so:
+official's own unit (:mod:`.shard`), so:
 
 1. every table but ``dossiers`` is loaded and checked as usual (fast path);
 2. ``dossiers.csv`` is read in blocks by pyarrow's streaming reader; each block gets the
    same checks as the fast path (types, codes, blanks, date order, references to units and
-   officials, ids increasing), and its rows are appended to one Arrow IPC file per group
-   of units — the group of the handling official;
-3. each group is then read back, handed to the plugins with its officials and their rows
-   of every other table, classified, and stored — all groups in one transaction, so a
-   failure anywhere leaves the database as it was.
+   officials), and its rows are appended to one Arrow IPC file per group of units — the
+   group of the handling official; the ids, in any order, are proven unique once every
+   block is read;
+3. :meth:`GroupedDataset.parts` then reads each group back with its officials and their rows
+   of every other table: the plugins see exactly what they would see in a whole run, minus
+   other units' rows, so they need no change.
 
 Memory is bounded by one block plus one group (``max_officials`` officials and their
-dossiers), whatever the size of the country. The plugins see exactly what they would see
-in a whole run, minus other units' rows, so they need no change.
+dossiers), whatever the size of the country.
 
 At the first doubt (a problem, or only something the fast checks don't vouch for: a date
 with a one-digit day) the checked path takes over, still in bounded memory: the other tables
 go through the reference path (they are small), and ``dossiers.csv`` through the reference
-checks part by part (:mod:`input.partcheck`). Input with problems then gets the report a
-whole run gives — file, row, column and value of every problem, in one
+checks part by part (:mod:`.partcheck`). Input with problems then gets the report a whole
+run gives — file, row, column and value of every problem, in one
 :class:`~xeploai.scoring.errors.InvalidInputError` — and valid input is split by group as it is
-checked. Only a dossiers file that is not CSV (xlsx holds at most a million rows) is read
-whole. Dossier ids increasing in the file (one-stop systems export them so) let the fast
-path prove uniqueness while streaming; otherwise the checked path proves it from hashes.
+checked.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,16 +42,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .engine import Classification, default_as_of
-from .errors import InvalidInputError, Problem
-from .input.contract import ColumnRule, RowCheck, column_rules, row_checks
-from .input.cross_checks import cross_checks, drop_warned_rows, raise_errors, rows_left_out
-from .input.dataset import Dataset, Source
-from .input.dates import today_here
-from .input.evaluation_year import check_year, check_year_range
-from .input.fastload import (
-    _ARROW_TYPES,
+from ..errors import Problem
+from ..types import TableSpec
+from .contract import ColumnRule, RowCheck, column_rules, row_checks
+from .cross_checks import cross_checks, drop_warned_rows, raise_errors, rows_left_out
+from .dataset import Dataset, Source
+from .fastload import (
     ARROW_ERRORS,
+    ARROW_TYPES,
     NotClean,
     checked_columns,
     csv_options,
@@ -65,8 +59,8 @@ from .input.fastload import (
     load_fast,
     to_frame,
 )
-from .input.files import check_folder, file_hash, find_table_file, table_file_problems
-from .input.partcheck import (
+from .files import file_hash
+from .partcheck import (
     PART_BYTES,
     BigCsvCheck,
     KeyHashes,
@@ -74,23 +68,28 @@ from .input.partcheck import (
     duplicate_problems,
     shift_rows,
 )
-from .input.reference_read import read_tables
-from .input.shard import core_specs, official_columns, subset, unit_groups
-from .input.unique_keys import StreamedKeys
-from .storage import open_db, save_run_parts
+from .records import CORE_TABLES
+from .reference_read import read_tables
+from .shard import official_columns, subset, unit_groups
+from .unique_keys import StreamedKeys
 
-BIG = "dossiers"
+BIG = "dossiers"  # the one table streamed: the others fit in memory at national scale
 BLOCK_BYTES = 64 << 20
+LINE = "_line"  # a checked dossier's line in the file, while it waits in its group's file
 
 
-@dataclass
-class ShardedOutcome:
-    run_id: int
-    officials: int
-    reasons: int
-    groups: int
-    classify_seconds: float = 0.0  # time spent in the engine and plugins, all groups
-    warnings: list[Problem] = field(default_factory=list)  # downgraded problems (rows left out)
+@dataclass(frozen=True)
+class ByUnit:
+    """How ``--by-unit`` reads: groups of units of at most ``max_officials`` officials, each
+    group's dossiers in a file under ``workdir`` (default: the system's temporary folder);
+    the checked path reads ``dossiers.csv`` in parts of ``part_bytes``, ``workers`` processes
+    at a time (default: :func:`.partcheck.default_workers`, one when the file is a single
+    part)."""
+
+    max_officials: int = 100_000
+    workdir: Path | None = None
+    part_bytes: int = PART_BYTES
+    workers: int | None = None
 
 
 class _GroupFiles:
@@ -120,14 +119,117 @@ class _GroupFiles:
 
 
 @dataclass
-class _Split:
-    """A dataset without its dossiers, its groups of units, and each group's dossiers in a
-    file; ``dropped``: lines of dossiers a warning left out of the run (checked path)."""
+class GroupedDataset:
+    """A dataset as a run classifies it, group of units by group.
+
+    Read whole (:meth:`whole`), ``dataset`` holds every table and is the one part. Split by
+    unit, ``dataset`` holds every table but the dossiers (its hashes name every file read),
+    and each group's dossiers wait in a file of ``files``; ``dropped``: lines of dossiers a
+    warning left out of the run (checked path). A context manager: leaving it deletes the
+    groups' files."""
 
     dataset: Dataset
-    groups: list[list[str]]
-    files: list[Path]
-    dropped: list[int]
+    groups: list[list[str]] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)
+    dossier_rules: list[ColumnRule] = field(default_factory=list)
+    extra_tables: list[TableSpec] = field(default_factory=list)
+    workdir: tempfile.TemporaryDirectory[str] | None = None
+
+    @classmethod
+    def whole(cls, dataset: Dataset) -> GroupedDataset:
+        return cls(dataset)
+
+    @property
+    def split(self) -> bool:
+        """Whether the dossiers were split by group (else the dataset is one part)."""
+        return bool(self.groups)
+
+    def __enter__(self) -> GroupedDataset:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.workdir is not None:
+            self.workdir.cleanup()
+
+    def due_years(self) -> dict[int, int]:
+        """Year -> dossiers due in it, over the groups' dossier files (memory-mapped, one
+        column read); empty when the dossiers are in :attr:`dataset`."""
+        counts: dict[int, int] = {}
+        for file in self.files:
+            if not file.exists():
+                continue
+            with pa.memory_map(str(file)) as source:
+                due = pa.ipc.open_file(source).read_all().column("due_at")
+            for row in pc.value_counts(pc.year(due)).to_pylist():
+                if row["values"] is not None:
+                    counts[row["values"]] = counts.get(row["values"], 0) + row["counts"]
+        return counts
+
+    def parts(self) -> Iterator[tuple[Dataset, set[str] | None]]:
+        """Each part to classify, with the units whose rows it reports (None: all). Every
+        unit is reported once: each group its own units, the first group also the units
+        without officials."""
+        if not self.split:
+            yield self.dataset, None
+            return
+        grouped = {u for g in self.groups for u in g}
+        without_officials = set(self.dataset.tables["units"]["unit_id"].astype(str)) - grouped
+        dropped = pa.array(self.dropped, pa.int64())
+        for i, units in enumerate(self.groups):
+            part = subset(self.dataset, units, self.extra_tables)
+            part.tables[BIG] = self._dossiers(i, dropped)
+            yield part, set(units) | (without_officials if i == 0 else set())
+
+    def _dossiers(self, group: int, dropped: pa.Array) -> pd.DataFrame:
+        """The dossiers of group ``group``, as the fast path's frame."""
+        rules = self.dossier_rules
+        if self.files[group].exists():
+            with pa.memory_map(str(self.files[group])) as source:
+                table = pa.ipc.open_file(source).read_all()
+        else:  # no dossier handled in these units
+            table = pa.table({r.name: pa.array([], ARROW_TYPES[r.kind]) for r in rules})
+        if LINE in table.column_names:
+            if len(dropped):
+                table = table.filter(pc.invert(pc.is_in(table[LINE], dropped)))
+            table = table.drop_columns([LINE])
+        cols = {c: table[c] for c in table.column_names}
+        for r in rules:
+            if r.name not in cols:
+                cols[r.name] = r.default
+        ordered = {r.name: cols[r.name] for r in rules}
+        ordered |= {c: v for c, v in cols.items() if c not in ordered}
+        return to_frame(ordered, rules, table.num_rows)
+
+
+def read_by_unit(folder: Path, specs: list[TableSpec], path: Path,
+                 warning_checks: Iterable[str], by_unit: ByUnit) -> GroupedDataset:
+    """``folder`` split by group of units, its dossiers (``path``, a CSV file) streamed: the
+    fast path, else the checked path. Raises :class:`InvalidInputError` naming every problem,
+    as reading the dataset whole would."""
+    rules = {s.name: column_rules(s.row_model) for s in specs}
+    workdir = tempfile.TemporaryDirectory(dir=by_unit.workdir, prefix="xeploai-groups-")
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # hashing reads the file once more; sha256 releases the GIL, so it overlaps
+            hashed = pool.submit(file_hash, path)
+            try:
+                grouped = split_fast(folder, specs, rules, path, Path(workdir.name) / "fast",
+                                     by_unit.max_officials)
+            except NotClean:
+                workers = by_unit.workers if by_unit.workers is not None else \
+                    default_workers() if path.stat().st_size > by_unit.part_bytes else 1
+                grouped = split_checked(folder, specs, rules, path,
+                                        Path(workdir.name) / "checked", by_unit.max_officials,
+                                        warning_checks, by_unit.part_bytes, workers)
+            hashes = {**grouped.dataset.file_hashes, path.name: hashed.result()}
+    except BaseException:
+        workdir.cleanup()
+        raise
+    grouped.dataset.file_hashes = dict(sorted(hashes.items()))
+    grouped.extra_tables = [s for s in specs if s.name not in CORE_TABLES]
+    grouped.workdir = workdir
+    return grouped
 
 
 def _groups(officials: pd.DataFrame, max_officials: int) -> tuple[list[list[str]], np.ndarray]:
@@ -137,8 +239,8 @@ def _groups(officials: pd.DataFrame, max_officials: int) -> tuple[list[list[str]
     return groups, officials["unit_id"].map(group_of_unit).to_numpy(dtype=np.int32)
 
 
-def split_fast(folder: Path, specs: list, rules: dict, path: Path, workdir: Path,
-                max_officials: int) -> _Split:
+def split_fast(folder: Path, specs: list[TableSpec], rules: dict[str, list[ColumnRule]],
+               path: Path, workdir: Path, max_officials: int) -> GroupedDataset:
     """The fast path: every other table by :func:`load_fast`, then ``dossiers.csv`` block by
     block with the same checks (NotClean at the first doubt)."""
     dataset = load_fast(folder, [s for s in specs if s.name != BIG], rules)
@@ -146,15 +248,18 @@ def split_fast(folder: Path, specs: list, rules: dict, path: Path, workdir: Path
     out = _GroupFiles(workdir, len(groups))
     keys = StreamedKeys(workdir / "keys")
     try:
-        _stream_dossiers(path, rules, row_checks(next(s for s in specs if s.name == BIG)
-                                                 .row_model), dataset, shard_of, out, keys)
+        _stream_dossiers(path, specs, rules, _big_checks(specs), dataset, shard_of, out, keys)
     finally:
         out.close()
         keys.close()
-    return _Split(dataset, groups, out.files, [])
+    return GroupedDataset(dataset, groups, out.files, [], rules[BIG])
 
 
-def _stream_dossiers(path: Path, rules: dict[str, list[ColumnRule]],
+def _big_checks(specs: list[TableSpec]) -> tuple[RowCheck, ...]:
+    return row_checks(next(s for s in specs if s.name == BIG).row_model)
+
+
+def _stream_dossiers(path: Path, specs: list[TableSpec], rules: dict[str, list[ColumnRule]],
                      checks: tuple[RowCheck, ...], dataset: Dataset, shard_of: np.ndarray,
                      out: _GroupFiles, keys: StreamedKeys) -> None:
     """Check ``dossiers.csv`` block by block and split its rows into one file per group.
@@ -167,7 +272,7 @@ def _stream_dossiers(path: Path, rules: dict[str, list[ColumnRule]],
     key = next(r.name for r in own if r.key)
     # each referenced table's keys, and the owner's (whose group a row goes to)
     referenced = {r.name: _key_values(dataset, r.ref, rules) for r in own if r.ref}
-    owner = official_columns(core_specs())[BIG]
+    owner = official_columns(specs)[BIG]
     try:
         reader = pacsv.open_csv(path, read_options=plan.read_options(
             use_threads=True, block_size=BLOCK_BYTES), parse_options=plan.parse_options(),
@@ -206,14 +311,12 @@ def _key_values(dataset: Dataset, table: str, rules: dict[str, list[ColumnRule]]
     return pa.array(dataset.tables[table][column], pa.large_string(), from_pandas=True)
 
 
-LINE = "_line"  # a checked dossier's line in the file, while it waits in its group's file
-
-
-def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: Path,
-                   max_officials: int, warning_checks: Iterable[str], part_bytes: int,
-                   workers: int) -> _Split:
+def split_checked(folder: Path, specs: list[TableSpec], rules: dict[str, list[ColumnRule]],
+                  path: Path, workdir: Path, max_officials: int,
+                  warning_checks: Iterable[str], part_bytes: int, workers: int
+                  ) -> GroupedDataset:
     """The reference path in bounded memory: every other table read whole (they are
-    small), ``dossiers.csv`` part by part (:mod:`input.partcheck`), ``workers`` parts at a
+    small), ``dossiers.csv`` part by part (:mod:`.partcheck`), ``workers`` parts at a
     time. Raises :class:`InvalidInputError` naming every problem of every file, as a whole
     run would; otherwise the dossiers are split by group as they are checked."""
     problems: list[Problem] = []
@@ -231,10 +334,9 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
     check = BigCsvCheck(path, BIG, rules[BIG], part_bytes)
     seen = KeyHashes()
     out = _GroupFiles(workdir, len(groups))
-    rows_of_part = partial(_checked_rows, rules=rules[BIG],
-                           checks=row_checks(next(s for s in specs if s.name == BIG).row_model),
-                           keys=keys, key=key,
-                           owner=official_columns(specs)[BIG], split_by=split_by)
+    rows_of_part = partial(_checked_rows, rules=rules[BIG], checks=_big_checks(specs),
+                           keys=keys, key=key, owner=official_columns(specs)[BIG],
+                           split_by=split_by)
     try:
         for (found, hashes, routed), shift in check.map(rows_of_part, workers):
             check.row_problems += shift_rows(found, shift)
@@ -254,12 +356,12 @@ def _split_checked(folder: Path, specs: list, rules: dict, path: Path, workdir: 
     if warnings:
         drop_warned_rows(small.tables, small.sources, warnings)
     dropped = sorted(rows_left_out(warnings).get(path.name, ()))
-    return _Split(Dataset(folder, small.tables, small.hashes, warnings), groups, out.files,
-                  dropped)
+    return GroupedDataset(Dataset(folder, small.tables, small.hashes, warnings), groups,
+                          out.files, dropped, rules[BIG])
 
 
-def _checked_rows(frame: pd.DataFrame, source: Source, *, rules: list,
-                  checks: tuple[RowCheck, ...], keys: dict,
+def _checked_rows(frame: pd.DataFrame, source: Source, *, rules: list[ColumnRule],
+                  checks: tuple[RowCheck, ...], keys: dict[str, pd.Series],
                   key: str | None, owner: str,
                   split_by: tuple[np.ndarray, pa.Array] | None
                   ) -> tuple[list[Problem], np.ndarray, tuple[pa.Table, np.ndarray] | None]:
@@ -283,119 +385,10 @@ def _checked_rows(frame: pd.DataFrame, source: Source, *, rules: list,
     return found, hashes, (table.take(pa.array(known)), shard)
 
 
-def _arrow_rows(frame: pd.DataFrame, source: Source, rules: list) -> pa.Table:
+def _arrow_rows(frame: pd.DataFrame, source: Source, rules: list[ColumnRule]) -> pa.Table:
     """A checked part as the fast path's Arrow types, with each row's line number."""
-    kinds = {r.name: _ARROW_TYPES[r.kind] for r in rules}
+    kinds = {r.name: ARROW_TYPES[r.kind] for r in rules}
     schema = pa.schema([(c, kinds.get(c, pa.large_string())) for c in frame.columns]
                        + [(LINE, pa.int64())])
     return pa.Table.from_pandas(frame.assign(**{LINE: source.line.to_numpy(dtype=np.int64)}),
                                 schema=schema, preserve_index=False)
-
-
-def _whole(session: object, folder: Path, year: int, db: str | None,
-           as_of: dt.date) -> ShardedOutcome:
-    """A dossiers file that can't be streamed (xlsx, or missing): the whole reference path."""
-    from . import api
-
-    outcome = api.run(folder, year, policy=session.policy, db=db,  # type: ignore[attr-defined]
-                      as_of=as_of)
-    c = outcome.classification
-    return ShardedOutcome(int(outcome.run_id or 0), len(c.results), len(c.reasons), 1,
-                          warnings=list(outcome.dataset.warnings))
-
-
-def _due_years(files: list[Path]) -> dict[int, int]:
-    """Year -> dossiers due in it, over the groups' dossier files (memory-mapped, one
-    column read)."""
-    counts: dict[int, int] = {}
-    for file in files:
-        if not file.exists():
-            continue
-        with pa.memory_map(str(file)) as source:
-            due = pa.ipc.open_file(source).read_all().column("due_at")
-        for row in pc.value_counts(pc.year(due)).to_pylist():
-            if row["values"] is not None:
-                counts[row["values"]] = counts.get(row["values"], 0) + row["counts"]
-    return counts
-
-
-def run_sharded(data_dir: str | Path, year: int, *, policy: object = None,
-                db: str | None = None, max_officials: int = 100_000,
-                workdir: str | Path | None = None, part_bytes: int = PART_BYTES,
-                workers: int | None = None,
-                as_of: dt.date | None = None) -> ShardedOutcome:
-    """Validate, classify and store ``data_dir`` one group of units at a time (see module
-    docstring). Results and reasons are those of :func:`xeploai.scoring.api.run`; problems in the
-    input are those it reports. ``part_bytes``: the size of the parts of ``dossiers.csv``
-    the checked path reads at a time; ``workers``: the processes that check them (default:
-    :func:`~input.partcheck.default_workers`, one when the file is a single part)."""
-    from . import api
-
-    check_year_range(year)
-    folder = Path(data_dir)
-    session = api.Session.open(policy, year)  # type: ignore[arg-type]
-    as_of = as_of or default_as_of(year, today_here())  # as api.run (SPEC §10)
-    specs = core_specs(session.extra_tables())
-    rules = {s.name: column_rules(s.row_model) for s in specs}
-    checked = check_folder(folder, specs) if folder.is_dir() else None
-    if checked is not None and checked.problems:  # before any reader opens a link
-        raise InvalidInputError(checked.problems, checked.warnings)
-    path = find_table_file(folder, BIG)
-    if not folder.is_dir() or path is None or path.suffix != ".csv" \
-            or table_file_problems(folder, BIG):
-        return _whole(session, folder, year, db, as_of)
-    with tempfile.TemporaryDirectory(dir=workdir, prefix="xeploai-groups-") as tmp, \
-            ThreadPoolExecutor(max_workers=1) as pool:
-        hashed = pool.submit(file_hash, path)
-        try:
-            split = split_fast(folder, specs, rules, path, Path(tmp) / "fast", max_officials)
-        except NotClean:
-            split = _split_checked(folder, specs, rules, path, Path(tmp) / "checked",
-                                   max_officials, session.policy.warning_checks, part_bytes,
-                                   workers if workers is not None else
-                                   default_workers() if path.stat().st_size > part_bytes else 1)
-        dataset, files = split.dataset, split.files
-        check_year(year, dataset.tables, _due_years(files))
-        dropped = pa.array(split.dropped, pa.int64())
-        hashes = dict(sorted({**dataset.file_hashes, path.name: hashed.result()}.items()))
-        grouped = {u for g in split.groups for u in g}
-        counts = {"officials": 0, "reasons": 0, "classify": 0.0}
-
-        def parts() -> Iterator[Classification]:
-            for i, units in enumerate(split.groups):
-                if files[i].exists():
-                    with pa.memory_map(str(files[i])) as source:
-                        table = pa.ipc.open_file(source).read_all()
-                else:  # no dossier handled in these units
-                    table = pa.table({r.name: pa.array([], _ARROW_TYPES[r.kind])
-                                      for r in rules[BIG]})
-                if LINE in table.column_names:
-                    if len(dropped):
-                        table = table.filter(pc.invert(pc.is_in(table[LINE], dropped)))
-                    table = table.drop_columns([LINE])
-                cols = {c: table[c] for c in table.column_names}
-                for r in rules[BIG]:
-                    if r.name not in cols:
-                        cols[r.name] = r.default
-                ordered = {r.name: cols[r.name] for r in rules[BIG]}
-                ordered |= {c: v for c, v in cols.items() if c not in ordered}
-                part = subset(dataset, units, session.extra_tables())
-                part.tables[BIG] = to_frame(ordered, rules[BIG], table.num_rows)
-                del table
-                started = time.perf_counter()
-                result = session.classify(part, year, as_of=as_of)
-                counts["classify"] += time.perf_counter() - started
-                # every unit row once: each group keeps its own units (and the first group
-                # the units without officials)
-                mine = set(units) if i else set(units) | (
-                    set(result.units["unit_id"]) - grouped)
-                result.units = result.units[result.units["unit_id"].isin(mine)]
-                counts["officials"] += len(result.results)
-                counts["reasons"] += len(result.reasons)
-                yield result
-
-        meta = session.run_meta(folder, hashes, year)
-        run_id = save_run_parts(open_db(db), parts(), meta)
-    return ShardedOutcome(run_id, int(counts["officials"]), int(counts["reasons"]),
-                          len(split.groups), counts["classify"],
-                          (checked.warnings if checked else []) + list(dataset.warnings))
