@@ -150,6 +150,7 @@ con = duckdb.connect()
 con.execute("SET memory_limit = '2GB'")
 con.execute("SET threads = 2")
 con.execute("SET preserve_insertion_order = false")
+con.execute("SET enable_progress_bar = false")
 con.execute(f"SET temp_directory = '{spill}'")
 lines = ("read_csv(?, columns = {'line': 'VARCHAR'}, delim = '\\x01', quote = '', "
          "escape = '', header = false, auto_detect = false)")

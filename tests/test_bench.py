@@ -140,10 +140,12 @@ def test_vietnamese_dates_classify_the_same_data(bench, tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(same[0].reasons, same[1].reasons)
 
 
-def test_the_benchmark_runs_as_a_program(tmp_path: Path) -> None:
+def test_the_benchmark_runs_as_a_program_by_unit(tmp_path: Path) -> None:
+    # the national size's path (xeploai run --by-unit, the floor parsed block by block)
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "run.py"), "--officials", "40",
-                           "--dossiers", "300", "--repeat", "1", "--workdir", str(tmp_path)],
+                           "--dossiers", "300", "--by-unit", "15", "--repeat", "1",
+                           "--workdir", str(tmp_path)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     (cells,) = table_rows(done.stdout)
-    assert cells[:3] == ["40", "300", "whole"]
+    assert cells[:3] == ["40", "300", "--by-unit 15"]
