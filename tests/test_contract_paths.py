@@ -147,11 +147,9 @@ def _row_check_breaks(table: str, check: RowCheck) -> list[Break]:
     return [Break(table, check.column, check.check, cells)]
 
 
-def _breaks(extra: tuple[TableSpec, ...]) -> list[Break]:
+def _breaks(specs: list[TableSpec]) -> list[Break]:
     out = []
-    for spec in core_specs(extra):
-        if spec.name in WITHOUT_SAMPLE:
-            continue
+    for spec in specs:
         for rule in column_rules(spec.row_model):
             out += _column_breaks(spec.name, rule)
         for check in row_checks(spec.row_model):
@@ -166,10 +164,13 @@ def _extra_specs() -> tuple[TableSpec, ...]:
     return namespace["xeploai_plugin_info"]().tables  # type: ignore[operator, no-any-return]
 
 
-# the 2026 regime's tables: the 2023 sample has no row of them to break (their checks
-# across rows are xeploai.scoring.input.product_checks's, tested with the 2026 sample)
-WITHOUT_SAMPLE = frozenset({"periods", "work_items"})
-BREAKS = _breaks(_extra_specs())
+# the 2026 regime's tables: the 2023 sample has no row of them, so they are broken in the
+# 2026 sample (their checks across rows are xeploai.scoring.input.product_checks's, tested
+# in test_products_input)
+TABLES_2026 = frozenset({"periods", "work_items"})
+SAMPLE_2026 = SAMPLE.parent / "gia_lai_2026"
+BREAKS = _breaks([s for s in core_specs(_extra_specs()) if s.name not in TABLES_2026])
+BREAKS_2026 = _breaks([s for s in core_specs() if s.name in TABLES_2026])
 
 
 def _write_break(source: Path, folder: Path, brk: Break) -> int:
@@ -200,10 +201,8 @@ def test_every_kind_of_declared_check_is_enumerated() -> None:
     assert len(BREAKS) > 60
 
 
-@pytest.mark.parametrize("brk", BREAKS, ids=[b.id for b in BREAKS])
-def test_every_path_rejects_a_row_breaking_a_declared_check(setup, tmp_path: Path,
-                                                            brk: Break) -> None:
-    source, policy, extra = setup
+def _every_path_rejects(source: Path, policy: Path | None, extra: tuple[TableSpec, ...],
+                        year: int, brk: Break, tmp_path: Path) -> None:
     data = tmp_path / "data"
     line = _write_break(source, data, brk)
     specs = core_specs(extra)
@@ -222,11 +221,45 @@ def test_every_path_rejects_a_row_breaking_a_declared_check(setup, tmp_path: Pat
     assert _named(checked.value.problems, brk, line), checked.value.render()
     db = f"sqlite:///{tmp_path / 'x.db'}"
     with pytest.raises(InvalidInputError) as whole:
-        api.run(data, YEAR, policy=policy, db=db)
+        api.run(data, year, policy=policy, db=db)
     with pytest.raises(InvalidInputError) as by_unit:
-        api.run(data, YEAR, policy=policy, db=db, by_unit=api.ByUnit(10, workdir=tmp_path))
+        api.run(data, year, policy=policy, db=db, by_unit=api.ByUnit(10, workdir=tmp_path))
     assert whole.value.problems == checked.value.problems
     assert by_unit.value.problems == checked.value.problems
+    assert not (tmp_path / "x.db").exists() or not holds_a_run(db)
+
+
+def holds_a_run(db: str) -> bool:
+    """Whether a database holds any run (a refused run must leave none)."""
+    from xeploai.scoring.storage import list_runs
+
+    engine = open_db(db)
+    try:
+        return len(list_runs(engine)) > 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("brk", BREAKS, ids=[b.id for b in BREAKS])
+def test_every_path_rejects_a_row_breaking_a_declared_check(setup, tmp_path: Path,
+                                                            brk: Break) -> None:
+    source, policy, extra = setup
+    _every_path_rejects(source, policy, extra, YEAR, brk, tmp_path)
+
+
+@pytest.mark.parametrize("brk", BREAKS_2026, ids=[b.id for b in BREAKS_2026])
+def test_every_path_rejects_a_row_breaking_a_check_of_the_2026_tables(tmp_path: Path,
+                                                                      brk: Break) -> None:
+    """periods and work_items (Decree 335), broken in the 2026 sample, read under the
+    policy in force for 2026."""
+    _every_path_rejects(SAMPLE_2026, None, (), 2026, brk, tmp_path)
+
+
+def test_the_2026_tables_checks_are_enumerated() -> None:
+    kinds = {(b.table, b.column, b.check) for b in BREAKS_2026}
+    assert {("periods", "official_id", "reference"), ("periods", "general_score", "range"),
+            ("work_items", "item_id", "duplicate"), ("work_items", "dossier_id", "reference"),
+            ("work_items", "cause", "code"), ("work_items", "done_qty", "range")} <= kinds
 
 
 # -- inputs on which the paths used to disagree ----------------------------------------------
@@ -292,5 +325,29 @@ def test_the_streamed_reader_takes_dossier_ids_in_any_order(tmp_path: Path) -> N
     engine = open_db(db)
     for load in (load_results, load_reasons):
         pd.testing.assert_frame_equal(load(engine, by_unit.run_id),
+                                      load(engine, int(whole.run_id or 0)))
+    engine.dispose()
+
+
+def test_a_period_whose_only_product_is_a_dossier_runs_alike_whole_and_by_unit(
+        tmp_path: Path) -> None:
+    """A products-regime period may have no work item but a dossier due in it (SPEC §10).
+    --by-unit used to check the periods without the streamed dossiers and refuse it; the
+    dossiers of such a folder are now read whole (decision 97), so both runs store the
+    same results."""
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_2026, data)
+    path = data / "work_items.csv"
+    items = pd.read_csv(path, dtype=str, keep_default_na=False)
+    dropped = (items["official_id"] == "X01-CC02") & (items["period"] == "2026-03")
+    assert dropped.sum() == 1
+    items[~dropped].to_csv(path, index=False)
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    whole = api.run(data, 2026, db=db)
+    by_unit = api.run(data, 2026, db=db, again=True,
+                      by_unit=api.ByUnit(10, workdir=tmp_path))
+    engine = open_db(db)
+    for load in (load_results, load_reasons):
+        pd.testing.assert_frame_equal(load(engine, int(by_unit.run_id or 0)),
                                       load(engine, int(whole.run_id or 0)))
     engine.dispose()

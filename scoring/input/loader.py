@@ -45,15 +45,26 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
 def load_by_unit(folder: str | Path, extra_tables: Iterable[TableSpec],
                  warning_checks: Iterable[str], by_unit: ByUnit) -> GroupedDataset:
     """:func:`load_dataset`, split by group of units (``by_unit``) with the dossiers
-    streamed, in bounded memory; read whole when the dossiers can't be streamed (an xlsx
-    file holds at most a million rows). The same problems, or the same tables."""
+    streamed, in bounded memory; read whole when the dossiers can't be streamed: an xlsx
+    file (it holds at most a million rows), or a folder with a table whose rows refer to
+    dossiers (the products regime's work items: checking those references, and the
+    periods' products, needs every dossier at once; docs/decisions.md 97). The same
+    problems, or the same tables."""
     def read(path: Path, specs: list[TableSpec]) -> GroupedDataset:
         dossiers = find_table_file(path, BIG)
-        if dossiers is None or dossiers.suffix != ".csv" or table_file_problems(path, BIG):
+        if dossiers is None or dossiers.suffix != ".csv" or table_file_problems(path, BIG) \
+                or _referred_to(path, specs, BIG):
             return GroupedDataset.whole(_load_tables(path, specs, warning_checks, True))
         return split_by_unit.read_by_unit(path, specs, dossiers, warning_checks, by_unit)
 
     return _read_folder(folder, extra_tables, read)
+
+
+def _referred_to(folder: Path, specs: list[TableSpec], table: str) -> bool:
+    """Whether ``folder`` holds a file of another table whose row model refers to ``table``."""
+    return any(find_table_file(folder, spec.name) is not None
+               for spec in specs if spec.name != table
+               and any(rule.ref == table for rule in column_rules(spec.row_model)))
 
 
 def _read_folder(folder: str | Path, extra_tables: Iterable[TableSpec],
