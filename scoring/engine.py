@@ -91,6 +91,8 @@ REASON_COLUMNS: tuple[str, ...] = (
     "official_id", "seq", "step", "plugin", "rule", "points", "ceiling", "exclude",
     "blocks_titles", "qualifies_titles", "params", "evidence", "basis", "note",
 )
+REASON_TEXT_COLUMNS: tuple[str, ...] = tuple(
+    c for c in REASON_COLUMNS if c not in ("seq", "points", "exclude"))
 RESULT_COLUMNS: tuple[str, ...] = (
     "official_id", "full_name", "unit_id", "peer_group", "year", "task_score", "points",
     "deducted", "score", "provisional_level", "level", "titles", "reasons",
@@ -253,7 +255,13 @@ class Trail:
                 qualifies_titles="", **self._rule_columns(rule)))
 
     def ordered(self) -> tuple[pd.DataFrame, pd.Series]:
-        return _explanation_order(pd.concat(self.frames, ignore_index=True), self.ids)
+        # every text column as pandas' Arrow-backed str before the concatenation: one frame
+        # of Python-object texts turns every text of the run (a 2026 province's 600,000
+        # notes) into a Python string, which storing turns back (≈ 1.4 s CPU there)
+        frames = [frame.astype({c: "str" for c in REASON_TEXT_COLUMNS
+                                if c in frame.columns and frame[c].dtype == object})
+                  for frame in self.frames]
+        return _explanation_order(pd.concat(frames, ignore_index=True), self.ids)
 
 
 def official_table(dataset: Dataset, year: int) -> pd.DataFrame:
