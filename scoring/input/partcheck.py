@@ -312,30 +312,11 @@ def _in_order(ctx: _Context, jobs: Iterator[_Job], workers: int) -> Iterator[_Ch
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-class KeyHashes:
-    """The keys of a table read in parts, as 64-bit hashes: equal keys have equal hashes,
-    so keys are unique when the hashes are; equal hashes name the keys to look at."""
-
-    def __init__(self) -> None:
-        self._hashes: list[np.ndarray] = []
-
-    def add(self, keys: pd.Series) -> None:
-        self.add_hashes(self.hash(keys))
-
-    def add_hashes(self, hashes: np.ndarray) -> None:
-        self._hashes.append(hashes)
-
-    @staticmethod
-    def hash(keys: pd.Series) -> np.ndarray:
-        """The hashes of the keys present (what :meth:`add` keeps; a worker computes them)."""
-        return pd.util.hash_array(keys[keys.notna()].to_numpy(dtype=object))
-
-    def repeated(self) -> np.ndarray:
-        """The hash values seen more than once (sorted)."""
-        if not self._hashes:
-            return np.array([], dtype=np.uint64)
-        h = np.sort(np.concatenate(self._hashes))
-        return np.unique(h[1:][h[1:] == h[:-1]])
+def key_hashes(keys: pd.Series) -> np.ndarray:
+    """64-bit hashes of the keys present, in order: equal keys have equal hashes, so keys
+    are unique when their hashes are, and equal hashes name the keys to look at (a worker
+    computes them: 8 bytes a key go back through the pipe)."""
+    return pd.util.hash_array(keys[keys.notna()].to_numpy(dtype=object))
 
 
 def duplicate_problems(check: BigCsvCheck, column: str, repeated: np.ndarray) -> list[Problem]:
@@ -348,8 +329,7 @@ def duplicate_problems(check: BigCsvCheck, column: str, repeated: np.ndarray) ->
         keys = frame[column]
         present = keys.notna().to_numpy()
         hit = np.zeros(len(frame), dtype=bool)
-        hit[present] = np.isin(pd.util.hash_array(keys[present].to_numpy(dtype=object)),
-                               repeated)
+        hit[present] = np.isin(key_hashes(keys), repeated)
         if hit.any():
             found.append(pd.DataFrame({"line": source.line.to_numpy()[hit],
                                        "key": keys.to_numpy(dtype=object)[hit],

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,16 +101,11 @@ def _read_in_parts(path: Path, name: str, rules: list[ColumnRule], problems: lis
     (:class:`input.partcheck.BigCsvCheck`: the same checks, rows numbered as in the whole
     file); None when it can't be read or has no rows."""
     check = partcheck.BigCsvCheck(path, name, rules, partcheck.PART_BYTES)
-    frames, lines, raws = [], [], []
-    headers: Mapping[str, str] = {}
-    for (frame, source), shift in check.map(None, workers=1):
-        frames.append(frame)
-        lines.append(source.line + shift)
-        raws.append(source.raw)
-        headers = source.headers
+    parts = list(check.parts())
     problems += check.problems
     if not check.readable or not check.rows:  # an empty file: the check has said so
         return None
+    frames, sources = zip(*parts, strict=True)
     return pd.concat(frames, ignore_index=True), Source(
-        path.name, pd.concat(lines, ignore_index=True), pd.concat(raws, ignore_index=True),
-        headers)
+        path.name, pd.concat([s.line for s in sources], ignore_index=True),
+        pd.concat([s.raw for s in sources], ignore_index=True), sources[-1].headers)

@@ -63,9 +63,9 @@ from .files import file_hash
 from .partcheck import (
     PART_BYTES,
     BigCsvCheck,
-    KeyHashes,
     default_workers,
     duplicate_problems,
+    key_hashes,
     shift_rows,
 )
 from .records import CORE_TABLES
@@ -332,7 +332,7 @@ def split_checked(folder: Path, specs: list[TableSpec], rules: dict[str, list[Co
         groups, shard_of = _groups(officials, max_officials)
         split_by = shard_of, pa.array(officials["official_id"], pa.large_string())
     check = BigCsvCheck(path, BIG, rules[BIG], part_bytes)
-    seen = KeyHashes()
+    seen = StreamedKeys(workdir / "keys")
     out = _GroupFiles(workdir, len(groups))
     rows_of_part = partial(_checked_rows, rules=rules[BIG], checks=_big_checks(specs),
                            keys=keys, key=key, owner=official_columns(specs)[BIG],
@@ -345,9 +345,10 @@ def split_checked(folder: Path, specs: list[TableSpec], rules: dict[str, list[Co
                 table, shard = routed
                 out.write(table.set_column(table.schema.get_field_index(LINE), LINE,
                                            pc.add(table[LINE], shift)), shard)
+        repeated = seen.repeated()
     finally:
         out.close()
-    repeated = seen.repeated()
+        seen.close()
     if key is not None and len(repeated) and check.readable:
         check.row_problems += duplicate_problems(
             BigCsvCheck(path, BIG, rules[BIG], part_bytes), key, repeated)
@@ -373,7 +374,7 @@ def _checked_rows(frame: pd.DataFrame, source: Source, *, rules: list[ColumnRule
     cross_checks({BIG: frame}, {BIG: source}, {BIG: rules}, found, {BIG: checks},
                  known_keys=keys, duplicates=False)
     # a missing key or owner column is reported already (missing_column): nothing to route
-    hashes = KeyHashes.hash(frame[key]) if key in frame.columns else np.array([], np.uint64)
+    hashes = key_hashes(frame[key]) if key in frame.columns else np.array([], np.uint64)
     if split_by is None or owner not in frame.columns:
         return found, hashes, None
     shard_of, official_ids = split_by

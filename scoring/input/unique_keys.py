@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -32,7 +33,10 @@ class StreamedKeys:
     """The keys of a table read block by block, kept as one 64-bit hash each in a DuckDB
     database file under ``workdir``. Equal keys have equal hashes, so distinct hashes prove
     the keys unique; a repeated hash (a real repetition, or very rarely two keys alike in
-    hash) says only "look closer", which the checked path then does exactly."""
+    hash) says only "look closer", which the checked path then does exactly.
+
+    The checked path adds hashes its worker processes computed (:meth:`add_hashes`, 8 bytes
+    a key through the pipe) and asks which repeat (:meth:`repeated`) to name their rows."""
 
     def __init__(self, workdir: Path) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -45,6 +49,17 @@ class StreamedKeys:
         self._db.execute("insert into keys select hash(k) from block where k is not null"
                          ).fetchall()
         self._db.unregister("block")
+
+    def add_hashes(self, hashes: np.ndarray) -> None:
+        self._db.register("block", pa.table({"h": pa.array(hashes, pa.uint64())}))
+        self._db.execute("insert into keys select h from block").fetchall()
+        self._db.unregister("block")
+
+    def repeated(self) -> np.ndarray:
+        """The hash values seen more than once (sorted)."""
+        rows = self._db.execute(
+            "select h from keys group by h having count(*) > 1 order by h").fetchall()
+        return np.array([h for (h,) in rows], dtype=np.uint64)  # few: a repetition is an error
 
     def unique(self) -> bool:
         [(repeats,)] = self._db.execute(
