@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -124,6 +125,12 @@ class RowCheck:
     def _violations(self, frame: pd.DataFrame) -> np.ndarray:
         raise NotImplementedError
 
+    def failing_sql(self, column: Callable[[str], str]) -> str | None:
+        """The same check as a DuckDB condition, true on a row that breaks it (``column``
+        gives the SQL of a column by name); None when the check has no SQL form (a
+        plugin's own kind of check), and is then run on the frame."""
+        return None
+
 
 def _instants(values: pd.Series, by_day: bool) -> tuple[np.ndarray, np.ndarray]:
     """Nanoseconds since 1970 (or whole days since then when ``by_day``), and which are
@@ -157,6 +164,13 @@ class NotBefore(RowCheck):
         early, early_blank = _instants(frame[self.earlier], self.by_day)
         return (late < early) & ~late_blank & ~early_blank
 
+    def failing_sql(self, column: Callable[[str], str]) -> str:
+        # a blank side makes the comparison NULL, which is not a violation
+        later, earlier = column(self.later), column(self.earlier)
+        if self.by_day:
+            later, earlier = f"{later}::DATE", f"{earlier}::DATE"
+        return f"{later} < {earlier}"
+
 
 @dataclass(frozen=True)
 class SumAtMost(RowCheck):
@@ -178,6 +192,10 @@ class SumAtMost(RowCheck):
     def _violations(self, frame: pd.DataFrame) -> np.ndarray:
         total = sum(frame[c].astype(float).fillna(0.0).to_numpy() for c in self.summed)
         return np.asarray(total > self.limit + 1e-9, dtype=bool)
+
+    def failing_sql(self, column: Callable[[str], str]) -> str:
+        total = " + ".join(f"coalesce({column(c)}::DOUBLE, 0.0)" for c in self.summed)
+        return f"{total} > '{float(self.limit + 1e-9)!r}'::DOUBLE"  # the exact float
 
 
 def row_checks(model: type[BaseModel]) -> tuple[RowCheck, ...]:

@@ -17,12 +17,15 @@ produces (tests/test_speed.py compares both paths frame by frame).
 from __future__ import annotations
 
 import csv
+import hashlib
+import os
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -40,13 +43,13 @@ from .column_checks import (
     validate_table,
 )
 from .contract import ColumnRule, RowCheck, row_checks
+from .contract_sql import identifier, literal, table_sql, text_list
 from .csv_text import LINE_BREAK, PY_WHITESPACE, header_layout
 from .dataset import Dataset
 from .dates import MAX_YEAR, MIN_YEAR, plain_datetimes, today_here
-from .files import file_hash, find_table_file, table_file_problems
+from .files import find_table_file, table_file_problems
 from .product_checks import products_checks
 from .records import NONEMPTY_TABLES
-from .unique_keys import all_distinct, strictly_increasing
 
 # bytes that may begin or end a whitespace character in UTF-8: ASCII whitespace, and any
 # byte of a multi-byte character (checked properly, with utf8_trim, only when present)
@@ -277,16 +280,6 @@ def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
     return bool(pc.any(mask).as_py())
 
 
-def _table_frame(name: str, table: pa.Table, rules: list[ColumnRule]
-                 ) -> tuple[pd.DataFrame, dict[str, pa.ChunkedArray]]:
-    """Check one table like the reference ``validate_table``; raise NotClean on anything
-    it would report. Returns the frame the reference path would have built, and the
-    checked arrow columns (for the key and reference checks)."""
-    cols = checked_columns(name, table, rules)
-    return to_frame(cols, rules, table.num_rows), {
-        c: v for c, v in cols.items() if isinstance(v, pa.ChunkedArray)}
-
-
 def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
                     ) -> dict[str, pa.ChunkedArray | object]:
     """The per-row checks of one table (or one batch of it), as arrow columns: values
@@ -401,17 +394,11 @@ def _nfc(arr: pa.ChunkedArray) -> bool:
     return all(unicodedata.is_normalized("NFC", v) for v in pc.unique(odd).to_pylist())
 
 
-def _unique(arr: pa.ChunkedArray) -> bool:
-    present = arr.drop_null().combine_chunks() if arr.null_count else arr.combine_chunks()
-    return strictly_increasing(present) or all_distinct(present)
-
-
 def load_fast(folder: Path, specs: list[TableSpec],
               rules: dict[str, list[ColumnRule]]) -> Dataset:
     """Load a clean CSV dataset; raise :class:`NotClean` when the reference path must."""
     paths: dict[str, Path] = {}
-    frames: dict[str, pd.DataFrame] = {}
-    arrow: dict[str, dict[str, pa.ChunkedArray]] = {}
+    empty: dict[str, pd.DataFrame] = {}
     for spec in specs:
         if table_file_problems(folder, spec.name):
             raise NotClean(f"{spec.name}: file problems")
@@ -419,60 +406,210 @@ def load_fast(folder: Path, specs: list[TableSpec],
         if path is None:
             if spec.required:
                 raise NotClean(f"missing {spec.name}")
-            empty = pd.DataFrame({r.name: pd.Series(dtype=object) for r in rules[spec.name]})
-            frames[spec.name], _ = validate_table(spec.name, f"{spec.name}.csv",
-                                                  empty.astype(str), rules[spec.name], [])
+            blank = pd.DataFrame({r.name: pd.Series(dtype=object) for r in rules[spec.name]})
+            empty[spec.name], _ = validate_table(spec.name, f"{spec.name}.csv",
+                                                  blank.astype(str), rules[spec.name], [])
             continue
         if path.suffix != ".csv":
             raise NotClean(f"{path.name}: not CSV")
         paths[spec.name] = path
-    # hashing reads the files once more; sha256 releases the GIL, so it overlaps parsing
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        hashes = {p.name: pool.submit(file_hash, p) for p in paths.values()}
+    with duckdb.connect(config={"threads": os.cpu_count() or 1}) as db, \
+            ThreadPoolExecutor(max_workers=1) as pool:
+        # strings as Arrow's large_string: what pandas' string dtype holds
+        db.execute("SET arrow_large_buffer_size = true")
+        db.execute("SET enable_progress_bar = false")  # nothing on the user's terminal
+        # hashing reads the files once more; sha256 releases the GIL, so it overlaps parsing
+        scans = {name: pool.submit(scan_file, path) for name, path in paths.items()}
+        tables = {name: read_checked(db, path, name, rules[name])
+                  for name, path in paths.items()}
         for name, path in paths.items():
-            table, _ = _read_typed(path, rules[name])
-            frames[name], arrow[name] = _table_frame(name, table, rules[name])
-            del table
-            if name in NONEMPTY_TABLES and frames[name].empty:
+            scan = scans[name].result()
+            if scan.nul:  # the reference path refuses a file holding a NUL byte
+                raise NotClean(f"{path.name}: NUL byte")
+            if tables[name].num_rows != scan.lines - tables[name].lines_above:
+                # a blank line DuckDB skipped, a line break inside a cell
+                raise NotClean(f"{path.name}: rows are not lines")
+            if name in NONEMPTY_TABLES and not tables[name].num_rows:
                 raise NotClean(f"{name}: no rows")
-        file_hashes = {k: f.result() for k, f in hashes.items()}
-    frames = {s.name: frames[s.name] for s in specs}  # the tables in the checked path's order
-    _cross_checks(frames, arrow, rules, {s.name: row_checks(s.row_model) for s in specs})
-    return Dataset(folder, frames, dict(sorted(file_hashes.items())), [])
-
-
-def _cross_checks(frames: dict[str, pd.DataFrame], arrow: dict[str, dict[str, pa.ChunkedArray]],
-                  rules: dict[str, list[ColumnRule]],
-                  checks: dict[str, tuple[RowCheck, ...]]) -> None:
-    """Keys unique, references found, and every declared row check holds; else NotClean."""
-    def column(name: str, col: str) -> pa.ChunkedArray:
-        if col in arrow.get(name, {}):
-            return arrow[name][col]
-        # pandas' Arrow-backed text converts to a ChunkedArray, possibly of no chunk
-        values = pa.array(frames[name][col], pa.large_string(), from_pandas=True)
-        chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
-        return pa.chunked_array(chunks, pa.large_string())
-
-    keys: dict[str, pa.Array] = {}
-    for name, frame in frames.items():
-        for rule in rules[name]:
-            if rule.key and rule.name in frame.columns:
-                col = column(name, rule.name)
-                if not _unique(col):
-                    raise NotClean(f"{name}.{rule.name}: duplicate")
-                keys[name] = col.drop_null().combine_chunks()
-    for name, frame in frames.items():
-        for rule in rules[name]:
-            if rule.ref and rule.name in frame.columns and rule.ref in keys:
-                col = column(name, rule.name)
-                if pa.types.is_null(col.type):
-                    continue  # an optional column blank in every row references nothing
-                inside = pc.is_in(col, value_set=keys[rule.ref])
-                if _any(pc.and_(pc.is_valid(col), pc.invert(inside))):
-                    raise NotClean(f"{name}.{rule.name}: reference")
-    for name, frame in frames.items():
-        for check in checks.get(name, ()):
-            if check.violations(frame).any():
-                raise NotClean(f"{name}: {check.check} {check.column}")
+        arrow = {name: with_defaults(read.table, rules[name]) for name, read in tables.items()}
+        arrow.update({name: pa.Table.from_pandas(frame, preserve_index=False)
+                      for name, frame in empty.items()})
+        for name, table in arrow.items():
+            arrow[name] = table = settle_codes(db, name, table, rules[name])
+            db.register(f"t_{name}", table)
+        checks = {s.name: row_checks(s.row_model) for s in specs}
+        left = cross_checks_sql(db, arrow, rules, checks)
+        hashes = {paths[name].name: scan.result().sha256 for name, scan in scans.items()}
+    frames = {}
+    for spec in specs:  # the tables in the checked path's order
+        if spec.name in empty:
+            frames[spec.name] = empty[spec.name]
+        else:
+            frames[spec.name] = arrow.pop(spec.name).to_pandas(
+                types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    for name, check in left:
+        if check.violations(frames[name]).any():
+            raise NotClean(f"{name}: {check.check} {check.column}")
     if any(check.failing.any() for check in products_checks(frames)):
         raise NotClean("periods/work_items: cross-row checks")
+    return Dataset(folder, frames, dict(sorted(hashes.items())), [])
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one more read of a file tells: its hash, its lines, and whether it holds a NUL."""
+
+    sha256: str
+    lines: int  # line breaks, plus one for a last line without its break
+    nul: bool
+
+
+def scan_file(path: Path) -> FileScan:
+    """Hash ``path`` (the hash a run stores, as ``loader.file_hash``) and count its lines."""
+    digest = hashlib.sha256()
+    breaks, nul, last = 0, False, b"\n"
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            breaks += block.count(b"\n")
+            nul = nul or b"\x00" in block
+            last = block[-1:]
+    return FileScan(digest.hexdigest(), breaks + (last != b"\n"), nul)
+
+
+@dataclass(frozen=True)
+class ReadTable:
+    """A table DuckDB read and checked: its columns (canonical names) and the lines of its
+    file above the first row (title rows and the header)."""
+
+    table: pa.Table
+    lines_above: int
+
+    @property
+    def num_rows(self) -> int:
+        return self.table.num_rows
+
+
+def read_checked(db: duckdb.DuckDBPyConnection, path: Path, name: str,
+                 rules: list[ColumnRule]) -> ReadTable:
+    """Read ``path`` with DuckDB's CSV reader (every cell as text), typing and checking each
+    column by :func:`.contract_sql.table_sql` in the same pass; NotClean at the first row
+    breaking a rule (the reference path then names every one)."""
+    known = {r.name for r in rules}
+    headers, sep, skip, _ = _header(path, known)
+    mapping = canonical_columns(headers, known)
+    canonical = [mapping[h] for h in headers]
+    if len(set(canonical)) != len(canonical):
+        raise NotClean(f"{name}: duplicate columns")
+    source = {c: f"c{i}" for i, c in enumerate(canonical)}
+    unknown = [c for c in canonical if c not in known]
+    for rule in rules:
+        if rule.name not in source and (not rule.has_default
+                                        or misspelt_column(rule.name, unknown) is not None):
+            raise NotClean(f"{name}: missing column {rule.name}")
+    cells = {r.name: source[r.name] for r in rules if r.name in source}
+    values = list(cells.items()) + [(c, source[c]) for c in unknown
+                                    if c.strip() != "" and not c.startswith("Unnamed")]
+    columns = "{" + ", ".join(f"{literal(f'c{i}')}: 'VARCHAR'"
+                              for i in range(len(headers))) + "}"
+    reader = (f"read_csv({literal(str(path))}, skip = {skip}, header = true, "
+              f"columns = {columns}, delim = {literal(sep)}, quote = '\"', escape = '\"', "
+              "auto_detect = false, strict_mode = true, null_padding = false, "
+              "encoding = 'utf-8')")
+    sql = table_sql(reader, cells, values, rules, "c0", today_here())
+    try:
+        table = db.sql(sql.query).to_arrow_table()
+    except duckdb.Error as exc:  # a row of another width, a quote never closed, not UTF-8
+        raise NotClean(f"{path.name}: {str(exc).splitlines()[0]}") from exc
+    failed = pc.max(table["__fail"]).as_py()
+    if failed:
+        raise NotClean(f"{path.name}: {sql.checks[failed - 1]}")
+    table = table.drop_columns(["__fail"]).rename_columns([n for n, _ in values])
+    return ReadTable(table, skip + 1)
+
+
+def with_defaults(table: pa.Table, rules: list[ColumnRule]) -> pa.Table:
+    """``table`` with each missing optional column as its default (the reference path's
+    column, typed alike), the rules' columns first in the model's order."""
+    index = pd.RangeIndex(table.num_rows)
+    columns = {}
+    for rule in rules:
+        if rule.name in table.column_names:
+            columns[rule.name] = table[rule.name]
+        else:
+            columns[rule.name] = pa.chunked_array(
+                [pa.array(default_column(rule, index), from_pandas=True)])
+    for name in table.column_names:
+        columns.setdefault(name, table[name])
+    return pa.table(columns)
+
+
+def settle_codes(db: duckdb.DuckDBPyConnection, name: str, table: pa.Table,
+                 rules: list[ColumnRule]) -> pa.Table:
+    """``table`` with HR software's labels ("Cán bộ") replaced by their codes, through the
+    one statement of the value aliases (:func:`.aliases.canonical_values`) applied to the
+    distinct values that are no code; NotClean when a code column holds a value that is
+    neither a code nor a label."""
+    for rule in rules:
+        codes = value_codes(name, rule.name, rule.codes)
+        if not codes or rule.name not in table.column_names or table.num_rows == 0:
+            continue
+        column = table[rule.name]
+        db.register("codes_column", pa.table({"v": column}))
+        others = [v for (v,) in db.execute(
+            f"SELECT DISTINCT v FROM codes_column WHERE NOT list_contains({text_list(codes)}, v)"
+        ).fetchall() if v is not None]
+        db.unregister("codes_column")
+        if not others:
+            continue
+        found = dict(zip(others, canonical_values(pd.Series(others, dtype=object), codes),
+                         strict=True))
+        labels = {v: c for v, c in found.items() if v != c}
+        if rule.kind == "code" and len(labels) < len(others):
+            raise NotClean(f"{name}.{rule.name}: code")
+        if labels:
+            at = pc.index_in(column, value_set=pa.array(list(labels), column.type))
+            coded = pc.take(pa.array(list(labels.values()), column.type), at)
+            table = table.set_column(table.column_names.index(rule.name), rule.name,
+                                     pc.coalesce(coded, column))
+    return table
+
+
+def cross_checks_sql(db: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table],
+                     rules: dict[str, list[ColumnRule]],
+                     checks: dict[str, tuple[RowCheck, ...]]
+                     ) -> list[tuple[str, RowCheck]]:
+    """Keys unique, references found and the declared row checks, as queries over the
+    tables (registered in ``db`` as ``t_<name>``); NotClean at the first broken. Returns
+    the row checks without an SQL form, to be run on the frames."""
+    def count(sql: str) -> int:
+        [(found,)] = db.execute(sql).fetchall()
+        return int(found or 0)
+
+    keys: dict[str, str] = {}
+    for name, table in tables.items():
+        for rule in rules[name]:
+            if rule.key and rule.name in table.column_names:
+                key = identifier(rule.name)
+                if count(f"SELECT count({key}) - count(DISTINCT {key}) FROM t_{name}"):
+                    raise NotClean(f"{name}.{rule.name}: duplicate")
+                keys[name] = key
+    for name, table in tables.items():
+        for rule in rules[name]:
+            if rule.ref and rule.name in table.column_names and rule.ref in keys:
+                ref, key = identifier(rule.name), keys[rule.ref]
+                if count(f"SELECT count(*) FROM t_{name} WHERE {ref} IS NOT NULL AND "
+                         f"{ref}::VARCHAR NOT IN (SELECT {key}::VARCHAR FROM t_{rule.ref} "
+                         f"WHERE {key} IS NOT NULL)"):
+                    raise NotClean(f"{name}.{rule.name}: reference")
+    left = []
+    for name, table in tables.items():
+        for check in checks.get(name, ()):
+            if not set(check.columns()) <= set(table.column_names):
+                continue  # a column missing (reported already) breaks nothing
+            failing = check.failing_sql(identifier)
+            if failing is None:
+                left.append((name, check))
+            elif count(f"SELECT count(*) FROM t_{name} WHERE {failing}"):
+                raise NotClean(f"{name}: {check.check} {check.column}")
+    return left
