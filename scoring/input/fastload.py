@@ -1,17 +1,21 @@
-"""The loader's fast path: typed, multi-threaded pyarrow parsing of clean CSV datasets.
+"""The loader's fast path: DuckDB reads clean CSV datasets and checks them in SQL.
 
 Most runs read data that is already clean (HR staff rerun after fixing the last problem),
 and for a province the reference path — every cell read as text, stripped, parsed by pandas
-— costs ten times the parse itself. This path lets pyarrow's CSV reader parse each column
-straight into its type, then runs the same checks as the reference path, vectorised.
+— costs ten times the parse itself. This path lets DuckDB's CSV reader read each file (on
+every core), types and checks each column in the same pass with SQL generated from the
+row models (:mod:`.contract_sql`), and runs the key, reference and row checks as queries.
 
 It only ever *accepts*: at the first sign of anything the reference path would report or
-treat specially — a value pyarrow cannot parse, a blank required cell, a code out of list, a
-duplicate key, a dangling reference, a date out of order, an .xlsx file, a date the byte
-reader of ``YYYY-MM-DD``/``DD/MM/YYYY`` leaves to pandas, a decimal comma — it returns
-``None`` and :func:`load_dataset` runs the reference path, which names file, row, column and
-value of every problem. So the fast path can change how long a run takes, never what it
-produces (tests/test_speed.py compares both paths frame by frame).
+treat specially — a row DuckDB cannot read, a blank required cell, a code out of list, a
+duplicate key, a dangling reference, a date out of order, an .xlsx file, a date or number
+in a shape the reference path reads otherwise, a blank line — it raises :class:`NotClean`
+and :func:`load_dataset` runs the reference path, which names file, row, column and value
+of every problem. So the fast path can change how long a run takes, never what it produces
+(tests/test_speed.py compares both paths frame by frame).
+
+The pyarrow readers below (:func:`csv_options`, :func:`checked_columns`) are the streamed
+``--by-unit`` reader's, which reads the dossiers block by block.
 """
 
 from __future__ import annotations
