@@ -94,8 +94,9 @@ def column_sql(rule: ColumnRule, cell: str, today: dt.date) -> ColumnSql:
         readable = [f"regexp_full_match({cell}, {literal(NUMBER_SHAPE)})",
                     # "-0" is 0 there (an integer parse), -0.0 here
                     f"NOT ({number} = 0 AND starts_with({cell}, '-'))"]
-        if rule.kind == "int":  # a whole number a float holds exactly
-            readable += [f"{number} = round({number})", f"abs({number}) <= {float(2**53)!r}"]
+        if rule.kind == "int":  # a whole number a float holds exactly (the reference
+            # path blanks a bigger one, read as an integer there and rounded here)
+            readable += [f"{number} = round({number})", f"abs({number}) < {float(2**53)!r}"]
         failing.append(("not a number",
                         f"{cell} IS NOT NULL AND NOT coalesce({' AND '.join(readable)}, false)"))
         if rule.ge is not None:

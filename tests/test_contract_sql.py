@@ -1,0 +1,165 @@
+"""The fast reader (DuckDB, SQL generated from the row model) against the reference reader,
+cell by cell: whatever a cell holds, the fast reader either gives way (NotClean) or reads
+exactly what the reference path reads, with no problem there. A cell the fast reader
+accepts and the reference path reports (or reads otherwise) is the bug this catches:
+DuckDB's own casts read ``2024-1-5``, ``24:00``, ``1_000`` and time zones.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, Field
+from xeploai.scoring.errors import Problem
+from xeploai.scoring.input.contract import column_rules
+from xeploai.scoring.input.fastload import NotClean, load_fast
+from xeploai.scoring.input.reference_read import read_tables
+from xeploai.scoring.types import TableSpec
+
+
+class Probe(BaseModel):
+    probe_id: str = Field(min_length=1, json_schema_extra={"key": True})
+    moment: dt.datetime | None = None
+    day: dt.date | None = None
+    amount: float | None = Field(default=None, ge=-50, le=100)
+    count: int | None = None
+    flag: bool = False
+    note: str | None = None
+    kind: Literal["tinh", "xa"] | None = None
+
+
+SPECS = [TableSpec("probe", Probe, True)]
+RULES = {"probe": column_rules(Probe)}
+COLUMNS = list(Probe.model_fields)
+
+SPACES = " \t\xa0\u3000\u2003\x0b"
+DIGITS = "0123456789"
+
+
+def _date_like() -> st.SearchStrategy[str]:
+    """Cells near the shapes dates are written in: the right shapes with any digits (30/02,
+    24:00, year 0099), and shapes just off them (one digit, a T, a zone, two spaces)."""
+    d = st.text(DIGITS, min_size=1, max_size=4)
+    sep = st.sampled_from(["-", "/", " ", ":", "T", "  ", "+07:00", "Z", "."])
+    exact = st.builds(lambda y, m, dd, hh, mm, ss, form, timed: (
+        f"{y}-{m}-{dd}" if form else f"{dd}/{m}/{y}") + (
+        f" {hh}:{mm}" + (f":{ss}" if timed == 2 else "") if timed else ""),
+        st.text(DIGITS, min_size=4, max_size=4), st.text(DIGITS, min_size=2, max_size=2),
+        st.text(DIGITS, min_size=2, max_size=2), st.text(DIGITS, min_size=2, max_size=2),
+        st.text(DIGITS, min_size=2, max_size=2), st.text(DIGITS, min_size=2, max_size=2),
+        st.booleans(), st.integers(0, 2))
+    real = st.builds(lambda t, form, timed: t.strftime(
+        ("%Y-%m-%d" if form else "%d/%m/%Y") + (" %H:%M" if timed else "")),
+        st.datetimes(dt.datetime(1890, 1, 1), dt.datetime(2110, 12, 31)),
+        st.booleans(), st.booleans())
+    loose = st.lists(st.one_of(d, sep), min_size=1, max_size=7).map("".join)
+    return st.one_of(real, exact, loose)
+
+
+def _number_like() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.floats(-60, 110, allow_nan=False).map(lambda v: f"{v:.3f}".rstrip("0")),
+        st.floats(-1e6, 1e6, allow_nan=False).map(repr),
+        st.decimals(-100, 100, places=12).map(str),
+        st.integers(-60, 110).map(str),
+        st.text("0123456789.,-+e_ x", min_size=1, max_size=8),
+        st.sampled_from(["-0", "-0.0", "8,5", "1_000", "1e3", ".5", "5.", "inf", "nan",
+                         "2020.5", "2020.0", "9007199254740993", "0x1A", "１２"]))
+
+
+def _text_like() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.text(st.sampled_from("aAbcoó\u0301#N/" + SPACES), max_size=6),
+        st.sampled_from(["#N/A", "#REF!", " x ", "\u3000Có\u3000", "co\u0301", "tinh",
+                         "Tỉnh", "xa", " Cấp  xã ", "x\u00a0", "Huyện"]))
+
+
+def _bool_like() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(["true", "FALSE", "1", "0", "yes", "No", "có", "CÓ", "co\u0301",
+                         "không", "khong", "x", "X", "đúng", "t", "y", " true", "true\xa0"]),
+        st.text("tfyesnoxcó" + SPACES, max_size=5))
+
+
+def _cell(column: str) -> st.SearchStrategy[str]:
+    kinds = {"moment": _date_like(), "day": _date_like(), "amount": _number_like(),
+             "count": _number_like(), "flag": _bool_like(), "note": _text_like(),
+             "kind": _text_like()}
+    return st.one_of(st.just(""), st.sampled_from(SPACES), kinds[column])
+
+
+# one column at a time, the others blank: a row breaking two columns would hide the one
+ROWS = st.sampled_from(COLUMNS[1:]).flatmap(lambda column: st.lists(
+    _cell(column).map(lambda cell: {c: cell if c == column else "" for c in COLUMNS[1:]}),
+    min_size=1, max_size=3))
+
+
+def _rows(column: str, *cells: str) -> list[dict[str, str]]:
+    return [{c: cell if c == column else "" for c in COLUMNS[1:]} for cell in cells]
+
+
+def _write(folder: Path, rows: list[dict[str, str]]) -> None:
+    with (folder / "probe.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for i, row in enumerate(rows):
+            writer.writerow([f"P{i}", *(row[c] for c in COLUMNS[1:])])
+
+
+def _both(folder: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[Problem]]:
+    """The fast reader's frame (None when it gives way) and the reference reader's, with
+    the reference reader's problems."""
+    try:
+        fast = load_fast(folder, SPECS, RULES).tables["probe"]
+    except NotClean:
+        fast = None
+    problems: list[Problem] = []
+    reference = read_tables(folder, SPECS, problems).tables.get("probe")
+    return fast, reference, problems
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(ROWS)
+# what DuckDB's own casts read and the reference path does not (or reads otherwise)
+@example(_rows("moment", "2024-01-01 24:00"))
+@example(_rows("moment", "2024-01-01 10:00+07:00"))
+@example(_rows("day", "2024-1-5"))
+@example(_rows("amount", "1_000"))
+@example(_rows("count", "2020.5"))
+@example(_rows("amount", "-0"))
+@example(_rows("flag", "t"))
+@example(_rows("note", "x\u3000"))
+def test_the_fast_reader_accepts_only_what_the_reference_reader_reads_alike(rows) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        _write(folder, rows)
+        fast, reference, problems = _both(folder)
+    if fast is None:
+        return
+    assert not problems, (rows, problems)
+    pd.testing.assert_frame_equal(fast, reference)
+
+
+@pytest.mark.parametrize("cells", [
+    {"moment": "05/03/2023 14:30", "day": "2023-03-05", "amount": "8,5", "count": "12",
+     "flag": "Có", "note": "  Nguyễn\u3000", "kind": "Cấp tỉnh"},
+    {"moment": "2023-03-05 14:30:59", "day": "05/03/2023", "amount": "-0.25", "count": "",
+     "flag": "", "note": "", "kind": ""},
+    {"moment": "", "day": "", "amount": "", "count": "-7", "flag": "KHÔNG", "note": "#x",
+     "kind": "xa"},
+], ids=["vietnamese", "iso-seconds", "blanks"])
+def test_clean_cells_in_hr_shapes_take_the_fast_reader(tmp_path: Path, cells) -> None:
+    # the property above must not hold by the fast reader giving way to everything
+    _write(tmp_path, [cells, cells])
+    fast, reference, problems = _both(tmp_path)
+    assert fast is not None and not problems
+    pd.testing.assert_frame_equal(fast, reference)
