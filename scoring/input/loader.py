@@ -35,7 +35,7 @@ def load_dataset(folder: str | Path, extra_tables: Iterable[TableSpec] = (),
     ``warning_checks`` (from the policy) turns chosen checks into warnings; the rows they
     concern are then left out of the run, and the warning says so.
 
-    ``fast`` first tries :mod:`input.fastload` (typed pyarrow parsing), which gives up at
+    ``fast`` first tries :mod:`input.fastload` (DuckDB reads and checks in SQL), which gives up at
     the first sign of a problem; this reference path then reads the data and reports.
     """
     return _read_folder(folder, extra_tables,
