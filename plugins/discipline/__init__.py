@@ -38,46 +38,50 @@ def xeploai_plugin_info() -> PluginInfo:
 
 @hookimpl
 def xeploai_findings(context: RuleContext) -> pd.DataFrame:
-    p: DisciplineParams = context.params_of(NAME)
-    d = context.tables["discipline"].copy()
-    if d.empty:
+    params: DisciplineParams = context.params_of(NAME)
+    decisions = context.tables["discipline"].copy()
+    if decisions.empty:
         return findings_frame()
-    y = context.year
-    d["violation_key"] = d["violation_id"].fillna(d["decision_id"])
-    d["year_in_force"] = d["decided_on"].dt.year
-    first = d.groupby(["official_id", "violation_key"])["year_in_force"].transform("min")
-    in_year = d["year_in_force"] == y
-    counted_elsewhere = d["counted_in_year"].notna() & (d["counted_in_year"] != y)
-    counted_earlier = first < y
-    d["counted"] = in_year & ~counted_elsewhere.fillna(False).astype(bool) & ~counted_earlier
-    d = d[in_year].sort_values(["official_id", "decided_on", "decision_id"], kind="mergesort")
-    d["label"] = (d["form"].map(FORM_VI) + " (" + d["authority"].map(
-        {"dang": "Đảng", "chinh_quyen": "chính quyền"}) + ") số " + d["document_no"]
-        + " ngày " + d["decided_on"].dt.strftime("%d/%m/%Y"))
+    year = context.year
+    decisions["violation_key"] = decisions["violation_id"].fillna(decisions["decision_id"])
+    decisions["year_in_force"] = decisions["decided_on"].dt.year
+    first = decisions.groupby(["official_id", "violation_key"])["year_in_force"].transform("min")
+    in_year = decisions["year_in_force"] == year
+    counted_elsewhere = decisions["counted_in_year"].notna() \
+        & (decisions["counted_in_year"] != year)
+    counted_earlier = first < year
+    decisions["counted"] = in_year & ~counted_elsewhere.fillna(False).astype(bool) \
+        & ~counted_earlier
+    decisions = decisions[in_year].sort_values(["official_id", "decided_on", "decision_id"],
+                                               kind="mergesort")
+    decisions["label"] = (decisions["form"].map(FORM_VI) + " (" + decisions["authority"].map(
+        {"dang": "Đảng", "chinh_quyen": "chính quyền"}) + ") số " + decisions["document_no"]
+        + " ngày " + decisions["decided_on"].dt.strftime("%d/%m/%Y"))
     frames = []
-    counted = d[d["counted"]]
+    counted = decisions[decisions["counted"]]
     if len(counted):
-        g = counted.groupby("official_id", sort=True)
-        labels = g["label"].agg("; ".join)
+        by_official = counted.groupby("official_id", sort=True)
+        labels = by_official["label"].agg("; ".join)
         evidence = lists_by(counted["document_no"], counted["official_id"])
-        n_acts = g["violation_key"].nunique()
-        n_dec = g.size()
+        n_acts = by_official["violation_key"].nunique()
+        n_dec = by_official.size()
         once = (n_dec > n_acts).map({True: " — các quyết định về cùng một hành vi chỉ tính một"
                                            " lần", False: ""})
         frames.append(findings_frame(
             pd.DataFrame({"official_id": labels.index.to_numpy(),
                           "evidence": evidence.to_numpy()}),
-            rule=f"{NAME}.counted", ceiling=p.ceiling, blocks_titles=";".join(p.blocks_titles),
-            params={"ceiling": p.ceiling, "blocks_titles": p.blocks_titles, "year": y},
-            note=("Bị kỷ luật " + labels + once + f" → tối đa {p.ceiling}, không xét danh hiệu"
-                  f" năm {y}").to_numpy()))
-    skipped = d[~d["counted"]].copy()
+            rule=f"{NAME}.counted", ceiling=params.ceiling,
+            blocks_titles=";".join(params.blocks_titles),
+            params={"ceiling": params.ceiling, "blocks_titles": params.blocks_titles, "year": year},
+            note=("Bị kỷ luật " + labels + once + f" → tối đa {params.ceiling}, không xét danh hiệu"
+                  f" năm {year}").to_numpy()))
+    skipped = decisions[~decisions["counted"]].copy()
     if len(skipped):
-        elsewhere = skipped["counted_in_year"].notna() & (skipped["counted_in_year"] != y)
+        elsewhere = skipped["counted_in_year"].notna() & (skipped["counted_in_year"] != year)
         earlier = context.tables["discipline"].assign(
-            violation_key=lambda x: x["violation_id"].fillna(x["decision_id"]),
-            year_in_force=lambda x: x["decided_on"].dt.year)
-        earlier = earlier[earlier["year_in_force"] < y].sort_values(
+            violation_key=lambda rows: rows["violation_id"].fillna(rows["decision_id"]),
+            year_in_force=lambda rows: rows["decided_on"].dt.year)
+        earlier = earlier[earlier["year_in_force"] < year].sort_values(
             ["decided_on", "decision_id"], kind="mergesort")
         prior = earlier.groupby(["official_id", "violation_key"])["document_no"].first()
         prior_year = earlier.groupby(["official_id", "violation_key"])["year_in_force"].first()
@@ -93,7 +97,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
         frames.append(findings_frame(
             pd.DataFrame({"official_id": skipped["official_id"].to_numpy(),
                           "evidence": [[doc] for doc in skipped["document_no"]]}),
-            rule=f"{NAME}.not_counted", params={"year": y},
-            note=("Quyết định kỷ luật " + skipped["label"] + " không tính vào năm " + str(y)
+            rule=f"{NAME}.not_counted", params={"year": year},
+            note=("Quyết định kỷ luật " + skipped["label"] + " không tính vào năm " + str(year)
                   + ": " + why).to_numpy()))
     return pd.concat(frames, ignore_index=True) if frames else findings_frame()

@@ -45,37 +45,40 @@ def xeploai_plugin_info() -> PluginInfo:
 
 @hookimpl
 def xeploai_findings(context: RuleContext) -> pd.DataFrame:
-    p: InnovationParams = context.params_of(NAME)
-    i = context.tables["innovations"]
-    i = i[i["recognized_on"].dt.year == context.year].sort_values(
+    params: InnovationParams = context.params_of(NAME)
+    innovations = context.tables["innovations"]
+    innovations = innovations[innovations["recognized_on"].dt.year == context.year].sort_values(
         ["official_id", "recognized_on", "award_id"], kind="mergesort")
-    if i.empty:
+    if innovations.empty:
         return findings_frame()
-    i = i.assign(pts=i["level"].map(p.points_by_level).fillna(0.0))
+    innovations = innovations.assign(
+        pts=innovations["level"].map(params.points_by_level).fillna(0.0))
     frames = []
-    best = i.sort_values(["official_id", "pts", "award_id"], ascending=[True, False, True],
-                         kind="mergesort").groupby("official_id", sort=True).first()
+    best = innovations.sort_values(["official_id", "pts", "award_id"],
+                                   ascending=[True, False, True],
+                                   kind="mergesort").groupby("official_id", sort=True).first()
     best = best[best["pts"] > 0]
     if len(best):
         frames.append(findings_frame(
             pd.DataFrame({"official_id": best.index.to_numpy(), "points": best["pts"].to_numpy(),
-                          "evidence": _evidence(i[i["official_id"].isin(best.index)])
+                          "evidence": _evidence(
+                              innovations[innovations["official_id"].isin(best.index)])
                           .reindex(best.index).to_numpy()}),
             rule=f"{NAME}.points",
-            params={"points_by_level": p.points_by_level},
+            params={"points_by_level": params.points_by_level},
             note=("Cộng " + best["pts"].map("{:g}".format) + " điểm: "
                   + best["kind"].map(KIND_VI) + " " + best["level"].map(LEVEL_VI) + " \""
                   + best["title"] + "\" (chỉ tính mức cao nhất, một lần)").to_numpy()))
-    cst = i[i["kind"].isin(p.cstdcs_kinds)]
+    cst = innovations[innovations["kind"].isin(params.cstdcs_kinds)]
     if len(cst):
         ev = _evidence(cst)
         frames.append(findings_frame(
             pd.DataFrame({"official_id": ev.index.to_numpy(), "evidence": ev.to_numpy()}),
             rule=f"{NAME}.cstdcs", qualifies_titles="CSTDCS",
-            params={"cstdcs_kinds": p.cstdcs_kinds},
+            params={"cstdcs_kinds": params.cstdcs_kinds},
             note=f"Có sáng kiến/đề tài được công nhận năm {context.year}: đủ điều kiện "
                  "xét Chiến sĩ thi đua cơ sở"))
-    cchc = i[i["cchc"].astype(bool)]
+    cchc = innovations[innovations["cchc"].astype(bool)]
     if len(cchc):
         ev = _evidence(cchc)
         frames.append(findings_frame(

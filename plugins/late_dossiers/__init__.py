@@ -51,18 +51,18 @@ class LateDossiersParams(Params):
     repeat_ceiling: str
 
 
-def late_dossier_table(context: RuleContext, p: LateDossiersParams) -> pd.DataFrame:
+def late_dossier_table(context: RuleContext, params: LateDossiersParams) -> pd.DataFrame:
     """The year's late dossiers, with a ``counted`` flag (the handler's fault)."""
-    d = context.tables["dossiers"]
-    late = np.flatnonzero(due_and_late(d, context.year, context.as_of)[1])
-    out = d[["dossier_id", "handler_id", "late_cause", "apology_issued"]].take(late)
+    dossiers = context.tables["dossiers"]
+    late = np.flatnonzero(due_and_late(dossiers, context.year, context.as_of)[1])
+    out = dossiers[["dossier_id", "handler_id", "late_cause", "apology_issued"]].take(late)
     # by handler, then dossier id: every evidence list below is then in id order
     by = pa.table({"h": pa.array(out["handler_id"]), "d": pa.array(out["dossier_id"])})
     order = pc.sort_indices(by, sort_keys=[("h", "ascending"), ("d", "ascending")])
     out = out.take(order.to_numpy()).reset_index(drop=True)
     cause = out["late_cause"].fillna("")
     # a blank cause is the handler's until someone records otherwise (SPEC §3)
-    out["counted"] = (cause == "") | cause.isin(p.counted_causes)
+    out["counted"] = (cause == "") | cause.isin(params.counted_causes)
     return out
 
 
@@ -74,8 +74,8 @@ def xeploai_plugin_info() -> PluginInfo:
 
 @hookimpl
 def xeploai_findings(context: RuleContext) -> pd.DataFrame:
-    p: LateDossiersParams = context.params_of(NAME)
-    late = late_dossier_table(context, p)
+    params: LateDossiersParams = context.params_of(NAME)
+    late = late_dossier_table(context, params)
     counted = late[late["counted"]]
     excluded = late[~late["counted"]]
     frames = []
@@ -84,13 +84,13 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
     n_late = counted.groupby("handler_id").size()
     noap = counted[~counted["apology_issued"].astype(bool)]
     n_noap = noap.groupby("handler_id").size().reindex(n_late.index, fill_value=0)
-    raw_late = -p.points_per_late * n_late
-    raw_noap = -p.points_per_no_apology * n_noap
-    applied_late = np.maximum(raw_late, -p.max_deduction)
-    applied_noap = np.maximum(raw_noap, -p.max_deduction - applied_late)
-    params = {"points_per_late": p.points_per_late,
-              "points_per_no_apology": p.points_per_no_apology,
-              "max_deduction": p.max_deduction, "counted_causes": p.counted_causes}
+    raw_late = -params.points_per_late * n_late
+    raw_noap = -params.points_per_no_apology * n_noap
+    applied_late = np.maximum(raw_late, -params.max_deduction)
+    applied_noap = np.maximum(raw_noap, -params.max_deduction - applied_late)
+    used_params = {"points_per_late": params.points_per_late,
+              "points_per_no_apology": params.points_per_no_apology,
+              "max_deduction": params.max_deduction, "counted_causes": params.counted_causes}
     # each official's counted dossiers: evidence of the points and of the repeat offence
     counted_lists = lists_by(counted["dossier_id"], counted["handler_id"])
     if len(n_late):
@@ -99,11 +99,11 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
         frames.append(findings_frame(
             pd.DataFrame({"official_id": n_late.index.to_numpy(),
                           "points": applied_late.to_numpy(), "evidence": ev.to_numpy()}),
-            rule=f"{NAME}.late", params=params,
+            rule=f"{NAME}.late", params=used_params,
             note=(n_late.astype(str) + f" hồ sơ trễ hạn do chủ quan năm {context.year}: "
                   + applied_late.map("{:g}".format) + " điểm"
                   + np.where(capped, " (đã áp giới hạn trừ tối đa "
-                             + f"{p.max_deduction:g} điểm)", "")).to_numpy()))
+                             + f"{params.max_deduction:g} điểm)", "")).to_numpy()))
     has_noap = n_noap > 0
     if has_noap.any():
         ev = lists_by(noap["dossier_id"], noap["handler_id"]).reindex(n_late.index)
@@ -112,11 +112,11 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
             pd.DataFrame({"official_id": n_late.index[has_noap].to_numpy(),
                           "points": applied_noap[has_noap].to_numpy(),
                           "evidence": ev[has_noap].to_numpy()}),
-            rule=f"{NAME}.no_apology", params=params,
+            rule=f"{NAME}.no_apology", params=used_params,
             note=(n_noap[has_noap].astype(str) + " hồ sơ trễ hạn không có phiếu xin lỗi: "
                   + applied_noap[has_noap].map("{:g}".format) + " điểm"
                   + np.where(capped[has_noap], " (trừ " + raw_noap[has_noap].map("{:g}".format)
-                             + f", cắt bớt do giới hạn tổng {p.max_deduction:g} điểm)",
+                             + f", cắt bớt do giới hạn tổng {params.max_deduction:g} điểm)",
                              "")).to_numpy()))
     if len(excluded):
         per_cause = excluded.groupby(["handler_id", "late_cause"], sort=True).size()
@@ -128,16 +128,17 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
         n_ex = excluded.groupby("handler_id").size().reindex(by_cause.index)
         frames.append(findings_frame(
             pd.DataFrame({"official_id": by_cause.index.to_numpy(), "evidence": ev.to_numpy()}),
-            rule=f"{NAME}.excluded", params={"counted_causes": p.counted_causes},
+            rule=f"{NAME}.excluded", params={"counted_causes": params.counted_causes},
             note=(n_ex.astype(str) + " hồ sơ trễ hạn không tính vào cán bộ xử lý ("
                   + by_cause + ")").to_numpy()))
 
     # repeat offence: a late-dossier reminder issued exactly N years before, and many late
     rem = context.tables["reminders"]
-    target_year = context.year - p.repeat_reminder_years_before
-    rem = rem[(rem["subject"] == p.repeat_reminder_subject)
+    target_year = context.year - params.repeat_reminder_years_before
+    rem = rem[(rem["subject"] == params.repeat_reminder_subject)
               & (rem["issued_on"].dt.year == target_year)]
-    repeat = n_late[n_late >= p.repeat_threshold] if p.repeat_in_force else n_late.iloc[:0]
+    repeat = n_late[n_late >= params.repeat_threshold] if params.repeat_in_force \
+        else n_late.iloc[:0]
     repeat = repeat[repeat.index.isin(rem["official_id"])]
     if len(repeat):
         rem = rem[rem["official_id"].isin(repeat.index)].sort_values(
@@ -146,16 +147,16 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
         dates = join_groups(rem["issued_on"].dt.strftime("%d/%m/%Y"), rem["official_id"], ", ")
         evidence = [{"reminders": docs[oid], "dossiers": counted_lists[oid]}
                     for oid in repeat.index]
-        rparams = {"repeat_threshold": p.repeat_threshold,
-                   "repeat_reminder_subject": p.repeat_reminder_subject,
-                   "reminder_year": target_year, "repeat_ceiling": p.repeat_ceiling}
+        repeat_params = {"repeat_threshold": params.repeat_threshold,
+                   "repeat_reminder_subject": params.repeat_reminder_subject,
+                   "reminder_year": target_year, "repeat_ceiling": params.repeat_ceiling}
         frames.append(findings_frame(
             pd.DataFrame({"official_id": repeat.index.to_numpy(), "evidence": evidence}),
-            rule=f"{NAME}.repeat_offence", ceiling=p.repeat_ceiling, params=rparams,
+            rule=f"{NAME}.repeat_offence", ceiling=params.repeat_ceiling, params=repeat_params,
             note=("Đã bị nhắc nhở về trễ hạn năm " + str(target_year) + " (văn bản "
                   + docs.reindex(repeat.index).map(", ".join) + " ngày "
                   + dates.reindex(repeat.index) + "), năm " + str(context.year)
                   + " tiếp tục có " + repeat.astype(str) + " hồ sơ trễ hạn (từ "
-                  + str(p.repeat_threshold) + " trở lên) → không xếp loại Hoàn thành tốt"
-                  " nhiệm vụ trở lên; tối đa " + p.repeat_ceiling).to_numpy()))
+                  + str(params.repeat_threshold) + " trở lên) → không xếp loại Hoàn thành tốt"
+                  " nhiệm vụ trở lên; tối đa " + params.repeat_ceiling).to_numpy()))
     return pd.concat(frames, ignore_index=True) if frames else findings_frame()

@@ -52,57 +52,60 @@ def xeploai_plugin_info() -> PluginInfo:
 
 @hookimpl
 def xeploai_findings(context: RuleContext) -> pd.DataFrame:
-    p: ServiceTimeParams = context.params_of(NAME)
-    o = context.tables["officials"]
-    mat = o["maternity_leave"].astype(bool)
-    worked = o["months_worked"].astype(float)
-    absent = o["months_absent"].astype(float)
-    short = (worked < p.min_months_classified) & ~mat
-    on_leave = (absent >= p.leave_ceiling_min_months) & (absent < p.leave_ceiling_below_months)
-    leave = on_leave & ~mat & ~short
-    maternity_helped = mat & ((worked < p.min_months_classified) | on_leave)
+    params: ServiceTimeParams = context.params_of(NAME)
+    officials = context.tables["officials"]
+    on_maternity = officials["maternity_leave"].astype(bool)
+    worked = officials["months_worked"].astype(float)
+    absent = officials["months_absent"].astype(float)
+    short = (worked < params.min_months_classified) & ~on_maternity
+    on_leave = (absent >= params.leave_ceiling_min_months) \
+        & (absent < params.leave_ceiling_below_months)
+    leave = on_leave & ~on_maternity & ~short
+    maternity_helped = on_maternity & ((worked < params.min_months_classified) | on_leave)
     frames = []
 
-    def add(mask: pd.Series, rule: str, note: pd.Series | str, params: dict, **kw) -> None:
+    def add(mask: pd.Series, rule: str, note: pd.Series | str, used_params: dict,
+            **findings_args: object) -> None:
         """Findings for the officials in ``mask``; a Series ``note`` holds their notes."""
         if mask.any():
             frames.append(findings_frame(
-                pd.DataFrame({"official_id": o.loc[mask, "official_id"].to_numpy()}),
-                rule=f"{NAME}.{rule}", params=params,
-                note=note.to_numpy() if isinstance(note, pd.Series) else note, **kw))
+                pd.DataFrame({"official_id": officials.loc[mask, "official_id"].to_numpy()}),
+                rule=f"{NAME}.{rule}", params=used_params,
+                note=note.to_numpy() if isinstance(note, pd.Series) else note, **findings_args))
 
     # notes are built for the few officials concerned, not for the whole province
     add(short, "not_classified",
         "Công tác " + _g(worked[short]) + " tháng trong năm (dưới "
-        + f"{p.min_months_classified:g}" + " tháng, không nghỉ thai sản) → không xếp loại",
-        {"min_months_classified": p.min_months_classified}, exclude=True)
+        + f"{params.min_months_classified:g}" + " tháng, không nghỉ thai sản) → không xếp loại",
+        {"min_months_classified": params.min_months_classified}, exclude=True)
     add(leave, "leave_ceiling",
         "Nghỉ " + _g(absent[leave]) + " tháng trong năm (từ "
-        + f"{p.leave_ceiling_min_months:g} đến dưới {p.leave_ceiling_below_months:g} tháng)"
-        + f" → tối đa {p.leave_ceiling_level}",
-        {"leave_ceiling_min_months": p.leave_ceiling_min_months,
-         "leave_ceiling_below_months": p.leave_ceiling_below_months,
-         "leave_ceiling_level": p.leave_ceiling_level},
-        ceiling=p.leave_ceiling_level)
+        + f"{params.leave_ceiling_min_months:g} đến dưới "
+        + f"{params.leave_ceiling_below_months:g} tháng)"
+        + f" → tối đa {params.leave_ceiling_level}",
+        {"leave_ceiling_min_months": params.leave_ceiling_min_months,
+         "leave_ceiling_below_months": params.leave_ceiling_below_months,
+         "leave_ceiling_level": params.leave_ceiling_level},
+        ceiling=params.leave_ceiling_level)
     add(maternity_helped, "maternity",
         "Nghỉ thai sản: xếp loại theo thời gian làm việc thực tế, không áp mức trần",
-        {"min_months_classified": p.min_months_classified})
+        {"min_months_classified": params.min_months_classified})
     if context.titles.regime == "luat_2022":
         add(leave, "leave_no_ldtt",
             "Nghỉ từ 3 đến dưới 6 tháng (không phải thai sản) → không xét Lao động tiên tiến",
             {"regime": context.titles.regime}, blocks_titles="LDTT")
-    elif p.ldtt_min_months_recruited > 0:
-        recruited = o["recruited_on"]
+    elif params.ldtt_min_months_recruited > 0:
+        recruited = officials["recruited_on"]
         # whole months from recruitment to the end of the year must reach the minimum:
         # recruited on 1 March serves March to December, ten full months (SPEC §5 step 6),
         # so the last qualifying day is the first of month 13 − minimum
-        cutoff = context.year_start + pd.DateOffset(months=12 - p.ldtt_min_months_recruited)
+        cutoff = context.year_start + pd.DateOffset(months=12 - params.ldtt_min_months_recruited)
         late = recruited.notna() & (recruited > cutoff) & ~short
         add(late, "recruited_late_no_ldtt",
             "Tuyển dụng ngày " + recruited[late].dt.strftime("%d/%m/%Y")
-            + f", chưa đủ {p.ldtt_min_months_recruited} tháng đến cuối năm → không xét"
+            + f", chưa đủ {params.ldtt_min_months_recruited} tháng đến cuối năm → không xét"
             " Lao động tiên tiến",
-            {"ldtt_min_months_recruited": p.ldtt_min_months_recruited,
+            {"ldtt_min_months_recruited": params.ldtt_min_months_recruited,
              "regime": context.titles.regime}, blocks_titles="LDTT")
     return pd.concat(frames, ignore_index=True) if frames else findings_frame()
 
