@@ -102,15 +102,38 @@ def test_a_failing_run_stops_the_benchmark_with_its_message(bench, tmp_path: Pat
 
 
 def test_peak_memory_counts_worker_processes_together(bench, tmp_path: Path) -> None:
-    # two children holding 150 MiB each at once: no single ru_maxrss shows 300 MiB
-    hold = "b = bytearray(150 << 20); b[::4096] = b'x' * len(b[::4096]); import time; " \
-           "time.sleep(1.5)"
-    parent = ("import subprocess, sys; kids = [subprocess.Popen([sys.executable, '-c', "
-              f"{hold!r}]) for _ in range(2)]; [k.wait() for k in kids]")
-    measured = bench.measure([sys.executable, "-c", parent], {}, tmp_path / "out")
+    # two children holding 150 MiB each at once: no single ru_maxrss shows 300 MiB. They
+    # hold it until the parent, having seen both ready, has let the sampler look for a
+    # second (on a busy machine one child may start seconds after the other)
+    hold = tmp_path / "hold.py"
+    hold.write_text(
+        "import pathlib, sys, time\n"
+        "held = bytearray(150 << 20)\n"
+        "held[::4096] = b'x' * len(held[::4096])  # touch every page\n"
+        "folder = pathlib.Path(sys.argv[1])\n"
+        "(folder / f'ready{sys.argv[2]}').touch()\n"
+        "while not (folder / 'go').exists():\n"
+        "    time.sleep(0.05)\n")
+    parent = tmp_path / "parent.py"
+    parent.write_text(
+        "import pathlib, subprocess, sys, time\n"
+        "folder = pathlib.Path(sys.argv[1])\n"
+        f"kids = [subprocess.Popen([sys.executable, {str(hold)!r}, str(folder), str(n)])\n"
+        "        for n in range(2)]\n"
+        "while len(list(folder.glob('ready*'))) < 2:\n"
+        "    time.sleep(0.05)\n"
+        "time.sleep(1.0)\n"
+        "(folder / 'go').touch()\n"
+        "for kid in kids:\n"
+        "    kid.wait()\n")
+    both, alone = tmp_path / "both", tmp_path / "alone"
+    both.mkdir()
+    alone.mkdir()
+    measured = bench.measure([sys.executable, str(parent), str(both)], {}, tmp_path / "out")
     assert measured.peak_bytes > 290 << 20
-    alone = bench.measure([sys.executable, "-c", hold], {}, tmp_path / "out")
-    assert 150 << 20 < alone.peak_bytes < 250 << 20
+    (alone / "go").touch()
+    single = bench.measure([sys.executable, str(hold), str(alone), "0"], {}, tmp_path / "out")
+    assert 150 << 20 < single.peak_bytes < 250 << 20
 
 
 def test_targets_apply_to_the_province_and_the_national_size(bench) -> None:
