@@ -537,6 +537,10 @@ def with_defaults(table: pa.Table, rules: list[ColumnRule]) -> pa.Table:
     column, typed alike), the rules' columns first in the model's order."""
     index = pd.RangeIndex(table.num_rows)
     columns = {}
+    if not table.num_rows:
+        # DuckDB returns no chunk for no row; pandas' Arrow text of no chunk breaks merges
+        table = pa.table({name: pa.array([], table.schema.field(name).type)
+                          for name in table.column_names})
     for rule in rules:
         if rule.name in table.column_names:
             columns[rule.name] = table[rule.name]
