@@ -15,6 +15,10 @@ PEER_GROUP_LABELS_VI: dict[str, str] = {
     "chuyen_vien": "Chuyên viên",
     "mot_cua": "Bộ phận một cửa",
     "nhan_vien": "Nhân viên",
+    # groups by kind of staff, as the 2026 sample (Gia Lai) sets them
+    "can_bo": "Cán bộ",
+    "cong_chuc": "Công chức",
+    "vien_chuc": "Viên chức",
 }
 
 

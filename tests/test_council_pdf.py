@@ -123,3 +123,18 @@ def test_the_pdf_and_the_xlsx_word_a_decision_the_same(engine, sample_run, tmp_p
     cells = {c.value for ws in load_workbook(tmp_path / "a.xlsx").worksheets
              for row in ws.iter_rows() for c in row}
     assert expected in cells
+
+
+def test_every_peer_group_of_the_bundled_samples_has_a_label():
+    """The council's documents print words, not codes: "can bo" without its diacritics
+    was printed for the Gia Lai 2026 sample's groups."""
+    from pathlib import Path
+
+    import pandas as pd
+    from xeploai.scoring.labels import PEER_GROUP_LABELS_VI
+
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    groups = set()
+    for officials in examples.glob("*/officials.csv"):
+        groups |= set(pd.read_csv(officials, dtype=str)["peer_group"].dropna())
+    assert groups and groups <= set(PEER_GROUP_LABELS_VI), groups - set(PEER_GROUP_LABELS_VI)
