@@ -21,7 +21,6 @@ The pyarrow readers below (:func:`csv_options`, :func:`checked_columns`) are the
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
@@ -51,7 +50,7 @@ from .contract_sql import identifier, literal, table_sql, text_list
 from .csv_text import LINE_BREAK, PY_WHITESPACE, header_layout
 from .dataset import Dataset
 from .dates import MAX_YEAR, MIN_YEAR, plain_datetimes, today_here
-from .files import find_table_file, table_file_problems
+from .files import find_table_file, scan_file, table_file_problems
 from .product_checks import products_checks
 from .records import NONEMPTY_TABLES
 
@@ -457,28 +456,6 @@ def load_fast(folder: Path, specs: list[TableSpec],
     if any(check.failing.any() for check in products_checks(frames)):
         raise NotClean("periods/work_items: cross-row checks")
     return Dataset(folder, frames, dict(sorted(hashes.items())), [])
-
-
-@dataclass(frozen=True)
-class FileScan:
-    """What one more read of a file tells: its hash, its lines, and whether it holds a NUL."""
-
-    sha256: str
-    lines: int  # line breaks, plus one for a last line without its break
-    nul: bool
-
-
-def scan_file(path: Path) -> FileScan:
-    """Hash ``path`` (the hash a run stores, as ``loader.file_hash``) and count its lines."""
-    digest = hashlib.sha256()
-    breaks, nul, last = 0, False, b"\n"
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-            breaks += block.count(b"\n")
-            nul = nul or b"\x00" in block
-            last = block[-1:]
-    return FileScan(digest.hexdigest(), breaks + (last != b"\n"), nul)
 
 
 @dataclass(frozen=True)

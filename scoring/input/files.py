@@ -123,8 +123,26 @@ def table_file_problems(folder: Path, name: str) -> list[Problem]:
 
 def file_hash(path: Path) -> str:
     """The SHA-256 of a data file, as a run records it."""
-    h = hashlib.sha256()
+    return scan_file(path).sha256
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one more read of a file tells: its hash, its lines, and whether it holds a NUL."""
+
+    sha256: str
+    lines: int  # line breaks, plus one for a last line without its break
+    nul: bool
+
+
+def scan_file(path: Path) -> FileScan:
+    """Hash ``path`` (the hash a run stores, as :func:`file_hash`) and count its lines."""
+    digest = hashlib.sha256()
+    breaks, nul, last = 0, False, b"\n"
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+            digest.update(block)
+            breaks += block.count(b"\n")
+            nul = nul or b"\x00" in block
+            last = block[-1:]
+    return FileScan(digest.hexdigest(), breaks + (last != b"\n"), nul)
