@@ -18,6 +18,7 @@ import pandas as pd
 
 from .frames import join_groups, number_texts
 from .input.dataset import Dataset
+from .labels import peer_group_vi
 from .plugins import PluginRegistry, plugin_params
 from .policy import (
     LevelsParams,
@@ -376,6 +377,9 @@ def quota(table: pd.DataFrame, params: QuotaParams, trail: Trail) -> pd.DataFram
     table.loc[demoted, "rank"] = LEVEL_RANK[Level.HTTNV]
     own_share = table["unit_id"].isin(list(params.unit_share)).to_numpy()
     pos_text = position.fillna(0).astype(int).astype(str)
+    # the peer group in words, as the council's documents name it (one lookup per group)
+    group_words = table["peer_group"].map(
+        {code: peer_group_vi(code) for code in table["peer_group"].unique()})
 
     def quota_params(m: np.ndarray) -> pd.Series:
         return ("{\"base\": " + _json(params.base) + ", \"good_count\": "
@@ -386,8 +390,8 @@ def quota(table: pd.DataFrame, params: QuotaParams, trail: Trail) -> pd.DataFram
 
     trail.add(demoted, "core.quota",
               lambda m: "Vượt " + np.where(own_share[m], "tỷ lệ riêng của đơn vị ", "tỷ lệ ")
-              + number_texts(unit_share[m] * 100) + "% HTXSNV của đơn vị/nhóm "
-              + table["unit_id"][m] + "/" + table["peer_group"][m] + ": được giữ "
+              + number_texts(unit_share[m] * 100) + "% HTXSNV của đơn vị "
+              + table["unit_id"][m] + ", nhóm " + group_words[m] + ": được giữ "
               + allowed[m].astype(str) + " trên " + n_good[m].astype(str)
               + " người đạt tốt trở lên; xếp thứ " + pos_text[m] + " → HTTNV",
               params=quota_params, ceiling="HTTNV")

@@ -122,3 +122,16 @@ def test_considered_on_override_changes_regime(builder, data_dir):
     builder.peers(9)
     res = builder.classify(data_dir, year=2023, considered_on=dt.date(2023, 12, 30))
     assert res.titles("A") == ["LDTT"]
+
+
+def test_quota_note_names_the_peer_group_in_words(builder, data_dir):
+    # the council's documents say "Bộ phận một cửa", not the file's code "mot_cua"; a code
+    # the project has no words for is shown with spaces, never dropped
+    for group in ("mot_cua", "to_ky_thuat"):
+        for i in range(4):
+            builder.official(f"{group}{i}", task_score=99, unit_id="U9", peer_group=group)
+    res = builder.classify(data_dir)
+    one_stop = res.reason("mot_cua0", "core.quota")["note"]
+    assert "của đơn vị U9, nhóm Bộ phận một cửa:" in one_stop
+    assert "mot_cua" not in one_stop
+    assert "của đơn vị U9, nhóm to ky thuat:" in res.reason("to_ky_thuat0", "core.quota")["note"]
