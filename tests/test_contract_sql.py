@@ -133,6 +133,12 @@ def _both(folder: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[
 @example(_rows("moment", "2024-01-01 24:00"))
 @example(_rows("moment", "2024-01-01 10:00+07:00"))
 @example(_rows("day", "2024-1-5"))
+# a space or sign where a digit belongs, in a cell of the right length and separators:
+# DuckDB's cast reads them (as 12:08, 29 December, 02:48, …), the reference path does not
+@example(_rows("moment", "2023-12-29 12: 8"))
+@example(_rows("moment", "2023-12-2  12:48"))
+@example(_rows("moment", "2023-12-29  2:48:07"))
+@example(_rows("day", "+023-12-29"))
 @example(_rows("amount", "1_000"))
 @example(_rows("count", "2020.5"))
 @example(_rows("amount", "-0"))
@@ -175,3 +181,28 @@ def test_a_header_only_file_reads_as_frames_pandas_can_join(tmp_path: Path) -> N
     pd.testing.assert_frame_equal(fast, reference)
     keys = ["probe_id", "note"]
     assert fast.join(fast.set_index(keys), on=keys, rsuffix="_other").empty
+
+
+class Target(BaseModel):
+    target_id: str = Field(min_length=1, json_schema_extra={"key": True})
+
+
+class Pointer(BaseModel):
+    pointer_id: str = Field(min_length=1, json_schema_extra={"key": True})
+    target_id: str | None = Field(default=None, json_schema_extra={"ref": "target"})
+
+
+@pytest.mark.parametrize("named", ["T1", ""])
+def test_a_reference_into_a_table_of_no_row_is_checked(tmp_path: Path, named: str) -> None:
+    # the cross-table checks skip scanning a table of no row (it breaks nothing), but a
+    # table referring to it still must find what it names there
+    specs = [TableSpec("target", Target, True), TableSpec("pointer", Pointer, True)]
+    rules = {spec.name: column_rules(spec.row_model) for spec in specs}
+    (tmp_path / "target.csv").write_text("target_id\n", encoding="utf-8")
+    (tmp_path / "pointer.csv").write_text(f"pointer_id,target_id\nP1,{named}\n",
+                                          encoding="utf-8")
+    if named:
+        with pytest.raises(NotClean, match="reference"):
+            load_fast(tmp_path, specs, rules)
+    else:
+        assert load_fast(tmp_path, specs, rules).tables["pointer"]["pointer_id"].tolist() == ["P1"]

@@ -564,37 +564,45 @@ def cross_checks_sql(db: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table],
                      rules: dict[str, list[ColumnRule]],
                      checks: dict[str, tuple[RowCheck, ...]]
                      ) -> list[tuple[str, RowCheck]]:
-    """Keys unique, references found and the declared row checks, as queries over the
-    tables (registered in ``db`` as ``t_<name>``); NotClean at the first broken. Returns
-    the row checks without an SQL form, to be run on the frames."""
-    def count(sql: str) -> int:
-        [(found,)] = db.execute(sql).fetchall()
-        return int(found or 0)
-
+    """Keys unique, references found and the declared row checks, as one query over the
+    tables (registered in ``db`` as ``t_<name>``) counting the rows breaking each; NotClean
+    naming the first broken. Returns the row checks without an SQL form, to be run on the
+    frames. A table of no row breaks nothing, and is not scanned."""
+    counts: list[tuple[str, str]] = []  # what is checked, SQL counting the rows breaking it
     keys: dict[str, str] = {}
     for name, table in tables.items():
         for rule in rules[name]:
             if rule.key and rule.name in table.column_names:
                 key = identifier(rule.name)
-                if count(f"SELECT count({key}) - count(DISTINCT {key}) FROM t_{name}"):
-                    raise NotClean(f"{name}.{rule.name}: duplicate")
                 keys[name] = key
+                if table.num_rows:  # DISTINCT then count: twice as fast as count(DISTINCT)
+                    counts.append((f"{name}.{rule.name}: duplicate",
+                                   f"SELECT count({key}) - (SELECT count(*) FROM (SELECT "
+                                   f"DISTINCT {key} FROM t_{name} WHERE {key} IS NOT NULL)) "
+                                   f"FROM t_{name}"))
+    left = []
     for name, table in tables.items():
+        if not table.num_rows:
+            continue
         for rule in rules[name]:
             if rule.ref and rule.name in table.column_names and rule.ref in keys:
                 ref, key = identifier(rule.name), keys[rule.ref]
-                if count(f"SELECT count(*) FROM t_{name} WHERE {ref} IS NOT NULL AND "
-                         f"{ref}::VARCHAR NOT IN (SELECT {key}::VARCHAR FROM t_{rule.ref} "
-                         f"WHERE {key} IS NOT NULL)"):
-                    raise NotClean(f"{name}.{rule.name}: reference")
-    left = []
-    for name, table in tables.items():
+                counts.append((f"{name}.{rule.name}: reference",
+                               f"SELECT count(*) FROM t_{name} WHERE {ref} IS NOT NULL AND "
+                               f"{ref}::VARCHAR NOT IN (SELECT {key}::VARCHAR FROM "
+                               f"t_{rule.ref} WHERE {key} IS NOT NULL)"))
         for check in checks.get(name, ()):
             if not set(check.columns()) <= set(table.column_names):
                 continue  # a column missing (reported already) breaks nothing
             failing = check.failing_sql(identifier)
             if failing is None:
                 left.append((name, check))
-            elif count(f"SELECT count(*) FROM t_{name} WHERE {failing}"):
-                raise NotClean(f"{name}: {check.check} {check.column}")
+            else:
+                counts.append((f"{name}: {check.check} {check.column}",
+                               f"SELECT count(*) FROM t_{name} WHERE {failing}"))
+    if counts:
+        found = db.execute("SELECT " + ", ".join(f"({sql})" for _, sql in counts)).fetchone()
+        for (what, _), broken in zip(counts, found or (), strict=True):
+            if broken:
+                raise NotClean(what)
     return left
