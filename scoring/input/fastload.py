@@ -575,7 +575,7 @@ def cross_checks_sql(db: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table],
             if rule.key and rule.name in table.column_names:
                 key = identifier(rule.name)
                 keys[name] = key
-                if table.num_rows:  # DISTINCT then count: twice as fast as count(DISTINCT)
+                if table.num_rows:  # DISTINCT then count: cheaper than count(DISTINCT)
                     counts.append((f"{name}.{rule.name}: duplicate",
                                    f"SELECT count({key}) - (SELECT count(*) FROM (SELECT "
                                    f"DISTINCT {key} FROM t_{name} WHERE {key} IS NOT NULL)) "
