@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from .frames import join_groups, number_texts
+from .frames import TEXT, join_rows, number_texts
 from .input.dataset import Dataset
 from .labels import peer_group_vi
 from .plugins import PluginRegistry, plugin_params
@@ -92,8 +94,6 @@ REASON_COLUMNS: tuple[str, ...] = (
     "official_id", "seq", "step", "plugin", "rule", "points", "ceiling", "exclude",
     "blocks_titles", "qualifies_titles", "params", "evidence", "basis", "note",
 )
-REASON_TEXT_COLUMNS: tuple[str, ...] = tuple(
-    c for c in REASON_COLUMNS if c not in ("seq", "points", "exclude"))
 RESULT_COLUMNS: tuple[str, ...] = (
     "official_id", "full_name", "unit_id", "peer_group", "year", "task_score", "points",
     "deducted", "score", "provisional_level", "level", "titles", "reasons",
@@ -134,40 +134,46 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _explanation_order(reasons: pd.DataFrame, official_ids: np.ndarray
-                       ) -> tuple[pd.DataFrame, pd.Series]:
-    """Reasons sorted by official, step, plugin, rule and evidence (a stable sort), each
-    numbered from 1 per official; and each official's rule ids joined by ';'.
+def explanation_order(reasons: pa.Table, official_ids: np.ndarray
+                      ) -> tuple[pd.DataFrame, pd.Series]:
+    """Reasons (:data:`TRAIL_SCHEMA`) sorted by official, step, plugin, rule and evidence (a
+    stable sort), each numbered from 1 per official; and each official's rule ids joined
+    by ';' (indexed by the sorted ``official_ids``, "" for an official with none).
 
     Sorting on integer codes with ``np.lexsort``: a five-column ``sort_values`` over
     ~150,000 rows of text costs several times more. Evidence only breaks ties (an official
-    with two findings of one rule), so it is compared only where there are any."""
-    n = len(reasons)
-    names = pd.Index(np.sort(official_ids))
-    off = names.get_indexer(reasons["official_id"])
-    rule = pd.factorize(reasons["rule"], sort=True)[0]
-    step = reasons["_step"].to_numpy(dtype=np.int64)
-    plugin = reasons["_plugin"].to_numpy(dtype=np.int64)
-    # within a plugin, reasons that carry an order of their own (the products regime's
-    # periods, in calendar order) come in that order; every other reason has 0
-    within = reasons["_within"].fillna(0).to_numpy(dtype=np.int64) \
-        if "_within" in reasons.columns else np.zeros(n, dtype=np.int64)
+    with two findings of one rule), so it is compared only where there are any. The rows
+    are moved by Arrow's ``take`` (pandas' take of Arrow-backed columns cost a province
+    run ≈ 0.3 s) and turned into pandas once, at the end."""
+    n = reasons.num_rows
+    names = np.sort(np.asarray(official_ids, dtype=object))
+    off = pc.index_in(reasons["official_id"], value_set=pa.array(names, TEXT)) \
+        .to_numpy(zero_copy_only=False).astype(np.int64)
+    rules = pc.unique(reasons["rule"])
+    rule = pc.index_in(reasons["rule"], value_set=rules.take(pc.sort_indices(rules))) \
+        .to_numpy(zero_copy_only=False)
+    step, plugin, within = (reasons[c].to_numpy() for c in ("_step", "_plugin", "_within"))
     order = np.lexsort((rule, within, plugin, step, off))
     keys = np.stack([off, step, plugin, within, rule])[:, order]
     tie = (keys[:, 1:] == keys[:, :-1]).all(axis=0)  # row i+1 ties with row i
     if tie.any():
         tied = np.flatnonzero(np.r_[tie, False] | np.r_[False, tie])
         run = np.cumsum(np.r_[True, ~tie])[tied]
-        evidence = reasons["evidence"].to_numpy(dtype=object)[order[tied]]
-        within = np.lexsort((np.arange(len(tied)), pd.factorize(evidence, sort=True)[0], run))
-        order[tied] = order[tied][within]
-    out = reasons.take(order).reset_index(drop=True)
+        evidence = reasons["evidence"].take(order[tied]).to_numpy()
+        by_evidence = np.lexsort((np.arange(len(tied)),
+                                  pd.factorize(evidence, sort=True)[0], run))
+        order[tied] = order[tied][by_evidence]
+    out = reasons.take(order)
     off_sorted = off[order]
     starts = np.flatnonzero(np.r_[True, off_sorted[1:] != off_sorted[:-1]])[:n]
     ends = np.r_[starts[1:], n][:len(starts)].astype(np.int64)
-    out["seq"] = np.arange(n) - np.repeat(starts, ends - starts) + 1
-    # already by official: join_groups keeps that order instead of sorting again
-    return out[list(REASON_COLUMNS)], join_groups(out["rule"], out["official_id"], ";")
+    seq = np.arange(n) - np.repeat(starts, ends - starts) + 1
+    columns = {c: out[c] for c in REASON_COLUMNS if c != "seq"} | {"seq": pa.array(seq)}
+    frame = pa.table({c: columns[c] for c in REASON_COLUMNS}).to_pandas()
+    # already by official: each official's rules joined in that order
+    rule_lists = join_rows(out["rule"].combine_chunks(), off_sorted, len(names), ";")
+    return frame, pd.Series(rule_lists.to_numpy(zero_copy_only=False), index=names,
+                            dtype=object)
 
 
 def collect_findings(dataset: Dataset, policy: Policy, registry: PluginRegistry,
@@ -215,14 +221,44 @@ def default_as_of(year: int, today: dt.date) -> dt.date:
     return min(dt.date(year, 12, 31), today)
 
 
+# a reason as the trail holds it: REASON_COLUMNS but its number, and the sort keys (the
+# step's place, the plugin's rank, an order within the plugin's step)
+TRAIL_KEYS: tuple[str, ...] = ("_step", "_plugin", "_within")
+_TRAIL_TYPES: dict[str, pa.DataType] = {"points": pa.float64(), "exclude": pa.bool_(),
+                                        **dict.fromkeys(TRAIL_KEYS, pa.int64())}
+TRAIL_SCHEMA = pa.schema([(c, _TRAIL_TYPES.get(c, TEXT))
+                          for c in (*REASON_COLUMNS, *TRAIL_KEYS) if c != "seq"])
+
+
+def _trail_column(value: object, rows: int, kind: pa.DataType) -> pa.Array:
+    """One column of the trail: a value for every row (repeated by Arrow, not a Python list
+    of 50,000), or a column (pandas, numpy, Arrow) of ``rows`` values."""
+    if isinstance(value, str | bool | int | float | np.generic):
+        return pa.array([value], kind).take(pa.array(np.zeros(rows, dtype=np.int32)))
+    if isinstance(value, pd.Series):
+        value = value.array if isinstance(value.dtype, pd.StringDtype) \
+            else value.to_numpy()
+    return pa.array(value, kind, from_pandas=True)
+
+
+def trail_table(columns: Mapping[str, object], rows: int) -> pa.Table:
+    """Reasons as one Arrow table of :data:`TRAIL_SCHEMA` (``_within`` 0 when not given)."""
+    values = {"_within": 0, **columns}
+    return pa.table({f.name: _trail_column(values[f.name], rows, f.type) for f in TRAIL_SCHEMA},
+                    schema=TRAIL_SCHEMA)
+
+
 class Trail:
     """The reasons of one classification, added step by step: the plugins' findings first,
-    then the core's own, each with its rule's step, basis and the core's plugin rank."""
+    then the core's own, each with its rule's step, basis and the core's plugin rank. They
+    are kept as Arrow tables: one concatenation and one ``take`` order them all."""
 
     def __init__(self, findings: pd.DataFrame, official_ids: np.ndarray, core_rank: int
                  ) -> None:
-        self.frames: list[pd.DataFrame] = [findings]
+        self.tables: list[pa.Table] = [
+            trail_table({c: findings[c] for c in findings.columns}, len(findings))]
         self.ids = official_ids
+        self.arrow_ids = pa.array(official_ids, TEXT)
         self.core_rank = core_rank  # the core's reasons come after every plugin's in a step
 
     def _rule_columns(self, rule: str) -> dict[str, object]:
@@ -237,32 +273,30 @@ class Trail:
         function is called with the mask and builds only those officials' texts (the
         quota's are 1,600 of a province's 50,000)."""
         m = mask.to_numpy(dtype=bool)
-        if not m.any():
+        rows = int(m.sum())
+        if not rows:
             return
-        columns: dict[str, object] = {"official_id": self.ids[m]}
+        columns: dict[str, object] = {"official_id": self.arrow_ids.filter(pa.array(m))}
         for name, value in (("note", note), ("params", params), ("evidence", evidence)):
-            columns[name] = np.asarray(value(m), dtype=object) if callable(value) else value
+            columns[name] = value(m) if callable(value) else value
         for name, default in (("points", 0.0), ("ceiling", ""), ("exclude", False),
                               ("blocks_titles", ""), ("qualifies_titles", "")):
             columns[name] = effects.get(name, default)
-        self.frames.append(pd.DataFrame(columns | self._rule_columns(rule)))
+        self.tables.append(trail_table(columns | self._rule_columns(rule), rows))
 
     def add_rows(self, rule: str, rows: pd.DataFrame) -> None:
         """Reasons already built per row (``official_id``, ``note``, ``params``,
         ``evidence`` and an ``order`` within the step), with no effect of their own."""
         if len(rows):
-            self.frames.append(rows.rename(columns={"order": "_within"}).assign(
-                points=0.0, ceiling="", exclude=False, blocks_titles="",
-                qualifies_titles="", **self._rule_columns(rule)))
+            self.tables.append(trail_table(
+                {"official_id": rows["official_id"], "note": rows["note"],
+                 "params": rows["params"], "evidence": rows["evidence"],
+                 "_within": rows["order"].fillna(0).astype(np.int64), "points": 0.0,
+                 "ceiling": "", "exclude": False, "blocks_titles": "",
+                 "qualifies_titles": ""} | self._rule_columns(rule), len(rows)))
 
     def ordered(self) -> tuple[pd.DataFrame, pd.Series]:
-        # every text column as pandas' Arrow-backed str before the concatenation: one frame
-        # of Python-object texts turns every text of the run (a 2026 province's 600,000
-        # notes) into a Python string, which storing turns back (≈ 1.4 s CPU there)
-        frames = [frame.astype({c: "str" for c in REASON_TEXT_COLUMNS
-                                if c in frame.columns and frame[c].dtype == object})
-                  for frame in self.frames]
-        return _explanation_order(pd.concat(frames, ignore_index=True), self.ids)
+        return explanation_order(pa.concat_tables(self.tables), self.ids)
 
 
 def official_table(dataset: Dataset, year: int) -> pd.DataFrame:

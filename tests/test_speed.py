@@ -13,7 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from xeploai.scoring import api
-from xeploai.scoring.engine import REASON_COLUMNS, RESULT_COLUMNS, _explanation_order
+from xeploai.scoring.engine import (
+    REASON_COLUMNS,
+    RESULT_COLUMNS,
+    TRAIL_SCHEMA,
+    explanation_order,
+    trail_table,
+)
 from xeploai.scoring.errors import InvalidInputError
 from xeploai.scoring.frames import join_groups, json_lists
 from xeploai.scoring.generate import generate_dataset
@@ -99,10 +105,12 @@ def test_explanation_order_is_the_stable_five_key_sort(rows: list[tuple]) -> Non
                                         "note"], dtype=object)
     frame[["_step", "_plugin"]] = frame[["_step", "_plugin"]].astype("int64")
     frame["note"] = frame["note"].astype(str) + "/" + frame.index.astype(str)  # who is who
-    for col in REASON_COLUMNS:
+    for col in TRAIL_SCHEMA.names:
         if col not in frame:
-            frame[col] = ""
-    got, rule_lists = _explanation_order(frame, pd.unique(frame["official_id"].to_numpy()))
+            frame[col] = 0 if col == "_within" else ""
+    frame["points"], frame["exclude"] = 0.0, False
+    got, rule_lists = explanation_order(trail_table(frame, len(frame)),
+                                        pd.unique(frame["official_id"].to_numpy()))
     want = frame.sort_values(["official_id", "_step", "_plugin", "rule", "evidence"],
                              kind="mergesort").reset_index(drop=True)
     want["seq"] = want.groupby("official_id").cumcount() + 1
