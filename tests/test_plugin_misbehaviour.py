@@ -63,6 +63,10 @@ CASES: dict[str, tuple[str, list[str]]] = {
                           ["rogue.bonus", "evidence", "HS-1, HS-2"]),
     "params with text after": (ONE + 'df["params"] = \'{"n": 3} x\'\nreturn df\n',
                                ["rogue.bonus", "params", "x"]),
+    "params a number": (ONE + 'df["params"] = 3\nreturn df\n',
+                        ["rogue.bonus", "params", "một dict", "3"]),
+    "evidence a set": (ONE + 'df["evidence"] = [{"HS-1"}]\nreturn df\n',
+                       ["rogue.bonus", "evidence", "{'HS-1'}"]),
 }
 
 

@@ -21,7 +21,7 @@ from xeploai.scoring.engine import (
     trail_table,
 )
 from xeploai.scoring.errors import InvalidInputError
-from xeploai.scoring.frames import join_groups, json_lists
+from xeploai.scoring.frames import join_groups, json_lists, json_texts, lists_by, to_json
 from xeploai.scoring.generate import generate_dataset
 from xeploai.scoring.input.contract import column_rules
 from xeploai.scoring.input.dataset import Dataset
@@ -88,6 +88,42 @@ def test_join_groups_matches_groupby_join(rows: list[tuple[str, str]]) -> None:
     want = frame.groupby("by", sort=True)["item"].agg(lambda s: "<" + "; ".join(s) + ">")
     assert got.to_dict() == want.to_dict()
 
+
+
+# what a plugin may put in params or evidence: lists of ids (with the characters JSON
+# escapes), empty lists, lists json.dumps writes itself (numbers, None, nested), dicts, text
+# already in JSON, and one object shared by many rows
+TEXT_ITEMS = st.text(alphabet=st.sampled_from(['a', 'Đ', '"', '\\', '\n', '\x00', '9']),
+                     max_size=4)
+SHARED = {"share": [1, "x"]}
+TYPED_VALUES = st.one_of(
+    st.lists(TEXT_ITEMS, max_size=3), st.lists(st.one_of(TEXT_ITEMS, st.none(),
+                                                          st.integers()), max_size=3),
+    st.dictionaries(TEXT_ITEMS, st.integers(), max_size=2), st.just('["raw"]'),
+    st.just(SHARED), st.just([]))
+
+
+@given(st.lists(TYPED_VALUES, max_size=12), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_json_texts_write_what_json_dumps_writes(values: list, only_string_lists: bool
+                                                 ) -> None:
+    """Lists of strings go through Arrow kernels, everything else through json.dumps: both
+    give the one JSON form (frames.to_json) of each value."""
+    if only_string_lists:
+        values = [v for v in values
+                  if isinstance(v, list) and all(isinstance(i, str) for i in v)]
+    got = json_texts(pd.Series(values, dtype=object)).tolist()
+    assert got == [v if isinstance(v, str) else to_json(v) for v in values]
+
+
+@given(st.lists(st.tuples(st.sampled_from(["CB2", "CB10", "Đ3"]), TEXT_ITEMS), max_size=30))
+@settings(max_examples=150, deadline=None)
+def test_lists_by_matches_groupby_list(rows: list[tuple[str, str]]) -> None:
+    frame = pd.DataFrame(rows, columns=["by", "item"], dtype=object)
+    got = lists_by(frame["item"], frame["by"])
+    want = frame.groupby("by", sort=True)["item"].agg(list) if rows else pd.Series([])
+    assert got.to_dict() == want.to_dict()
+    assert list(got.index) == list(want.index)
 
 
 REASON_ROWS = st.lists(st.tuples(
