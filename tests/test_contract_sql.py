@@ -162,7 +162,9 @@ def test_the_fast_reader_accepts_only_what_the_reference_reader_reads_alike(rows
      "flag": "", "note": "", "kind": ""},
     {"moment": "", "day": "", "amount": "", "count": "-7", "flag": "KHÔNG", "note": "#x",
      "kind": "xa"},
-], ids=["vietnamese", "iso-seconds", "blanks"])
+    {"moment": "05/03/2023 14:30:59", "day": "31/12/2023", "amount": "100", "count": "0",
+     "flag": "false", "note": "x", "kind": "tinh"},
+], ids=["vietnamese", "iso-seconds", "blanks", "day-first-seconds"])
 def test_clean_cells_in_hr_shapes_take_the_fast_reader(tmp_path: Path, cells) -> None:
     # the property above must not hold by the fast reader giving way to everything
     _write(tmp_path, [cells, cells])

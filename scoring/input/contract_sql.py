@@ -43,28 +43,47 @@ def text_list(values: Iterable[str]) -> str:
 
 # shapes of the cells the reference path reads itself (its byte reader, ``plain_datetimes``):
 # YYYY-MM-DD or DD/MM/YYYY, then nothing, " HH:MM" or " HH:MM:SS", as GLOB patterns by
-# length (a GLOB costs two thirds of a regular expression: decision 104). The hour is
-# checked here: DuckDB's cast reads 24:00 as the next day, which the byte reader refuses;
-# it refuses 30/02 and 12:60 as the byte reader does.
+# form and length (a GLOB costs two thirds of a regular expression: decision 104). The
+# hour is checked here: DuckDB's cast reads 24:00 as the next day, which the byte reader
+# refuses; the cast and strptime refuse 30/02 and 12:60 as the byte reader does.
 _DIGITS = {n: "[0-9]" * n for n in (2, 4)}
-_DAYS = (f"{_DIGITS[4]}-{_DIGITS[2]}-{_DIGITS[2]}", f"{_DIGITS[2]}/{_DIGITS[2]}/{_DIGITS[4]}")
 _HOURS = ("[01][0-9]", "2[0-3]")
-DATE_SHAPES: dict[int, tuple[str, ...]] = {
-    10: _DAYS,
-    16: tuple(f"{day} {hour}:{_DIGITS[2]}" for day in _DAYS for hour in _HOURS),
-    19: tuple(f"{day} {hour}:{_DIGITS[2]}:{_DIGITS[2]}" for day in _DAYS for hour in _HOURS),
-}
+
+
+def _shapes(day: str) -> dict[int, tuple[str, ...]]:
+    return {10: (day,),
+            16: tuple(f"{day} {hour}:{_DIGITS[2]}" for hour in _HOURS),
+            19: tuple(f"{day} {hour}:{_DIGITS[2]}:{_DIGITS[2]}" for hour in _HOURS)}
+
+
+ISO_SHAPES = _shapes(f"{_DIGITS[4]}-{_DIGITS[2]}-{_DIGITS[2]}")
+DAY_FIRST_SHAPES = _shapes(f"{_DIGITS[2]}/{_DIGITS[2]}/{_DIGITS[4]}")
+# the day-first shapes read by strptime, its format chosen by the cell's length: building
+# the ISO text and casting it cost seven times as much, and strptime given a list of
+# formats ten times as much when the first fails (decision 104)
+DAY_FIRST_FORMATS = {10: "%d/%m/%Y", 16: "%d/%m/%Y %H:%M", 19: "%d/%m/%Y %H:%M:%S"}
 
 
 def date_shape(cell: str) -> str:
-    """SQL true when ``cell`` is in one of :data:`DATE_SHAPES` (a CASE tries the patterns
-    one by one: an OR evaluates every side on every row)."""
-    def one_of(patterns: tuple[str, ...]) -> str:
-        return ("CASE " + " ".join(f"WHEN {cell} GLOB {literal(p)} THEN true" for p in patterns)
-                + " ELSE false END")
-    return (f"CASE strlen({cell}) "
-            + " ".join(f"WHEN {n} THEN {one_of(p)}" for n, p in DATE_SHAPES.items())
-            + " ELSE false END")
+    """SQL true when ``cell`` has one of the shapes above. The patterns are tried in a
+    CASE: inside an expression DuckDB evaluates every side of an OR on every row."""
+    def by_length(shapes: dict[int, tuple[str, ...]]) -> str:
+        return (f"CASE strlen({cell}) " + " ".join(
+            f"WHEN {length} THEN CASE "
+            + " ".join(f"WHEN {cell} GLOB {literal(p)} THEN true" for p in patterns)
+            + " ELSE false END" for length, patterns in shapes.items()) + " ELSE false END")
+    return (f"CASE WHEN contains({cell}, '/') THEN {by_length(DAY_FIRST_SHAPES)} "
+            f"ELSE {by_length(ISO_SHAPES)} END")
+
+
+def date_value(cell: str) -> str:
+    """SQL reading ``cell`` as a timestamp (NULL when it cannot): what it names when it
+    has one of the shapes above; another cell fails :func:`date_shape`, whatever this
+    reads it as."""
+    day_first = " ".join(f"WHEN {length} THEN try_strptime({cell}, {literal(form)})"
+                         for length, form in DAY_FIRST_FORMATS.items())
+    return (f"CASE WHEN contains({cell}, '/') THEN (CASE strlen({cell}) {day_first} END)"
+            f"::TIMESTAMP_NS ELSE TRY_CAST({cell} AS TIMESTAMP_NS) END")
 
 
 # numbers read alike by DuckDB and pandas: digits, a point or a decimal comma ("8,5": the
@@ -138,9 +157,6 @@ def column_sql(rule: ColumnRule, cell: str, today: dt.date) -> ColumnSql:
                          f"({value})::BIGINT" if rule.kind == "int" else value,
                          tuple(failing))
     if rule.kind in ("date", "datetime"):
-        # a cell with a '/' that is not DD/MM/YYYY fails the shape, whatever it reads as
-        iso = (f"CASE WHEN contains({cell}, '/') THEN {cell}[7:10] || '-' || {cell}[4:5] || '-' "
-               f"|| {cell}[1:2] || {cell}[11:] ELSE {cell} END")
         moment = PARSED
         readable = (f"{date_shape(cell)} AND "
                     f"year({moment}) BETWEEN {MIN_YEAR} AND {MAX_YEAR}")
@@ -149,7 +165,7 @@ def column_sql(rule: ColumnRule, cell: str, today: dt.date) -> ColumnSql:
             tomorrow = today + dt.timedelta(days=1)
             failing.append(("future", f"{moment} >= TIMESTAMP_NS '{tomorrow.isoformat()}'"))
         value = f"{moment}::DATE::TIMESTAMP_NS" if rule.kind == "date" else moment
-        return ColumnSql(f"TRY_CAST({iso} AS TIMESTAMP_NS)", value, tuple(failing))
+        return ColumnSql(date_value(cell), value, tuple(failing))
     raise ValueError(f"no SQL for a column of kind {rule.kind!r}")
 
 
