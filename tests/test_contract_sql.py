@@ -138,6 +138,7 @@ def _both(folder: Path) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list[
 @example(_rows("moment", "2023-12-29 12: 8"))
 @example(_rows("moment", "2023-12-2  12:48"))
 @example(_rows("moment", "2023-12-29  2:48:07"))
+@example(_rows("moment", "2023-12-29 12:48: 7"))
 @example(_rows("day", "+023-12-29"))
 @example(_rows("amount", "1_000"))
 @example(_rows("count", "2020.5"))

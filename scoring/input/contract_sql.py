@@ -16,7 +16,7 @@ reads every column as text: DuckDB's typed reading is more lenient than the cont
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .column_checks import EXCEL_ERRORS, FALSE_WORDS, TRUE_WORDS
@@ -41,49 +41,54 @@ def text_list(values: Iterable[str]) -> str:
     return "[" + ", ".join(literal(v) for v in sorted(values)) + "]"
 
 
-# shapes of the cells the reference path reads itself (its byte reader, ``plain_datetimes``):
-# YYYY-MM-DD or DD/MM/YYYY, then nothing, " HH:MM" or " HH:MM:SS", as GLOB patterns by
-# form and length (a GLOB costs two thirds of a regular expression: decision 104). The
-# hour is checked here: DuckDB's cast reads 24:00 as the next day, which the byte reader
-# refuses; the cast and strptime refuse 30/02 and 12:60 as the byte reader does.
-_DIGITS = {n: "[0-9]" * n for n in (2, 4)}
+# the shapes of the dates the reference path reads itself (its byte reader,
+# ``plain_datetimes``): YYYY-MM-DD or DD/MM/YYYY (told apart by the '/'), then nothing,
+# " HH:MM" or " HH:MM:SS" (told apart by the length), as strptime formats
+DATE_FORMATS = {form: {10: day, 16: f"{day} %H:%M", 19: f"{day} %H:%M:%S"}
+                for form, day in (("-", "%Y-%m-%d"), ("/", "%d/%m/%Y"))}
+# each format's cells as GLOB patterns (a GLOB costs two thirds of a regular expression:
+# decision 104). The hour is checked here: DuckDB's cast reads 24:00 as the next day, which
+# the byte reader refuses; the cast and strptime refuse 30/02 and 12:60 as it does.
+_GLOB_FIELDS = {"%Y": "[0-9]" * 4, "%m": "[0-9]" * 2, "%d": "[0-9]" * 2, "%M": "[0-9]" * 2,
+                "%S": "[0-9]" * 2}
 _HOURS = ("[01][0-9]", "2[0-3]")
 
 
-def _shapes(day: str) -> dict[int, tuple[str, ...]]:
-    return {10: (day,),
-            16: tuple(f"{day} {hour}:{_DIGITS[2]}" for hour in _HOURS),
-            19: tuple(f"{day} {hour}:{_DIGITS[2]}:{_DIGITS[2]}" for hour in _HOURS)}
+def _globs(form: str) -> tuple[str, ...]:
+    """The GLOB patterns of the cells strptime reads with ``form``."""
+    for field, digits in _GLOB_FIELDS.items():
+        form = form.replace(field, digits)
+    return tuple(form.replace("%H", hour) for hour in _HOURS) if "%H" in form else (form,)
 
 
-ISO_SHAPES = _shapes(f"{_DIGITS[4]}-{_DIGITS[2]}-{_DIGITS[2]}")
-DAY_FIRST_SHAPES = _shapes(f"{_DIGITS[2]}/{_DIGITS[2]}/{_DIGITS[4]}")
-# the day-first shapes read by strptime, its format chosen by the cell's length: building
-# the ISO text and casting it cost seven times as much, and strptime given a list of
-# formats ten times as much when the first fails (decision 104)
-DAY_FIRST_FORMATS = {10: "%d/%m/%Y", 16: "%d/%m/%Y %H:%M", 19: "%d/%m/%Y %H:%M:%S"}
+def _by_form(cell: str, read: Callable[[str], str]) -> str:
+    """A CASE over ``cell``'s form and length, ``read(format)`` in each branch (NULL when
+    the length is none of :data:`DATE_FORMATS`')."""
+    def by_length(formats: dict[int, str]) -> str:
+        return (f"CASE strlen({cell}) "
+                + " ".join(f"WHEN {n} THEN {read(form)}" for n, form in formats.items())
+                + " END")
+    return (f"CASE WHEN contains({cell}, '/') THEN {by_length(DATE_FORMATS['/'])} "
+            f"ELSE {by_length(DATE_FORMATS['-'])} END")
 
 
 def date_shape(cell: str) -> str:
-    """SQL true when ``cell`` has one of the shapes above. The patterns are tried in a
-    CASE: inside an expression DuckDB evaluates every side of an OR on every row."""
-    def by_length(shapes: dict[int, tuple[str, ...]]) -> str:
-        return (f"CASE strlen({cell}) " + " ".join(
-            f"WHEN {length} THEN CASE "
-            + " ".join(f"WHEN {cell} GLOB {literal(p)} THEN true" for p in patterns)
-            + " ELSE false END" for length, patterns in shapes.items()) + " ELSE false END")
-    return (f"CASE WHEN contains({cell}, '/') THEN {by_length(DAY_FIRST_SHAPES)} "
-            f"ELSE {by_length(ISO_SHAPES)} END")
+    """SQL true when ``cell`` has one of the shapes of :data:`DATE_FORMATS`. The patterns
+    are tried in a CASE: inside an expression DuckDB evaluates every side of an OR on
+    every row."""
+    return _by_form(cell, lambda form: "CASE " + " ".join(
+        f"WHEN {cell} GLOB {literal(glob)} THEN true" for glob in _globs(form))
+        + " ELSE false END")
 
 
 def date_value(cell: str) -> str:
-    """SQL reading ``cell`` as a timestamp (NULL when it cannot): what it names when it
-    has one of the shapes above; another cell fails :func:`date_shape`, whatever this
-    reads it as."""
-    day_first = " ".join(f"WHEN {length} THEN try_strptime({cell}, {literal(form)})"
-                         for length, form in DAY_FIRST_FORMATS.items())
-    return (f"CASE WHEN contains({cell}, '/') THEN (CASE strlen({cell}) {day_first} END)"
-            f"::TIMESTAMP_NS ELSE TRY_CAST({cell} AS TIMESTAMP_NS) END")
+    """SQL reading ``cell`` as a timestamp: what it names when :func:`date_shape` holds
+    (another cell fails that check, whatever this reads). An ISO cell is read by DuckDB's
+    cast, a day-first one by strptime with the format of its length (building the ISO
+    text and casting it cost seven times as much, a list of formats ten times as much
+    when the first fails: decision 105)."""
+    return _by_form(cell, lambda form: f"try_strptime({cell}, {literal(form)})::TIMESTAMP_NS"
+                    if "/" in form else f"TRY_CAST({cell} AS TIMESTAMP_NS)")
 
 
 # numbers read alike by DuckDB and pandas: digits, a point or a decimal comma ("8,5": the
