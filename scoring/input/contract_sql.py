@@ -129,18 +129,16 @@ def column_sql(rule: ColumnRule, cell: str, today: dt.date) -> ColumnSql:
         # codes (and their Vietnamese labels) are settled over the distinct values
         return ColumnSql(None, cell, tuple(failing))
     if rule.kind == "bool":
-        # a cell written as a word in lower case (most are) is settled without lower();
-        # CASE, not OR: an OR evaluates both sides on every row
-        words = frozenset(TRUE_WORDS | FALSE_WORDS) - {""}
-        failing.append(("not a bool word",
-                        f"CASE WHEN {cell} IN ({', '.join(map(literal, sorted(words)))}) "
-                        f"THEN false ELSE NOT list_contains({text_list(words)}, lower({cell})) "
-                        "END"))
-        true = TRUE_WORDS - {""}
-        return ColumnSql(None, f"CASE WHEN {cell} IN ({', '.join(map(literal, sorted(words)))}) "
-                               f"THEN {cell} IN ({', '.join(map(literal, sorted(true)))}) "
-                               f"ELSE coalesce(list_contains({text_list(true)}, lower({cell})), "
-                               "false) END", tuple(failing))
+        # a cell written as a word in lower case (most are) is settled without lower(),
+        # in a CASE: inside an expression DuckDB evaluates every side of an OR
+        words, true = frozenset(TRUE_WORDS | FALSE_WORDS) - {""}, TRUE_WORDS - {""}
+        as_written = f"{cell} IN ({', '.join(map(literal, sorted(words)))})"
+        failing.append(("not a bool word", f"CASE WHEN {as_written} THEN false ELSE NOT "
+                                           f"list_contains({text_list(words)}, lower({cell})) END"))
+        return ColumnSql(None, f"CASE WHEN {as_written} THEN {cell} IN "
+                               f"({', '.join(map(literal, sorted(true)))}) ELSE coalesce("
+                               f"list_contains({text_list(true)}, lower({cell})), false) END",
+                         tuple(failing))
     if rule.kind in ("float", "int"):
         number = PARSED
         readable = [f"regexp_full_match({cell}, {literal(NUMBER_SHAPE)})",
@@ -230,7 +228,7 @@ def table_sql(source: str, cells: dict[str, str], values: list[tuple[str, str]],
         inner.append(f"{trimmed(first)} AS t_first")
         first = "t_first"
     if (blank := f"{first} IS NULL") not in (cond for _, cond in checks):
-        checks.insert(0, ("blank first cell", blank))  # unless the first column's own
+        checks.insert(0, ("blank first cell", blank))  # unless that is a check already
     fail = " ".join(f"WHEN {cond} THEN {i}" for i, (_, cond) in enumerate(checks, start=1))
     query = (f"SELECT {', '.join(outer)}, CASE {fail} ELSE 0 END AS __fail FROM "
              f"(SELECT *{''.join(', ' + m for m in middle)} FROM "
