@@ -162,3 +162,52 @@ def test_unreachable_database_is_a_user_error_without_traceback():
     assert result.exit_code == 1, result.output
     assert "không mở được cơ sở dữ liệu" in result.output
     assert "matkhau" not in result.output and "Traceback" not in result.output
+
+
+# -- the command as a process runs it: console_main ends the process itself ----------------
+
+CONSOLE = ("import atexit, pathlib, sys\n"
+           "marker = pathlib.Path(sys.argv.pop(1))\n"
+           "atexit.register(lambda: marker.write_text('ran'))\n"
+           "from xeploai.scoring.cli import console_main\n"
+           "console_main()\n")
+
+
+def _console(tmp_path, *args: str):
+    """``xeploai ARGS`` through console_main in a real process, with an exit handler of its
+    own that leaves a file behind when it runs."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "exit-handler-ran"
+    done = subprocess.run([sys.executable, "-c", CONSOLE, str(marker), *args],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    return done, marker
+
+
+def test_console_process_flushes_everything_runs_exit_handlers_and_stores(tmp_path,
+                                                                          sqlite_url):
+    done, marker = _console(tmp_path, "run", "--data", str(SAMPLE), "--year", "2023",
+                            "--db", sqlite_url, "--all")
+    assert done.returncode == 0, done.stderr
+    # the whole summary reached the pipe (the last line is printed last), once
+    assert done.stdout.rstrip().endswith("Mã lần chạy: 1")
+    assert done.stdout.count("Mã lần chạy") == 1 and "STP" in done.stdout
+    assert marker.read_text() == "ran"
+    assert count_rows(sqlite_url, "results") == 44
+    # the council file written to stdout by pandas, not by the console: flushed before the end
+    exported, _marker = _console(tmp_path, "export", "--format", "csv", "--out", "-",
+                                 "--db", sqlite_url)
+    assert exported.returncode == 0, exported.stderr
+    assert len(list(csv.DictReader(io.StringIO(exported.stdout.lstrip("\ufeff"))))) == 44
+
+
+def test_console_process_keeps_the_exit_codes(tmp_path, sqlite_url):
+    usage, marker = _console(tmp_path, "run", "--year", "2023")  # no --data
+    assert usage.returncode == 2 and "--data" in usage.stderr
+    assert marker.read_text() == "ran"
+    bad, _marker = _console(tmp_path, "run", "--data", str(tmp_path / "khong_co"), "--year",
+                            "2023", "--db", sqlite_url)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert count_rows(sqlite_url, "results") == 0
+    assert _console(tmp_path, "--version")[0].returncode == 0
