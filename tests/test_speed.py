@@ -365,3 +365,17 @@ def test_cli_run_by_unit_stores_the_same_results(generated: Path, db_url: str) -
     pd.testing.assert_frame_equal(load_results(engine, 2), load_results(engine, 1))
     bad = runner.invoke(main, [*args, "--by-unit", "60", "--dry-run"], env=env)
     assert bad.exit_code == 2
+
+
+def test_run_gives_the_collector_back_everything_it_froze(sqlite_url: str) -> None:
+    """api.run freezes what exists once the data is read (the collector no longer walks it)
+    and unfreezes it at the end, also when the run is refused: a long-lived process (the
+    workspace) must not keep a run's cyclic garbage for ever."""
+    import gc
+
+    before = gc.get_freeze_count()
+    api.run(SAMPLE, YEAR, policy=POLICY, db=sqlite_url)
+    assert gc.get_freeze_count() == before
+    with pytest.raises(api.RepeatRunError):
+        api.run(SAMPLE, YEAR, policy=POLICY, db=sqlite_url)
+    assert gc.get_freeze_count() == before
