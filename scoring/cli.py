@@ -10,15 +10,13 @@ itself. ``--json`` output is ``json.dumps`` of plain structures (:func:`print_js
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import datetime as dt
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 import pandas as pd
@@ -498,27 +496,5 @@ def policy_show(year: int | None, policy: str | None, load_path_plugins: bool,
     out.print(table)
 
 
-def console_main() -> NoReturn:
-    """The ``xeploai`` command as a process runs it (the console script, ``python -m``):
-    :data:`main`, then the exit handlers (logs, temporary files, finalizers), then the
-    process ends without freeing its memory object by object. Interpreter shutdown frees
-    every frame, Arrow buffer and DuckDB's memory one at a time: 0.2–0.4 s after a province
-    run, for nothing the user sees (docs/decisions.md 103)."""
-    try:
-        main()
-    except SystemExit as finished:  # click's standalone mode always ends here
-        code = finished.code
-    else:  # pragma: no cover - standalone mode never returns
-        code = 0
-    if code is not None and not isinstance(code, int):  # as the interpreter would: text, 1
-        print(code, file=sys.stderr)
-        code = 1
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
-            stream.flush()
-    atexit._run_exitfuncs()
-    os._exit(code or 0)
-
-
 if __name__ == "__main__":  # pragma: no cover
-    console_main()
+    main()

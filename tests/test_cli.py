@@ -166,16 +166,17 @@ def test_unreachable_database_is_a_user_error_without_traceback():
 
 # -- the command as a process runs it: console_main ends the process itself ----------------
 
-CONSOLE = ("import atexit, pathlib, sys\n"
+CONSOLE = ("import atexit, gc, pathlib, sys\n"
            "marker = pathlib.Path(sys.argv.pop(1))\n"
-           "atexit.register(lambda: marker.write_text('ran'))\n"
-           "from xeploai.scoring.cli import console_main\n"
+           "atexit.register(lambda: marker.write_text(f'ran, collector on: {gc.isenabled()}'))\n"
+           "from xeploai.scoring.console import console_main\n"
            "console_main()\n")
 
 
 def _console(tmp_path, *args: str):
     """``xeploai ARGS`` through console_main in a real process, with an exit handler of its
-    own that leaves a file behind when it runs."""
+    own that leaves a file behind when it runs (saying whether the garbage collector, off
+    while the commands are imported, is on again)."""
     import subprocess
     import sys
 
@@ -193,7 +194,7 @@ def test_console_process_flushes_everything_runs_exit_handlers_and_stores(tmp_pa
     # the whole summary reached the pipe (the last line is printed last), once
     assert done.stdout.rstrip().endswith("Mã lần chạy: 1")
     assert done.stdout.count("Mã lần chạy") == 1 and "STP" in done.stdout
-    assert marker.read_text() == "ran"
+    assert marker.read_text() == "ran, collector on: True"
     assert count_rows(sqlite_url, "results") == 44
     # the council file written to stdout by pandas, not by the console: flushed before the end
     exported, _marker = _console(tmp_path, "export", "--format", "csv", "--out", "-",
@@ -205,7 +206,7 @@ def test_console_process_flushes_everything_runs_exit_handlers_and_stores(tmp_pa
 def test_console_process_keeps_the_exit_codes(tmp_path, sqlite_url):
     usage, marker = _console(tmp_path, "run", "--year", "2023")  # no --data
     assert usage.returncode == 2 and "--data" in usage.stderr
-    assert marker.read_text() == "ran"
+    assert marker.read_text() == "ran, collector on: True"
     bad, _marker = _console(tmp_path, "run", "--data", str(tmp_path / "khong_co"), "--year",
                             "2023", "--db", sqlite_url)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
