@@ -309,11 +309,8 @@ def test_unit_by_unit_equals_whole(generated: Path, max_officials: int) -> None:
 
 @pytest.mark.parametrize("max_officials", [50, 1_000_000])
 def test_sharded_run_stores_what_a_whole_run_stores(generated: Path, db_url: str,
-                                                    tmp_path: Path, max_officials: int,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from xeploai.scoring.input import split_by_unit
-
-    monkeypatch.setattr(split_by_unit, "BLOCK_BYTES", 256 << 10)  # several blocks per file
+                                                    tmp_path: Path, max_officials: int
+                                                    ) -> None:
     whole = api.run(generated, YEAR, policy=POLICY, db=db_url)
     out = api.run(generated, YEAR, policy=POLICY, db=db_url, again=True,
                   by_unit=api.ByUnit(max_officials, workdir=tmp_path))

@@ -14,83 +14,43 @@ and :func:`load_dataset` runs the reference path, which names file, row, column 
 of every problem. So the fast path can change how long a run takes, never what it produces
 (tests/test_speed.py compares both paths frame by frame).
 
-The pyarrow readers below (:func:`csv_options`, :func:`checked_columns`) are the streamed
-``--by-unit`` reader's, which reads the dossiers block by block.
+The streamed ``--by-unit`` reader (:mod:`.split_by_unit`) reads its dossiers with the same
+query (:func:`checked_query`) into a DuckDB database file, and runs the same checks.
 """
 
 from __future__ import annotations
 
 import csv
 import os
-import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from ..types import TableSpec
 from .aliases import HEADER_SCAN, canonical_columns, canonical_values, value_codes
-from .column_checks import (
-    EXCEL_ERRORS,
-    FALSE_WORDS,
-    TRUE_WORDS,
-    default_column,
-    misspelt_column,
-    validate_table,
-)
+from .column_checks import default_column, misspelt_column, validate_table
 from .contract import ColumnRule, RowCheck, row_checks
-from .contract_sql import identifier, literal, table_sql, text_list
-from .csv_text import LINE_BREAK, PY_WHITESPACE, header_layout
+from .contract_sql import TableSql, identifier, literal, table_sql, text_list
+from .csv_text import LINE_BREAK, header_layout
 from .dataset import Dataset
-from .dates import MAX_YEAR, MIN_YEAR, plain_datetimes, today_here
-from .files import find_table_file, scan_file, table_file_problems
+from .dates import today_here
+from .files import FileScan, find_table_file, scan_file, table_file_problems
 from .product_checks import products_checks
 from .records import NONEMPTY_TABLES
-
-# bytes that may begin or end a whitespace character in UTF-8: ASCII whitespace, and any
-# byte of a multi-byte character (checked properly, with utf8_trim, only when present)
-_MAYBE_SPACE = np.zeros(256, dtype=bool)
-_MAYBE_SPACE[[ord(c) for c in PY_WHITESPACE if ord(c) < 0x80]] = True
-_MAYBE_SPACE[0x80:] = True
-# large_string is what pandas' string dtype holds: reading into it saves a cast per column
-ARROW_TYPES = {"str": pa.large_string(), "code": pa.large_string(), "bool": pa.bool_(),
-                "float": pa.float64(), "int": pa.int64(), "date": pa.timestamp("ns"),
-                "datetime": pa.timestamp("ns")}
 
 
 class NotClean(Exception):
     """The fast path cannot vouch for this dataset; the reference path must read it."""
 
 
-@dataclass(frozen=True)
-class CsvPlan:
-    """How pyarrow reads one CSV file: where its header is (title rows above it are
-    skipped), which separator, and each column's type."""
-
-    headers: list[str]  # as written
-    canonical: list[str]
-    convert: pacsv.ConvertOptions
-    sep: str
-    skip: int  # lines above the header
-    first_row: list[str]  # the first data row's cells, as text ([] when none)
-
-    def read_options(self, **kwargs: Any) -> pacsv.ReadOptions:
-        return pacsv.ReadOptions(skip_rows=self.skip, **kwargs)
-
-    def parse_options(self) -> pacsv.ParseOptions:
-        return pacsv.ParseOptions(delimiter=self.sep, newlines_in_values=False)
-
-
-def _header(path: Path, known: set[str]) -> tuple[list[str], str, int, list[str]]:
-    """The header's cells, the separator, the lines above the header and the first data
-    row's cells — found as the reference path finds them (:func:`.csv_text.header_layout`)."""
+def _header(path: Path, known: set[str]) -> tuple[list[str], str, int]:
+    """The header's cells, the separator and the lines above the header — found as the
+    reference path finds them (:func:`.csv_text.header_layout`)."""
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
     end = max(head.rfind(b"\n"), head.rfind(b"\r"))
@@ -105,296 +65,11 @@ def _header(path: Path, known: set[str]) -> tuple[list[str], str, int, list[str]
         raise NotClean("no complete header line")
     try:
         names = next(csv.reader([lines[header]], delimiter=sep), [])
-        first = next(csv.reader([lines[header + 1]], delimiter=sep), []) \
-            if header + 1 < len(lines) else []
     except csv.Error as exc:  # a stray CR or quote in the header line (found by fuzzing)
         raise NotClean(f"header: {exc}") from exc
     if not names:
         raise NotClean("empty header")
-    return names, sep, header, first
-
-
-def _bool_words() -> tuple[list[str], list[str]]:
-    def spellings(words: frozenset[str]) -> list[str]:
-        out = {v for w in words if w for v in (w, w.upper(), w.capitalize())}
-        return sorted(out)
-
-    return spellings(TRUE_WORDS), spellings(FALSE_WORDS)
-
-
-def csv_options(path: Path, rules: list[ColumnRule]) -> CsvPlan:
-    """The file's headers as written, their canonical names, and the typed conversion."""
-    known = {r.name for r in rules}
-    headers, sep, skip, first = _header(path, known)
-    mapping = canonical_columns(headers, known)
-    canonical = [mapping[h] for h in headers]
-    if len(set(canonical)) != len(canonical):
-        raise NotClean("duplicate columns")
-    kinds = {r.name: r.kind for r in rules}
-    types = {h: ARROW_TYPES[kinds[c]] if c in kinds else pa.large_string()
-             for h, c in zip(headers, canonical, strict=True)}
-    true_words, false_words = _bool_words()
-    convert = pacsv.ConvertOptions(column_types=types, null_values=[""],
-                                   strings_can_be_null=False, true_values=true_words,
-                                   false_values=false_words, check_utf8=True)
-    return CsvPlan(headers, canonical, convert, sep, skip, first)
-
-
-ARROW_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError)
-
-
-def _read_typed(path: Path, rules: list[ColumnRule]) -> tuple[pa.Table, dict[str, str]]:
-    """Parse ``path`` with a type per column; returns the table (columns renamed to their
-    canonical names) and canonical name → header as written."""
-    plan = csv_options(path, rules)
-    headers, canonical = plan.headers, plan.canonical
-    dates = date_headers(headers, canonical, rules)
-    try:
-        if dates_as_text(plan, dates):
-            raise NotClean("dates written DD/MM/YYYY")
-        table = _parse(path, plan)
-    except NotClean:
-        if not dates:
-            raise
-        # HR exports write dates DD/MM/YYYY, which pyarrow's timestamp parser does not
-        # read: those columns as text, read by the reference path's byte reader
-        dates_as_text(plan, dates, force=True)
-        table = dates_from_text(_parse(path, plan), dates)
-    if table.column_names != headers:
-        raise NotClean("header parsed differently")
-    return table.rename_columns(canonical), dict(zip(canonical, headers, strict=True))
-
-
-def date_headers(headers: list[str], canonical: list[str], rules: list[ColumnRule]
-                 ) -> list[str]:
-    """The headers (as written) of the date and datetime columns."""
-    kinds = {r.name: r.kind for r in rules}
-    return [h for h, c in zip(headers, canonical, strict=True)
-            if kinds.get(c) in ("date", "datetime")]
-
-
-def dates_as_text(plan: CsvPlan, dates: list[str], force: bool = False) -> bool:
-    """Set ``plan`` to read the ``dates`` columns as text when the first data row writes
-    one DD/MM/YYYY (or when ``force``); whether it did. :func:`dates_from_text` then reads
-    them: parsing them as timestamps first would only fail."""
-    slash = any("/" in cell for h, cell in zip(plan.headers, plan.first_row, strict=False)
-                if h in dates)
-    if not dates or not (force or slash):
-        return False
-    plan.convert.column_types = {**plan.convert.column_types,
-                                 **dict.fromkeys(dates, pa.large_string())}
-    return True
-
-
-def dates_from_text(table: pa.Table, dates: list[str]) -> pa.Table:
-    """``table`` with its ``dates`` columns (read as text) as timestamps."""
-    for h in dates:
-        table = table.set_column(table.column_names.index(h), h, _day_first(table[h], h))
-    return table
-
-
-def _parse(path: Path, plan: CsvPlan) -> pa.Table:
-    try:
-        return pacsv.read_csv(path, read_options=plan.read_options(use_threads=True),
-                              parse_options=plan.parse_options(),
-                              convert_options=plan.convert)
-    except ARROW_ERRORS as exc:
-        raise NotClean(f"{path.name}: {exc}") from exc
-
-
-def _day_first(column: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
-    """A date column read as text, as timestamps: every cell empty (null) or in one of the
-    shapes :func:`.dates.plain_datetimes` reads, or the reference path decides."""
-    chunks = []
-    for chunk in column.chunks:
-        empty = np.diff(_string_buffers(chunk)[0]) == 0
-        ns, ok = plain_datetimes(chunk)
-        if not (ok | empty).all():
-            raise NotClean(f"{name}: a date the byte reader leaves to pandas")
-        chunks.append(pa.array(ns, pa.timestamp("ns"), mask=empty))
-    return pa.chunked_array(chunks, pa.timestamp("ns"))
-
-
-def _string_buffers(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
-    """A string chunk's offsets (one per cell, plus the end) and its data bytes (None when
-    it has no data buffer), as numpy views of the Arrow buffers."""
-    kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    _, off_buf, data_buf = chunk.buffers()
-    offsets = np.frombuffer(off_buf, dtype=kind)[chunk.offset:chunk.offset + len(chunk) + 1]
-    return offsets, None if data_buf is None else np.frombuffer(data_buf, dtype=np.uint8)
-
-
-def _edges(chunk: pa.Array) -> tuple[np.ndarray, bool]:
-    """Which cells of a string chunk are empty, and whether any cell may start or end with
-    whitespace — read straight from the offsets and data buffers, without a kernel pass."""
-    offsets, data = _string_buffers(chunk)
-    empty = np.diff(offsets) == 0
-    if data is None or not len(chunk) or empty.all():
-        return empty, False
-    starts = offsets[:-1][~empty]
-    ends = offsets[1:][~empty] - 1
-    return empty, bool(_MAYBE_SPACE[data[starts]].any() or _MAYBE_SPACE[data[ends]].any())
-
-
-def _blank_to_null(arr: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Cells stripped like ``str.strip()``; empty cells become null (the reference path's
-    ``s.where(s != "", None)``)."""
-    chunks = []
-    for chunk in arr.chunks:
-        if chunk.null_count:
-            chunks.append(_trim_full(chunk))
-            continue
-        empty, maybe_space = _edges(chunk)
-        if maybe_space:
-            chunks.append(_trim_full(chunk))
-        elif empty.any():
-            chunks.append(pc.if_else(pa.array(~empty), chunk, pa.scalar(None, chunk.type)))
-        else:
-            chunks.append(chunk)
-    return pa.chunked_array(chunks, type=arr.type)
-
-
-def _trim_full(chunk: pa.Array) -> pa.Array:
-    trimmed = pc.utf8_trim(chunk, characters=PY_WHITESPACE)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, chunk.type), trimmed)
-
-
-def _string_flags(arr: pa.ChunkedArray) -> tuple[bool, bool, bool]:
-    """Whether any cell may be an Excel error (starts with '#'), whether any byte is
-    non-ASCII and whether any is NUL, read from the offsets and data buffers: a regex or a
-    per-value kernel over 2,000,000 cells is then only run when one of these says it could
-    find something."""
-    hash_mark = non_ascii = nul = False
-    for chunk in arr.chunks:
-        if not len(chunk):
-            continue
-        offsets, buffer = _string_buffers(chunk)
-        if buffer is None:
-            continue
-        data = buffer[offsets[0]:offsets[-1]]
-        starts = offsets[:-1][np.diff(offsets) > 0] - offsets[0]
-        hash_mark = hash_mark or bool((data[starts] == ord("#")).any())
-        non_ascii = non_ascii or bool((data >= 0x80).any())
-        nul = nul or bool((data == 0).any())
-    return hash_mark, non_ascii, nul
-
-
-def _any(mask: pa.ChunkedArray | pa.Array) -> bool:
-    return bool(pc.any(mask).as_py())
-
-
-def checked_columns(name: str, table: pa.Table, rules: list[ColumnRule]
-                    ) -> dict[str, pa.ChunkedArray | object]:
-    """The per-row checks of one table (or one batch of it), as arrow columns: values
-    trimmed, blanks null, defaults filled; a missing optional column is its default."""
-    n = table.num_rows
-    if n and table.num_columns:
-        # A row of empty cells is dropped by the reference path (which keeps counting
-        # lines); every such row has a blank first cell, so a blank first cell sends the
-        # file there (a required first column would be reported anyway).
-        first = table.column(0)
-        blank = first.null_count if not pa.types.is_large_string(first.type) \
-            else _blank_to_null(first).null_count
-        if blank:
-            raise NotClean(f"{name}: blank first cell")
-    known = {r.name for r in rules}
-    unknown = [c for c in table.column_names if c not in known]
-    cols: dict[str, pa.ChunkedArray | object] = {}
-    for rule in rules:
-        if rule.name not in table.column_names:
-            if not rule.has_default or misspelt_column(rule.name, unknown) is not None:
-                raise NotClean(f"{name}: missing column {rule.name}")
-            cols[rule.name] = default_column(rule, pd.RangeIndex(n))
-            continue
-        arr = table[rule.name]
-        if rule.kind in ("str", "code"):
-            arr = _blank_to_null(arr)
-            hash_mark, non_ascii, nul = _string_flags(arr)
-            if nul:  # the checked path refuses a file holding a NUL byte
-                raise NotClean(f"{name}.{rule.name}: NUL byte")
-            if hash_mark and _any(pc.fill_null(pc.match_substring_regex(arr, EXCEL_ERRORS),
-                                               False)):
-                raise NotClean(f"{name}.{rule.name}: Excel error cell")
-            if non_ascii and not _nfc(arr):
-                raise NotClean(f"{name}.{rule.name}: not NFC")
-            codes = value_codes(name, rule.name, rule.codes)
-            if codes and _any(pc.invert(pc.fill_null(pc.is_in(
-                    arr, value_set=pa.array(codes, pa.string())), True))):
-                # HR software's labels ("Cán bộ") for the codes, as every path reads them
-                arr = pa.chunked_array([pa.array(canonical_values(
-                    arr.to_pandas().fillna(""), codes).replace("", None), arr.type)])
-        if rule.kind in ("date", "datetime"):
-            # the earliest and latest years settle the range (one pass, no year per cell)
-            bounds = pc.min_max(arr)
-            low, high = bounds["min"].as_py(), bounds["max"].as_py()
-            if low is not None and not (MIN_YEAR <= low.year and high.year <= MAX_YEAR):
-                raise NotClean(f"{name}.{rule.name}: year out of range")
-            if rule.past:
-                tomorrow = pa.scalar(pd.Timestamp(today_here()) + pd.Timedelta(days=1),
-                                     arr.type)
-                if _any(pc.fill_null(pc.greater_equal(arr, tomorrow), False)):
-                    raise NotClean(f"{name}.{rule.name}: future")
-        if rule.kind == "bool":
-            # an empty cell reads as false in the reference path (unless it is required)
-            if rule.required and arr.null_count:
-                raise NotClean(f"{name}.{rule.name}: blank")
-            arr = pc.fill_null(arr, False)
-        elif rule.required and arr.null_count:
-            raise NotClean(f"{name}.{rule.name}: blank")
-        if rule.kind == "code" and _any(pc.and_(pc.is_valid(arr), pc.invert(
-                pc.is_in(arr, value_set=pa.array(rule.codes, pa.string()))))):
-            raise NotClean(f"{name}.{rule.name}: code")
-        if rule.kind in ("float", "int"):
-            if rule.kind == "float":
-                values = arr.to_numpy()
-                # a literal NaN is "not a number" there; "-0" reads as 0 there, -0.0 here
-                if int(np.isnan(values).sum()) != arr.null_count \
-                        or bool(((values == 0) & np.signbit(values)).any()):
-                    raise NotClean(f"{name}.{rule.name}: NaN or -0")
-            lo = -np.inf if rule.ge is None else rule.ge
-            hi = np.inf if rule.le is None else rule.le
-            if _any(pc.fill_null(pc.or_(pc.less(arr, lo), pc.greater(arr, hi)), False)):
-                raise NotClean(f"{name}.{rule.name}: range")
-            if rule.has_default and rule.default is not None:
-                arr = pc.fill_null(arr, pa.scalar(rule.default, arr.type))
-        if rule.kind == "date" and not _midnights(arr):
-            arr = pc.floor_temporal(arr, unit="day")
-        cols[rule.name] = arr
-    for c in table.column_names:
-        if c not in known and c.strip() != "" and not c.startswith("Unnamed"):
-            cols[c] = table[c]  # kept as written, like the reference path
-    return cols
-
-
-def to_frame(cols: dict[str, pa.ChunkedArray | object], rules: list[ColumnRule],
-             n: int) -> pd.DataFrame:
-    """The pandas frame of checked columns, with the reference path's dtypes."""
-    kinds = {r.name: r.kind for r in rules}
-    frame = pd.DataFrame(index=pd.RangeIndex(n))
-    for col, value in cols.items():
-        if not isinstance(value, pa.ChunkedArray):
-            frame[col] = value
-        elif kinds.get(col) == "int":
-            frame[col] = value.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-        else:
-            frame[col] = value.to_pandas()
-    return frame
-
-
-_DAY_NS = 86_400 * 10**9
-
-
-def _midnights(arr: pa.ChunkedArray) -> bool:
-    """Whether every timestamp[ns] value is at midnight (a date column written as dates),
-    so flooring to the day would change nothing."""
-    ints = pc.fill_null(arr.cast(pa.int64()), 0)
-    return all(bool((c.to_numpy() % _DAY_NS == 0).all()) for c in ints.chunks)
-
-
-def _nfc(arr: pa.ChunkedArray) -> bool:
-    """Whether every non-ASCII value is already NFC (the reference path normalises)."""
-    odd = pc.filter(arr, pc.invert(pc.fill_null(pc.string_is_ascii(arr), True)))
-    return all(unicodedata.is_normalized("NFC", v) for v in pc.unique(odd).to_pylist())
+    return names, sep, header
 
 
 def load_fast(folder: Path, specs: list[TableSpec],
@@ -416,24 +91,14 @@ def load_fast(folder: Path, specs: list[TableSpec],
         if path.suffix != ".csv":
             raise NotClean(f"{path.name}: not CSV")
         paths[spec.name] = path
-    with duckdb.connect(config={"threads": os.cpu_count() or 1}) as db, \
-            ThreadPoolExecutor(max_workers=1) as pool:
-        # strings as Arrow's large_string: what pandas' string dtype holds
-        db.execute("SET arrow_large_buffer_size = true")
-        db.execute("SET enable_progress_bar = false")  # nothing on the user's terminal
+    with connect() as db, ThreadPoolExecutor(max_workers=1) as pool:
         # hashing reads the files once more; sha256 releases the GIL, so it overlaps parsing
         scans = {name: pool.submit(scan_file, path) for name, path in paths.items()}
         tables = {name: read_checked(db, path, name, rules[name])
                   for name, path in paths.items()}
         for name, path in paths.items():
-            scan = scans[name].result()
-            if scan.nul:  # the reference path refuses a file holding a NUL byte
-                raise NotClean(f"{path.name}: NUL byte")
-            if tables[name].num_rows != scan.lines - tables[name].lines_above:
-                # a blank line DuckDB skipped, a line break inside a cell
-                raise NotClean(f"{path.name}: rows are not lines")
-            if name in NONEMPTY_TABLES and not tables[name].num_rows:
-                raise NotClean(f"{name}: no rows")
+            check_lines(name, path, tables[name].num_rows, tables[name].lines_above,
+                        scans[name].result())
         arrow = {name: with_defaults(read.table, rules[name]) for name, read in tables.items()}
         arrow.update({name: pa.Table.from_pandas(frame, preserve_index=False)
                       for name, frame in empty.items()})
@@ -448,14 +113,40 @@ def load_fast(folder: Path, specs: list[TableSpec],
         if spec.name in empty:
             frames[spec.name] = empty[spec.name]
         else:
-            frames[spec.name] = arrow.pop(spec.name).to_pandas(
-                types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+            frames[spec.name] = as_frame(arrow.pop(spec.name))
     for name, check in left:
         if check.violations(frames[name]).any():
             raise NotClean(f"{name}: {check.check} {check.column}")
     if any(check.failing.any() for check in products_checks(frames)):
         raise NotClean("periods/work_items: cross-row checks")
     return Dataset(folder, frames, dict(sorted(hashes.items())), [])
+
+
+def connect(database: str = ":memory:", **config: str | int) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection as the fast readers use it: every core, strings as Arrow's
+    large_string (what pandas' string dtype holds), no progress bar on the user's terminal;
+    ``config``: DuckDB settings (memory_limit, temp_directory)."""
+    db = duckdb.connect(database, config={"threads": os.cpu_count() or 1, **config})
+    db.execute("SET arrow_large_buffer_size = true")
+    db.execute("SET enable_progress_bar = false")
+    return db
+
+
+def check_lines(name: str, path: Path, rows: int, lines_above: int, scan: FileScan) -> None:
+    """NotClean unless the ``rows`` DuckDB read from ``path`` are its lines below the
+    header (``scan``: the hashing pass's count) and the file holds no NUL byte."""
+    if scan.nul:  # the reference path refuses a file holding a NUL byte
+        raise NotClean(f"{path.name}: NUL byte")
+    if rows != scan.lines - lines_above:
+        # a blank line DuckDB skipped, a line break inside a cell
+        raise NotClean(f"{path.name}: rows are not lines")
+    if name in NONEMPTY_TABLES and not rows:
+        raise NotClean(f"{name}: no rows")
+
+
+def as_frame(table: pa.Table) -> pd.DataFrame:
+    """The pandas frame of a table read and checked, with the reference path's dtypes."""
+    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
 
 @dataclass(frozen=True)
@@ -471,13 +162,42 @@ class ReadTable:
         return self.table.num_rows
 
 
+@dataclass(frozen=True)
+class CheckedQuery:
+    """The query reading and checking one CSV file (:func:`checked_query`): its output
+    columns are ``o0, o1, …`` (``names``: their canonical names), then ``__fail``."""
+
+    sql: TableSql
+    names: list[str]
+    lines_above: int  # title rows and the header
+
+    def outcome(self, path: Path, failed: int | None) -> None:
+        """NotClean naming the check that ``__fail``'s largest value (``failed``) says a row
+        breaks; nothing when no row breaks any."""
+        if failed:
+            raise NotClean(f"{path.name}: {self.sql.checks[failed - 1]}")
+
+
 def read_checked(db: duckdb.DuckDBPyConnection, path: Path, name: str,
                  rules: list[ColumnRule]) -> ReadTable:
     """Read ``path`` with DuckDB's CSV reader (every cell as text), typing and checking each
     column by :func:`.contract_sql.table_sql` in the same pass; NotClean at the first row
     breaking a rule (the reference path then names every one)."""
+    query = checked_query(path, name, rules)
+    try:
+        table = db.sql(query.sql.query).to_arrow_table()
+    except duckdb.Error as exc:  # a row of another width, a quote never closed, not UTF-8
+        raise NotClean(f"{path.name}: {str(exc).splitlines()[0]}") from exc
+    query.outcome(path, pc.max(table["__fail"]).as_py())
+    table = table.drop_columns(["__fail"]).rename_columns(query.names)
+    return ReadTable(table, query.lines_above)
+
+
+def checked_query(path: Path, name: str, rules: list[ColumnRule]) -> CheckedQuery:
+    """The query of :func:`read_checked` (NotClean when the header already says the
+    reference path must read the file)."""
     known = {r.name for r in rules}
-    headers, sep, skip, _ = _header(path, known)
+    headers, sep, skip = _header(path, known)
     mapping = canonical_columns(headers, known)
     canonical = [mapping[h] for h in headers]
     if len(set(canonical)) != len(canonical):
@@ -497,16 +217,8 @@ def read_checked(db: duckdb.DuckDBPyConnection, path: Path, name: str,
               f"columns = {columns}, delim = {literal(sep)}, quote = '\"', escape = '\"', "
               "auto_detect = false, strict_mode = true, null_padding = false, "
               "encoding = 'utf-8')")
-    sql = table_sql(reader, cells, values, rules, "c0", today_here())
-    try:
-        table = db.sql(sql.query).to_arrow_table()
-    except duckdb.Error as exc:  # a row of another width, a quote never closed, not UTF-8
-        raise NotClean(f"{path.name}: {str(exc).splitlines()[0]}") from exc
-    failed = pc.max(table["__fail"]).as_py()
-    if failed:
-        raise NotClean(f"{path.name}: {sql.checks[failed - 1]}")
-    table = table.drop_columns(["__fail"]).rename_columns([n for n, _ in values])
-    return ReadTable(table, skip + 1)
+    return CheckedQuery(table_sql(reader, cells, values, rules, "c0", today_here()),
+                        [n for n, _ in values], skip + 1)
 
 
 def with_defaults(table: pa.Table, rules: list[ColumnRule]) -> pa.Table:
@@ -531,20 +243,34 @@ def with_defaults(table: pa.Table, rules: list[ColumnRule]) -> pa.Table:
 
 def settle_codes(db: duckdb.DuckDBPyConnection, name: str, table: pa.Table,
                  rules: list[ColumnRule]) -> pa.Table:
-    """``table`` with HR software's labels ("Cán bộ") replaced by their codes, through the
-    one statement of the value aliases (:func:`.aliases.canonical_values`) applied to the
+    """``table`` with HR software's labels ("Cán bộ") replaced by their codes
+    (:func:`code_labels`, :func:`with_codes`)."""
+    if not table.num_rows:
+        return table
+    db.register("codes_table", table)
+    try:
+        labels = code_labels(db, name, "codes_table", table.column_names, rules)
+    finally:
+        db.unregister("codes_table")
+    return with_codes(table, labels)
+
+
+def code_labels(db: duckdb.DuckDBPyConnection, name: str, relation: str,
+                columns: list[str], rules: list[ColumnRule]) -> dict[str, dict[str, str]]:
+    """Column -> {label: code} of the labels HR software writes for the codes ("Cán bộ")
+    in ``relation`` (a table or view of ``db`` holding ``columns``), through the one
+    statement of the value aliases (:func:`.aliases.canonical_values`) applied to the
     distinct values that are no code; NotClean when a code column holds a value that is
     neither a code nor a label."""
+    out: dict[str, dict[str, str]] = {}
     for rule in rules:
         codes = value_codes(name, rule.name, rule.codes)
-        if not codes or rule.name not in table.column_names or table.num_rows == 0:
+        if not codes or rule.name not in columns:
             continue
-        column = table[rule.name]
-        db.register("codes_column", pa.table({"v": column}))
+        cell = identifier(rule.name)
         others = [v for (v,) in db.execute(
-            f"SELECT DISTINCT v FROM codes_column WHERE NOT list_contains({text_list(codes)}, v)"
-        ).fetchall() if v is not None]
-        db.unregister("codes_column")
+            f"SELECT DISTINCT {cell} FROM {relation} "
+            f"WHERE NOT list_contains({text_list(codes)}, {cell})").fetchall() if v is not None]
         if not others:
             continue
         found = dict(zip(others, canonical_values(pd.Series(others, dtype=object), codes),
@@ -553,10 +279,18 @@ def settle_codes(db: duckdb.DuckDBPyConnection, name: str, table: pa.Table,
         if rule.kind == "code" and len(labels) < len(others):
             raise NotClean(f"{name}.{rule.name}: code")
         if labels:
-            at = pc.index_in(column, value_set=pa.array(list(labels), column.type))
-            coded = pc.take(pa.array(list(labels.values()), column.type), at)
-            table = table.set_column(table.column_names.index(rule.name), rule.name,
-                                     pc.coalesce(coded, column))
+            out[rule.name] = labels
+    return out
+
+
+def with_codes(table: pa.Table, labels: dict[str, dict[str, str]]) -> pa.Table:
+    """``table`` with each label of :func:`code_labels` replaced by its code."""
+    for name, found in labels.items():
+        column = table[name]
+        at = pc.index_in(column, value_set=pa.array(list(found), column.type))
+        coded = pc.take(pa.array(list(found.values()), column.type), at)
+        table = table.set_column(table.column_names.index(name), name,
+                                 pc.coalesce(coded, column))
     return table
 
 
