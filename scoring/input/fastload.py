@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 import pandas as pd
@@ -294,7 +296,18 @@ def with_codes(table: pa.Table, labels: dict[str, dict[str, str]]) -> pa.Table:
     return table
 
 
-def cross_checks_sql(db: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table],
+class TableShape(Protocol):
+    """What :func:`cross_checks_sql` needs to know of a table: a pyarrow Table has it, and
+    so does a table kept in a database (--by-unit's dossiers)."""
+
+    @property
+    def column_names(self) -> list[str]: ...
+
+    @property
+    def num_rows(self) -> int: ...
+
+
+def cross_checks_sql(db: duckdb.DuckDBPyConnection, tables: Mapping[str, TableShape],
                      rules: dict[str, list[ColumnRule]],
                      checks: dict[str, tuple[RowCheck, ...]]
                      ) -> list[tuple[str, RowCheck]]:

@@ -50,6 +50,7 @@ from .cross_checks import cross_checks, drop_warned_rows, raise_errors, rows_lef
 from .dataset import Dataset, Source
 from .fastload import (
     NotClean,
+    TableShape,
     as_frame,
     check_lines,
     checked_query,
@@ -126,6 +127,14 @@ class GroupFiles:
         return as_frame(with_codes(with_defaults(table, self.rules), self.labels))
 
 
+@dataclass(frozen=True)
+class StoredTable:
+    """The shape of a table kept in the database (:class:`.fastload.TableShape`)."""
+
+    column_names: list[str]
+    num_rows: int
+
+
 class DossierStore:
     """The dossiers of a ``--by-unit`` run out of core: a table in a DuckDB database file
     under ``workdir``, memory bounded by :data:`MEMORY_LIMIT` (the rest spills there).
@@ -138,6 +147,7 @@ class DossierStore:
         self.db = connect(str(workdir / "dossiers.duckdb"), memory_limit=MEMORY_LIMIT,
                           temp_directory=str(workdir / "spill"))
         self._created = False
+        self.rows = 0  # rows read (fast path)
 
     def __enter__(self) -> DossierStore:
         return self
@@ -157,10 +167,10 @@ class DossierStore:
         except duckdb.Error as exc:  # a row of another width, a quote never closed, not UTF-8
             raise NotClean(f"{path.name}: {str(exc).splitlines()[0]}") from exc
         self._created = True
-        [(failed, rows)] = self.db.execute(
+        [(failed, self.rows)] = self.db.execute(
             f"SELECT max(__fail), count(*) FROM {TABLE}").fetchall()
         query.outcome(path, failed)
-        check_lines(BIG, path, rows, query.lines_above, scan)
+        check_lines(BIG, path, self.rows, query.lines_above, scan)
         self.db.execute(f"ALTER TABLE {TABLE} DROP COLUMN __fail")
 
     def check(self, tables: dict[str, pd.DataFrame], rules: dict[str, list[ColumnRule]],
@@ -168,17 +178,18 @@ class DossierStore:
         """The whole run's key, reference and row checks of the dossiers (``tables``: the
         tables they refer to, checked already), NotClean at the first broken; returns
         the labels of their codes (:func:`.fastload.code_labels`)."""
-        arrow = {BIG: self.db.sql(f"SELECT * FROM {TABLE} LIMIT 0").to_arrow_table()}
+        shapes: dict[str, TableShape] = {
+            BIG: StoredTable(self.db.table(TABLE).columns, self.rows)}
         own = {BIG: rules[BIG]}
         for name in {r.ref for r in rules[BIG] if r.ref}:
             key = next(r for r in rules[name] if r.key)
-            arrow[name] = pa.table({key.name: pa.array(tables[name][key.name],
-                                                       pa.large_string(), from_pandas=True)})
-            self.db.register(f"t_{name}", arrow[name])
+            shapes[name] = keys = pa.table({key.name: pa.array(
+                tables[name][key.name], pa.large_string(), from_pandas=True)})
+            self.db.register(f"t_{name}", keys)
             own[name] = [key]  # their keys only: their own checks are done
-        if cross_checks_sql(self.db, arrow, own, {BIG: checks}):
+        if cross_checks_sql(self.db, shapes, own, {BIG: checks}):
             raise NotClean(f"{BIG}: a row check without SQL")
-        return code_labels(self.db, BIG, TABLE, arrow[BIG].column_names, rules[BIG])
+        return code_labels(self.db, BIG, TABLE, shapes[BIG].column_names, rules[BIG])
 
     def append(self, rows: pa.Table) -> None:
         """Add checked rows (the checked path's, numbered by :data:`ROW`)."""
