@@ -348,8 +348,9 @@ def cross_checks_sql(db: duckdb.DuckDBPyConnection, tables: Mapping[str, TableSh
                 counts.append((f"{name}: {check.check} {check.column}",
                                f"SELECT count(*) FROM t_{name} WHERE {failing}"))
     if counts:
-        found = db.execute("SELECT " + ", ".join(f"({sql})" for _, sql in counts)).fetchone()
-        for (what, _), broken in zip(counts, found or (), strict=True):
+        # fetchall: fetchone leaves the result open, and the connection refuses other work
+        [found] = db.execute("SELECT " + ", ".join(f"({sql})" for _, sql in counts)).fetchall()
+        for (what, _), broken in zip(counts, found, strict=True):
             if broken:
                 raise NotClean(what)
     return left
