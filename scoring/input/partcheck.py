@@ -6,9 +6,8 @@ for a national dossiers file (≈ 9 GB, 100,000,000 rows). Here the file is cut 
 whole lines — never inside a quoted cell — and each part is read with the file's own title
 rows and header in front of it, then checked exactly as the whole file would be, its rows
 numbered as in the whole file.
-Key uniqueness across parts is proven from a 64-bit hash per key; only when two hashes are
-equal are the parts read again, to name the rows that repeat a key. Memory: one part, plus
-8 bytes per key.
+Keys repeated across parts are found by the caller over every part's rows
+(:mod:`.split_by_unit`). Memory: one part.
 
 What differs from reading the file whole (decision 41): a file that is not UTF-8 is reported
 once per part (the part's first bad line, and how many such lines the part has), not once
@@ -28,14 +27,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..errors import Problem
 from .aliases import HEADER_SCAN
 from .column_checks import validate_raw
 from .contract import ColumnRule
-from .cross_checks import DUPLICATE_TEXT
 from .csv_text import LINE_BREAK, header_layout, read_csv_bytes
 from .dataset import Source
 from .raw_table import EMPTY_FILE
@@ -310,34 +307,3 @@ def _in_order(ctx: _Context, jobs: Iterator[_Job], workers: int) -> Iterator[_Ch
     finally:
         # a caller that stops early (an unreadable first part) leaves parts unchecked
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def key_hashes(keys: pd.Series) -> np.ndarray:
-    """64-bit hashes of the keys present, in order: equal keys have equal hashes, so keys
-    are unique when their hashes are, and equal hashes name the keys to look at (a worker
-    computes them: 8 bytes a key go back through the pipe)."""
-    return pd.util.hash_array(keys[keys.notna()].to_numpy(dtype=object))
-
-
-def duplicate_problems(check: BigCsvCheck, column: str, repeated: np.ndarray) -> list[Problem]:
-    """Read the parts again and name every row whose key repeats an earlier row's, as the
-    reference path does (the first occurrence is not reported)."""
-    found: list[pd.DataFrame] = []
-    header: str | None = None  # the column's header as the file writes it
-    for frame, source in check.parts():
-        header = source.headers.get(column)
-        keys = frame[column]
-        present = keys.notna().to_numpy()
-        hit = np.zeros(len(frame), dtype=bool)
-        hit[present] = np.isin(key_hashes(keys), repeated)
-        if hit.any():
-            found.append(pd.DataFrame({"line": source.line.to_numpy()[hit],
-                                       "key": keys.to_numpy(dtype=object)[hit],
-                                       "raw": source.raw[column].to_numpy(dtype=object)[hit]}))
-    if not found:
-        return []
-    rows = pd.concat(found, ignore_index=True).sort_values("line", kind="mergesort")
-    dup = rows[rows["key"].duplicated(keep="first")]
-    return [Problem(check.path.name, int(line), column, str(raw), DUPLICATE_TEXT, "duplicate",
-                    header)
-            for line, raw in zip(dup["line"].tolist(), dup["raw"].tolist(), strict=True)]

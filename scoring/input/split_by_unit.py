@@ -46,7 +46,13 @@ from ..errors import Problem
 from ..types import TableSpec
 from .contract import ColumnRule, RowCheck, column_rules, row_checks
 from .contract_sql import identifier, literal
-from .cross_checks import cross_checks, drop_warned_rows, raise_errors, rows_left_out
+from .cross_checks import (
+    DUPLICATE_TEXT,
+    cross_checks,
+    drop_warned_rows,
+    raise_errors,
+    rows_left_out,
+)
 from .dataset import Dataset, Source
 from .fastload import (
     NotClean,
@@ -62,14 +68,7 @@ from .fastload import (
     with_defaults,
 )
 from .files import FileScan, scan_file
-from .partcheck import (
-    PART_BYTES,
-    BigCsvCheck,
-    default_workers,
-    duplicate_problems,
-    key_hashes,
-    shift_rows,
-)
+from .partcheck import PART_BYTES, BigCsvCheck, default_workers, shift_rows
 from .records import CORE_TABLES
 from .reference_read import read_tables
 from .shard import official_columns, subset, unit_groups
@@ -78,6 +77,7 @@ BIG = "dossiers"  # the one table read out of core: the others fit in memory at 
 TABLE = f"t_{BIG}"  # its name in the database, as cross_checks_sql names a table
 ROW = "__row"  # a dossier's place in its file: each group's dossiers are read back in order
 GROUP = "__group"
+RAW_KEY = "__raw_key"  # the checked path's key as written, to quote in a problem
 # DuckDB's share of a national run's 8 GiB while it reads (the process also holds the
 # other tables); closed before the first group is classified. More is not faster: at 8M
 # dossiers, writing the groups took 7.4 s with 3 GB and 5.8 s with 500 MB
@@ -201,21 +201,19 @@ class DossierStore:
             self._created = True
         self.db.unregister("checked_rows")
 
-    def add_hashes(self, hashes: np.ndarray) -> None:
-        """Keep the checked path's key hashes (:func:`.partcheck.key_hashes`): equal keys
-        have equal hashes, so distinct hashes prove the keys unique."""
-        self.db.register("block", pa.table({"h": pa.array(hashes, pa.uint64())}))
-        self.db.execute("CREATE TABLE IF NOT EXISTS key_hashes (h UBIGINT)")
-        self.db.execute("INSERT INTO key_hashes SELECT h FROM block")
-        self.db.unregister("block")
-
-    def repeated(self) -> np.ndarray:
-        """The key hashes seen more than once (few: a repetition is an error; a repeated
-        hash of two different keys only makes the checked path look closer)."""
-        self.db.execute("CREATE TABLE IF NOT EXISTS key_hashes (h UBIGINT)")
+    def duplicates(self, file: str, key: str, header: str | None) -> list[Problem]:
+        """The checked path's rows repeating an earlier row's ``key``, named as the
+        reference path names them (the first of them is not)."""
+        if not self._created or RAW_KEY not in self.db.table(TABLE).columns:
+            return []
+        cell = identifier(key)
         rows = self.db.execute(
-            "SELECT h FROM key_hashes GROUP BY h HAVING count(*) > 1 ORDER BY h").fetchall()
-        return np.array([h for (h,) in rows], dtype=np.uint64)
+            f"SELECT {ROW}, {RAW_KEY} FROM (SELECT {ROW}, {RAW_KEY}, row_number() OVER "
+            f"(PARTITION BY {cell} ORDER BY {ROW}) AS n FROM {TABLE} WHERE {cell} IN "
+            f"(SELECT {cell} FROM {TABLE} WHERE {cell} IS NOT NULL GROUP BY {cell} "
+            f"HAVING count(*) > 1)) WHERE n > 1 ORDER BY {ROW}").fetchall()
+        return [Problem(file, int(line), key, raw, DUPLICATE_TEXT, "duplicate", header)
+                for line, raw in rows]
 
     def split(self, officials: pd.DataFrame, groups: list[list[str]], owner: str,
               rules: list[ColumnRule], labels: dict[str, dict[str, str]],
@@ -232,6 +230,7 @@ class DossierStore:
                                     from_pandas=True),
             GROUP: officials["unit_id"].map(group_of_unit).to_numpy(dtype=np.int32)}))
         self.db.register("dropped", pa.table({"place": pa.array(list(dropped), pa.int64())}))
+        self.db.execute(f"ALTER TABLE {TABLE} DROP COLUMN IF EXISTS {RAW_KEY}")
         columns = [c for c in self.db.table(TABLE).columns if c != ROW]
         place = ROW if ROW in self.db.table(TABLE).columns else "rowid"
         kept = (f"SELECT d.*, o.{GROUP} FROM (SELECT *, {place} AS {ROW} FROM {TABLE}) d "
@@ -372,18 +371,16 @@ def split_checked(folder: Path, specs: list[TableSpec], rules: dict[str, list[Co
     owner = official_columns(specs)[BIG]
     check = BigCsvCheck(path, BIG, rules[BIG], part_bytes)
     rows_of_part = partial(_checked_rows, rules=rules[BIG], checks=_big_checks(specs),
-                           keys=keys, key=key, owner=owner)
+                           keys=keys, key=key)
+    header = None  # the key's header as the file writes it
     with DossierStore(workdir) as store:
-        for (found, hashes, rows), shift in check.map(rows_of_part, workers):
+        for (found, rows, written), shift in check.map(rows_of_part, workers):
             check.row_problems += shift_rows(found, shift)
-            store.add_hashes(hashes)
-            if rows is not None:
-                store.append(rows.set_column(rows.schema.get_field_index(ROW), ROW,
-                                             pc.add(rows[ROW], shift)))
-        repeated = store.repeated()
-        if key is not None and len(repeated) and check.readable:
-            check.row_problems += duplicate_problems(
-                BigCsvCheck(path, BIG, rules[BIG], part_bytes), key, repeated)
+            header = written
+            store.append(rows.set_column(rows.schema.get_field_index(ROW), ROW,
+                                         pc.add(rows[ROW], shift)))
+        if key is not None and check.readable:
+            check.row_problems += store.duplicates(path.name, key, header)
         problems += check.problems
         warnings = raise_errors(problems, warning_checks)
         if warnings:
@@ -396,23 +393,21 @@ def split_checked(folder: Path, specs: list[TableSpec], rules: dict[str, list[Co
 
 
 def _checked_rows(frame: pd.DataFrame, source: Source, *, rules: list[ColumnRule],
-                  checks: tuple[RowCheck, ...], keys: dict[str, pd.Series],
-                  key: str | None, owner: str
-                  ) -> tuple[list[Problem], np.ndarray, pa.Table | None]:
+                  checks: tuple[RowCheck, ...], keys: dict[str, pd.Series], key: str | None
+                  ) -> tuple[list[Problem], pa.Table, str | None]:
     """What the checked path needs of one checked part of the dossiers, computed where the
-    part was checked (a worker process): its problems across tables, the hashes of its keys,
-    and its rows as Arrow, each with its line — rows numbered from the part's first row
-    (:meth:`BigCsvCheck.map`)."""
+    part was checked (a worker process): its problems across tables (but repeated keys,
+    found over every part), its rows as Arrow, each with its line and its key as written,
+    rows numbered from the part's first row (:meth:`BigCsvCheck.map`), and the key's
+    header as written."""
     found: list[Problem] = []
     cross_checks({BIG: frame}, {BIG: source}, {BIG: rules}, found, {BIG: checks},
                  known_keys=keys, duplicates=False)
-    # a missing key or owner column is reported already (missing_column): nothing to split
-    hashes = key_hashes(frame[key]) if key in frame.columns else np.array([], np.uint64)
-    if owner not in frame.columns:
-        return found, hashes, None
     kinds = {r.name: ARROW_TYPES[r.kind] for r in rules}
+    extra = {ROW: source.line.to_numpy(dtype=np.int64)}
+    if key in frame.columns:  # else reported already (missing_column)
+        extra[RAW_KEY] = source.raw[key].astype(str).to_numpy(dtype=object)
     schema = pa.schema([(c, kinds.get(c, pa.large_string())) for c in frame.columns]
-                       + [(ROW, pa.int64())])
-    rows = pa.Table.from_pandas(frame.assign(**{ROW: source.line.to_numpy(dtype=np.int64)}),
-                                schema=schema, preserve_index=False)
-    return found, hashes, rows
+                       + [(ROW, pa.int64())] + [(RAW_KEY, pa.large_string())] * (len(extra) - 1))
+    rows = pa.Table.from_pandas(frame.assign(**extra), schema=schema, preserve_index=False)
+    return found, rows, source.headers.get(key or "")
