@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import shutil
 from pathlib import Path
@@ -20,7 +19,6 @@ from xeploai.scoring.errors import InvalidInputError, Problem
 from xeploai.scoring.generate import generate_dataset
 from xeploai.scoring.input import split_by_unit
 from xeploai.scoring.input.contract import column_rules
-from xeploai.scoring.input.dataset import Source
 from xeploai.scoring.input.loader import load_dataset
 from xeploai.scoring.input.partcheck import BigCsvCheck, count_line_breaks, split_parts
 from xeploai.scoring.input.reference_read import read_tables
@@ -32,8 +30,6 @@ from .conftest import POLICY
 YEAR = 2023
 # a generated dossiers file is ≈ 90 bytes a line: parts of a few dozen lines, or one part
 PART_SIZES = [4_000, 40_000, 1 << 30]
-# (part size, processes checking the parts): in this process, and in two worker processes
-PARTS_AND_WORKERS = [(4_000, 1), (4_000, 2), (40_000, 2), (1 << 30, None)]
 
 
 @pytest.fixture(scope="module")
@@ -80,18 +76,15 @@ def _whole_problems(data: Path, warnings: frozenset[str] = frozenset()) -> list[
     return sorted(map(_key, err.value.problems))
 
 
-def _sharded_problems(data: Path, part_bytes: int, db: str, workers: int | None = None
-                      ) -> list[tuple]:
+def _sharded_problems(data: Path, part_bytes: int, db: str) -> list[tuple]:
     with pytest.raises(InvalidInputError) as err:
-        api.run(data, YEAR, policy=POLICY, db=db,
-                by_unit=api.ByUnit(30, part_bytes=part_bytes, workers=workers))
+        api.run(data, YEAR, policy=POLICY, db=db, by_unit=api.ByUnit(30, part_bytes=part_bytes))
     return sorted(map(_key, err.value.problems))
 
 
-@pytest.mark.parametrize(("part_bytes", "workers"), PARTS_AND_WORKERS)
+@pytest.mark.parametrize("part_bytes", PART_SIZES)
 def test_parts_report_every_problem_the_whole_file_reports(generated: Path, tmp_path: Path,
-                                                           part_bytes: int,
-                                                           workers: int | None) -> None:
+                                                           part_bytes: int) -> None:
     data = _copy(generated, tmp_path / "data")
     d = Lines(data / "dossiers.csv")
     d.set(12, "due_at", "2023-13-45")
@@ -111,8 +104,7 @@ def test_parts_report_every_problem_the_whole_file_reports(generated: Path, tmp_
     whole = _whole_problems(data)
     assert len(whole) == 11
     assert ("dossiers.csv", 2600, "dossier_id") in {p[:3] for p in whole}
-    assert _sharded_problems(data, part_bytes, f"sqlite:///{tmp_path / 'x.db'}",
-                             workers) == whole
+    assert _sharded_problems(data, part_bytes, f"sqlite:///{tmp_path / 'x.db'}") == whole
     assert not (tmp_path / "x.db").exists() or \
         pd.read_sql("select count(*) as n from runs", open_db(
             f"sqlite:///{tmp_path / 'x.db'}"))["n"].iloc[0] == 0
@@ -162,9 +154,9 @@ def _vietnamese(data: Path) -> None:
     path.write_text("SỞ NỘI VỤ — BÁO CÁO HỒ SƠ,,,\n,,\n" + "\n".join(lines), encoding="utf-8")
 
 
-@pytest.mark.parametrize(("part_bytes", "workers"), PARTS_AND_WORKERS)
+@pytest.mark.parametrize("part_bytes", PART_SIZES)
 def test_checked_parts_classify_like_a_whole_run(generated: Path, tmp_path: Path,
-                                                 part_bytes: int, workers: int | None,
+                                                 part_bytes: int,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     data = _copy(generated, tmp_path / "data")
     _vietnamese(data)
@@ -175,8 +167,7 @@ def test_checked_parts_classify_like_a_whole_run(generated: Path, tmp_path: Path
     db = f"sqlite:///{tmp_path / 'x.db'}"
     whole = api.run(data, YEAR, policy=POLICY, db=db)
     out = api.run(data, YEAR, policy=POLICY, db=db, again=True,
-                  by_unit=api.ByUnit(30, workdir=tmp_path, part_bytes=part_bytes,
-                                     workers=workers))
+                  by_unit=api.ByUnit(30, workdir=tmp_path, part_bytes=part_bytes))
     assert used == ["checked"] and out.groups > 1
     engine = open_db(db)
     for load in (load_results, load_reasons):
@@ -208,31 +199,22 @@ def test_warnings_leave_out_the_rows_a_whole_run_leaves_out(generated: Path,
     assert late  # the row left out had a real handler before the edit
 
 
-def _pid_rows(frame: pd.DataFrame, source: Source) -> tuple[int, list[int], list[str]]:
-    return os.getpid(), source.line.tolist(), frame["dossier_id"].tolist()
-
-
-def test_parts_checked_by_worker_processes_come_back_in_order_and_numbered(
-        generated: Path, tmp_path: Path) -> None:
-    # multi-line cells: a part's rows can't be numbered before the parts ahead are read
+def test_parts_are_numbered_as_a_whole_read_numbers_them(generated: Path,
+                                                        tmp_path: Path) -> None:
+    # multi-line cells and title rows: a part's rows are numbered once the parts ahead of
+    # it are read, not from its first line
     data = _copy(generated, tmp_path / "data")
     _vietnamese(data)
     spec = next(s for s in core_specs() if s.name == "dossiers")
     check = BigCsvCheck(data / "dossiers.csv", "dossiers", column_rules(spec.row_model), 4_000)
     here = [(source.line.tolist(), frame["dossier_id"].tolist())
             for frame, source in check.parts()]
-    rows_here = check.rows
-    done = list(check.map(_pid_rows, workers=2))
-    assert len(here) > 50 and len(done) == len(here)
-    pids = {pid for (pid, _, _), _ in done}
-    assert os.getpid() not in pids and len(pids) == 2
-    assert [([n + shift for n in lines], ids) for (_, lines, ids), shift in done] == here
-    assert check.rows == rows_here and not check.problems
-    # the rows are numbered as a whole read numbers them
+    assert len(here) > 50 and not check.problems
     problems: list[Problem] = []
     whole = read_tables(data, [spec], problems)
-    assert not problems
+    assert not problems and check.rows == len(whole.tables["dossiers"])
     assert [n for lines, _ in here for n in lines] == whole.sources["dossiers"].line.tolist()
+    assert [i for _, ids in here for i in ids] == whole.tables["dossiers"]["dossier_id"].tolist()
 
 
 # -- cutting a file into parts ----------------------------------------------------------
@@ -258,7 +240,6 @@ def test_parts_are_whole_lines_cut_outside_quotes(tmp_path_factory: pytest.TempP
     seen = b""
     for p in parts:
         assert p.line == 1 + count_line_breaks(seen)
-        assert p.start == len(seen)  # where a worker process reads the part again
         seen += p.data
         if p is not parts[-1]:
             # cut after a line break, with every quoted cell closed
@@ -314,7 +295,7 @@ def test_a_repeated_column_is_reported_when_read_in_parts(generated: Path,
     d.save()
     whole = _whole_problems(data)
     assert [(p[1], p[2], p[5]) for p in whole] == [(1, "unit_id", "format")]
-    assert _sharded_problems(data, 4_000, f"sqlite:///{tmp_path / 'x.db'}", 2) == whole
+    assert _sharded_problems(data, 4_000, f"sqlite:///{tmp_path / 'x.db'}") == whole
 
 
 def test_dd_mm_yyyy_dates_are_streamed_on_the_fast_path(generated: Path, tmp_path: Path,

@@ -169,15 +169,33 @@ class CheckedQuery:
     """The query reading and checking one CSV file (:func:`checked_query`): its output
     columns are ``o0, o1, …`` (``names``: their canonical names), then ``__fail``."""
 
+    path: Path
     sql: TableSql
     names: list[str]
     lines_above: int  # title rows and the header
 
-    def outcome(self, path: Path, failed: int | None) -> None:
-        """NotClean naming the check that ``__fail``'s largest value (``failed``) says a row
-        breaks; nothing when no row breaks any."""
-        if failed:
-            raise NotClean(f"{path.name}: {self.sql.checks[failed - 1]}")
+    def run(self, db: duckdb.DuckDBPyConnection, into: str | None = None) -> pa.Table | int:
+        """The file's rows, columns named canonically: as an Arrow table, or (``into``) in a
+        new table of ``db`` (out of core), then their count. NotClean when DuckDB can't read
+        a row (the reference path then names every problem) or a row breaks a rule."""
+        named = ", ".join(f"o{k} AS {identifier(n)}" for k, n in enumerate(self.names))
+        rows = f"SELECT {named}, __fail FROM ({self.sql.query})"
+        try:
+            if into is None:
+                table = db.sql(rows).to_arrow_table()
+                failed, count = pc.max(table["__fail"]).as_py(), table.num_rows
+            else:
+                db.execute(f"CREATE TABLE {into} AS {rows}")
+                [(failed, count)] = db.execute(
+                    f"SELECT max(__fail), count(*) FROM {into}").fetchall()
+        except duckdb.Error as exc:  # a row of another width, a quote never closed, not UTF-8
+            raise NotClean(f"{self.path.name}: {str(exc).splitlines()[0]}") from exc
+        if failed:  # __fail's largest value numbers the check some row breaks
+            raise NotClean(f"{self.path.name}: {self.sql.checks[failed - 1]}")
+        if into is None:
+            return table.drop_columns(["__fail"])
+        db.execute(f"ALTER TABLE {into} DROP COLUMN __fail")
+        return int(count)
 
 
 def read_checked(db: duckdb.DuckDBPyConnection, path: Path, name: str,
@@ -186,12 +204,8 @@ def read_checked(db: duckdb.DuckDBPyConnection, path: Path, name: str,
     column by :func:`.contract_sql.table_sql` in the same pass; NotClean at the first row
     breaking a rule (the reference path then names every one)."""
     query = checked_query(path, name, rules)
-    try:
-        table = db.sql(query.sql.query).to_arrow_table()
-    except duckdb.Error as exc:  # a row of another width, a quote never closed, not UTF-8
-        raise NotClean(f"{path.name}: {str(exc).splitlines()[0]}") from exc
-    query.outcome(path, pc.max(table["__fail"]).as_py())
-    table = table.drop_columns(["__fail"]).rename_columns(query.names)
+    table = query.run(db)
+    assert isinstance(table, pa.Table)
     return ReadTable(table, query.lines_above)
 
 
@@ -219,7 +233,7 @@ def checked_query(path: Path, name: str, rules: list[ColumnRule]) -> CheckedQuer
               f"columns = {columns}, delim = {literal(sep)}, quote = '\"', escape = '\"', "
               "auto_detect = false, strict_mode = true, null_padding = false, "
               "encoding = 'utf-8')")
-    return CheckedQuery(table_sql(reader, cells, values, rules, "c0", today_here()),
+    return CheckedQuery(path, table_sql(reader, cells, values, rules, "c0", today_here()),
                         [n for n, _ in values], skip + 1)
 
 

@@ -17,7 +17,7 @@ from .contract import ColumnRule, RowCheck, column_rules, row_checks
 from .csv_text import read_csv_bytes
 from .dataset import Source
 from .files import file_hash, find_table_file, missing_file_problem, table_file_problems
-from .raw_table import RawTable
+from .raw_table import NO_ROWS, RawTable
 from .records import NONEMPTY_TABLES
 from .xlsx_table import read_xlsx
 
@@ -82,8 +82,7 @@ def read_tables(folder: Path, specs: Iterable[TableSpec], problems: list[Problem
             continue
         out.tables[spec.name], out.sources[spec.name] = checked
         if spec.name in NONEMPTY_TABLES and checked[0].empty:
-            problems.append(Problem(path.name, None, None, None,
-                                    "không có dòng dữ liệu nào (chỉ có dòng tiêu đề)", "format"))
+            problems.append(Problem(path.name, None, None, None, NO_ROWS, "format"))
     out.hashes = dict(sorted(out.hashes.items()))
     return out
 

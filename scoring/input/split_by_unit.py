@@ -33,14 +33,11 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import Problem
 from ..types import TableSpec
@@ -68,7 +65,7 @@ from .fastload import (
     with_defaults,
 )
 from .files import FileScan, scan_file
-from .partcheck import PART_BYTES, BigCsvCheck, default_workers, shift_rows
+from .partcheck import PART_BYTES, BigCsvCheck
 from .records import CORE_TABLES
 from .reference_read import read_tables
 from .shard import official_columns, subset, unit_groups
@@ -92,14 +89,11 @@ ARROW_TYPES = {"str": pa.large_string(), "code": pa.large_string(), "bool": pa.b
 class ByUnit:
     """How ``--by-unit`` reads: groups of units of at most ``max_officials`` officials, each
     group's dossiers in files under ``workdir`` (default: the system's temporary folder);
-    the checked path reads ``dossiers.csv`` in parts of ``part_bytes``, ``workers`` processes
-    at a time (default: :func:`.partcheck.default_workers`, one when the file is a single
-    part)."""
+    the checked path reads ``dossiers.csv`` in parts of ``part_bytes``."""
 
     max_officials: int = 100_000
     workdir: Path | None = None
     part_bytes: int = PART_BYTES
-    workers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -160,18 +154,9 @@ class DossierStore:
         """Read ``path`` by the whole run's query; NotClean at the first row breaking a
         rule, or when its rows are not the lines ``scan`` counted."""
         query = checked_query(path, BIG, rules)
-        named = ", ".join(f"o{k} AS {identifier(n)}" for k, n in enumerate(query.names))
-        try:
-            self.db.execute(f"CREATE TABLE {TABLE} AS SELECT {named}, __fail "
-                            f"FROM ({query.sql.query})")
-        except duckdb.Error as exc:  # a row of another width, a quote never closed, not UTF-8
-            raise NotClean(f"{path.name}: {str(exc).splitlines()[0]}") from exc
+        self.rows = int(query.run(self.db, TABLE))
         self._created = True
-        [(failed, self.rows)] = self.db.execute(
-            f"SELECT max(__fail), count(*) FROM {TABLE}").fetchall()
-        query.outcome(path, failed)
         check_lines(BIG, path, self.rows, query.lines_above, scan)
-        self.db.execute(f"ALTER TABLE {TABLE} DROP COLUMN __fail")
 
     def check(self, tables: dict[str, pd.DataFrame], rules: dict[str, list[ColumnRule]],
               checks: tuple[RowCheck, ...]) -> dict[str, dict[str, str]]:
@@ -318,11 +303,9 @@ def read_by_unit(folder: Path, specs: list[TableSpec], path: Path,
                 grouped = split_fast(folder, specs, rules, path, Path(workdir.name) / "fast",
                                      by_unit.max_officials, scan)
             except NotClean:
-                workers = by_unit.workers if by_unit.workers is not None else \
-                    default_workers() if path.stat().st_size > by_unit.part_bytes else 1
                 grouped = split_checked(folder, specs, rules, path,
                                         Path(workdir.name) / "checked", by_unit.max_officials,
-                                        warning_checks, by_unit.part_bytes, workers)
+                                        warning_checks, by_unit.part_bytes)
             hashes = {**grouped.dataset.file_hashes, path.name: scan.result().sha256}
     except BaseException:
         workdir.cleanup()
@@ -356,29 +339,26 @@ def _big_checks(specs: list[TableSpec]) -> tuple[RowCheck, ...]:
 
 def split_checked(folder: Path, specs: list[TableSpec], rules: dict[str, list[ColumnRule]],
                   path: Path, workdir: Path, max_officials: int,
-                  warning_checks: Iterable[str], part_bytes: int, workers: int
-                  ) -> GroupedDataset:
+                  warning_checks: Iterable[str], part_bytes: int) -> GroupedDataset:
     """The reference path in bounded memory: every other table read whole (they are
-    small), ``dossiers.csv`` part by part (:mod:`.partcheck`), ``workers`` parts at a
-    time. Raises :class:`InvalidInputError` naming every problem of every file, as a whole
-    run would; otherwise the checked dossiers are split by group."""
+    small), ``dossiers.csv`` part by part (:mod:`.partcheck`). Raises
+    :class:`InvalidInputError` naming every problem of every file, as a whole run would;
+    otherwise the checked dossiers are split by group."""
     problems: list[Problem] = []
     small = read_tables(folder, [s for s in specs if s.name != BIG], problems)
     cross_checks(small.tables, small.sources, small.rules, problems, small.checks)
     keys = {name: small.tables[name][r.name] for name in small.tables
             for r in rules[name] if r.key}
     key = next((r.name for r in rules[BIG] if r.key), None)
-    owner = official_columns(specs)[BIG]
-    check = BigCsvCheck(path, BIG, rules[BIG], part_bytes)
-    rows_of_part = partial(_checked_rows, rules=rules[BIG], checks=_big_checks(specs),
-                           keys=keys, key=key)
+    check, checks = BigCsvCheck(path, BIG, rules[BIG], part_bytes), {BIG: _big_checks(specs)}
     header = None  # the key's header as the file writes it
     with DossierStore(workdir) as store:
-        for (found, rows, written), shift in check.map(rows_of_part, workers):
-            check.row_problems += shift_rows(found, shift)
-            header = written
-            store.append(rows.set_column(rows.schema.get_field_index(ROW), ROW,
-                                         pc.add(rows[ROW], shift)))
+        for frame, source in check.parts():
+            # across tables, but repeated keys: those are found over every part, below
+            cross_checks({BIG: frame}, {BIG: source}, {BIG: rules[BIG]}, check.row_problems,
+                         checks, known_keys=keys, duplicates=False)
+            store.append(_stored_rows(frame, source, rules[BIG], key))
+            header = source.headers.get(key or "")
         if key is not None and check.readable:
             check.row_problems += store.duplicates(path.name, key, header)
         problems += check.problems
@@ -387,27 +367,19 @@ def split_checked(folder: Path, specs: list[TableSpec], rules: dict[str, list[Co
             drop_warned_rows(small.tables, small.sources, warnings)
         officials = small.tables["officials"]
         groups = list(unit_groups(officials, max_officials))
-        files = store.split(officials, groups, owner, rules[BIG], {},
+        files = store.split(officials, groups, official_columns(specs)[BIG], rules[BIG], {},
                             rows_left_out(warnings).get(path.name, ()))
     return GroupedDataset(Dataset(folder, small.tables, small.hashes, warnings), groups, files)
 
 
-def _checked_rows(frame: pd.DataFrame, source: Source, *, rules: list[ColumnRule],
-                  checks: tuple[RowCheck, ...], keys: dict[str, pd.Series], key: str | None
-                  ) -> tuple[list[Problem], pa.Table, str | None]:
-    """What the checked path needs of one checked part of the dossiers, computed where the
-    part was checked (a worker process): its problems across tables (but repeated keys,
-    found over every part), its rows as Arrow, each with its line and its key as written,
-    rows numbered from the part's first row (:meth:`BigCsvCheck.map`), and the key's
-    header as written."""
-    found: list[Problem] = []
-    cross_checks({BIG: frame}, {BIG: source}, {BIG: rules}, found, {BIG: checks},
-                 known_keys=keys, duplicates=False)
+def _stored_rows(frame: pd.DataFrame, source: Source, rules: list[ColumnRule],
+                 key: str | None) -> pa.Table:
+    """One checked part of the dossiers as Arrow, each row with its line (:data:`ROW`) and
+    its key as written (:data:`RAW_KEY`, to quote in a problem)."""
     kinds = {r.name: ARROW_TYPES[r.kind] for r in rules}
     extra = {ROW: source.line.to_numpy(dtype=np.int64)}
     if key in frame.columns:  # else reported already (missing_column)
         extra[RAW_KEY] = source.raw[key].astype(str).to_numpy(dtype=object)
     schema = pa.schema([(c, kinds.get(c, pa.large_string())) for c in frame.columns]
                        + [(ROW, pa.int64())] + [(RAW_KEY, pa.large_string())] * (len(extra) - 1))
-    rows = pa.Table.from_pandas(frame.assign(**extra), schema=schema, preserve_index=False)
-    return found, rows, source.headers.get(key or "")
+    return pa.Table.from_pandas(frame.assign(**extra), schema=schema, preserve_index=False)
