@@ -253,10 +253,8 @@ def test_parts_are_whole_lines_cut_outside_quotes(tmp_path_factory: pytest.TempP
 
 def _loaded(data: Path, monkeypatch: pytest.MonkeyPatch, parts: bool):
     from xeploai.scoring.input import partcheck as partcheck
-    from xeploai.scoring.input import reference_read
 
-    monkeypatch.setattr(reference_read, "PARTS_BYTES", 100_000 if parts else 1 << 40)
-    monkeypatch.setattr(partcheck, "PART_BYTES", 20_000)
+    monkeypatch.setattr(partcheck, "PART_BYTES", 20_000 if parts else 1 << 30)
     return load_dataset(data, fast=False)
 
 

@@ -169,6 +169,12 @@ def validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnRu
     return out, Source(file, line, raw, headers)
 
 
+def absent_table(name: str, rules: list[ColumnRule]) -> tuple[pd.DataFrame, Source]:
+    """An optional table without its file: no row, every column typed as a read one."""
+    blank = pd.DataFrame({r.name: pd.Series(dtype=object) for r in rules}).astype(str)
+    return validate_table(name, f"{name}.csv", blank, rules, [])
+
+
 def default_column(rule: ColumnRule, index: pd.Index) -> pd.Series:
     """A missing optional column, typed like a present one: a blank date column must still
     be dates (the date-order checks and the rules compare them)."""

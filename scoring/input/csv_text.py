@@ -47,7 +47,8 @@ def header_layout(lines: list[str], known: set[str]) -> tuple[str, int]:
 
 def read_csv_bytes(file: str, raw: bytes, problems: list[Problem], known: set[str]
                    ) -> RawTable | None:
-    """:func:`read_raw` of a CSV file's bytes (``file`` names it in problems)."""
+    """Every cell of a CSV file's bytes as text (``file`` names it in problems); None (with
+    a problem) when they can't be read as a table."""
     too_long = long_line_problem(file, raw)
     if too_long is not None:  # before anything whose cost grows faster than the file
         problems.append(too_long)

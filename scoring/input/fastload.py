@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from ..types import TableSpec
 from .aliases import HEADER_SCAN, canonical_columns, canonical_values, value_codes
-from .column_checks import default_column, misspelt_column, validate_table
+from .column_checks import absent_table, default_column, misspelt_column
 from .contract import ColumnRule, RowCheck, row_checks
 from .contract_sql import TableSql, identifier, literal, table_sql, text_list
 from .csv_text import LINE_BREAK, header_layout
@@ -86,9 +86,7 @@ def load_fast(folder: Path, specs: list[TableSpec],
         if path is None:
             if spec.required:
                 raise NotClean(f"missing {spec.name}")
-            blank = pd.DataFrame({r.name: pd.Series(dtype=object) for r in rules[spec.name]})
-            empty[spec.name], _ = validate_table(spec.name, f"{spec.name}.csv",
-                                                  blank.astype(str), rules[spec.name], [])
+            empty[spec.name], _ = absent_table(spec.name, rules[spec.name])
             continue
         if path.suffix != ".csv":
             raise NotClean(f"{path.name}: not CSV")
@@ -96,12 +94,12 @@ def load_fast(folder: Path, specs: list[TableSpec],
     with connect() as db, ThreadPoolExecutor(max_workers=1) as pool:
         # hashing reads the files once more; sha256 releases the GIL, so it overlaps parsing
         scans = {name: pool.submit(scan_file, path) for name, path in paths.items()}
-        tables = {name: read_checked(db, path, name, rules[name])
-                  for name, path in paths.items()}
-        for name, path in paths.items():
-            check_lines(name, path, tables[name].num_rows, tables[name].lines_above,
+        queries = {name: checked_query(path, name, rules[name]) for name, path in paths.items()}
+        tables: dict[str, pa.Table] = {name: query.run(db) for name, query in queries.items()}
+        for name, query in queries.items():
+            check_lines(name, query.path, tables[name].num_rows, query.lines_above,
                         scans[name].result())
-        arrow = {name: with_defaults(read.table, rules[name]) for name, read in tables.items()}
+        arrow = {name: with_defaults(table, rules[name]) for name, table in tables.items()}
         arrow.update({name: pa.Table.from_pandas(frame, preserve_index=False)
                       for name, frame in empty.items()})
         for name, table in arrow.items():
@@ -152,19 +150,6 @@ def as_frame(table: pa.Table) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class ReadTable:
-    """A table DuckDB read and checked: its columns (canonical names) and the lines of its
-    file above the first row (title rows and the header)."""
-
-    table: pa.Table
-    lines_above: int
-
-    @property
-    def num_rows(self) -> int:
-        return self.table.num_rows
-
-
-@dataclass(frozen=True)
 class CheckedQuery:
     """The query reading and checking one CSV file (:func:`checked_query`): its output
     columns are ``o0, o1, …`` (``names``: their canonical names), then ``__fail``."""
@@ -175,9 +160,11 @@ class CheckedQuery:
     lines_above: int  # title rows and the header
 
     def run(self, db: duckdb.DuckDBPyConnection, into: str | None = None) -> pa.Table | int:
-        """The file's rows, columns named canonically: as an Arrow table, or (``into``) in a
-        new table of ``db`` (out of core), then their count. NotClean when DuckDB can't read
-        a row (the reference path then names every problem) or a row breaks a rule."""
+        """The file read by DuckDB's CSV reader (every cell as text), each column typed and
+        checked by :func:`.contract_sql.table_sql` in the same pass, named canonically: as
+        an Arrow table or, with ``into``, into a new table of ``db`` (out of core; then the
+        number of its rows). NotClean when DuckDB can't read a row or a row breaks a rule
+        (the reference path then names every problem)."""
         named = ", ".join(f"o{k} AS {identifier(n)}" for k, n in enumerate(self.names))
         rows = f"SELECT {named}, __fail FROM ({self.sql.query})"
         try:
@@ -198,19 +185,8 @@ class CheckedQuery:
         return int(count)
 
 
-def read_checked(db: duckdb.DuckDBPyConnection, path: Path, name: str,
-                 rules: list[ColumnRule]) -> ReadTable:
-    """Read ``path`` with DuckDB's CSV reader (every cell as text), typing and checking each
-    column by :func:`.contract_sql.table_sql` in the same pass; NotClean at the first row
-    breaking a rule (the reference path then names every one)."""
-    query = checked_query(path, name, rules)
-    table = query.run(db)
-    assert isinstance(table, pa.Table)
-    return ReadTable(table, query.lines_above)
-
-
 def checked_query(path: Path, name: str, rules: list[ColumnRule]) -> CheckedQuery:
-    """The query of :func:`read_checked` (NotClean when the header already says the
+    """The query reading and checking ``path`` (NotClean when the header already says the
     reference path must read the file)."""
     known = {r.name for r in rules}
     headers, sep, skip = _header(path, known)

@@ -1,13 +1,13 @@
-"""The reference checks of one big CSV file, part by part, in bounded memory.
+"""The reference checks of a CSV file, part by part, in bounded memory.
 
-The reference path (:mod:`.reference_read`) reads a file whole, as text, to name the file,
-row, column and value of every problem. That takes ≈ 12 times the file's size: over 100 GB
-for a national dossiers file (≈ 9 GB, 100,000,000 rows). Here the file is cut into parts of
-whole lines — never inside a quoted cell — and each part is read with the file's own title
-rows and header in front of it, then checked exactly as the whole file would be, its rows
-numbered as in the whole file, one part at a time in this process (worker processes were
-measured no faster: docs/decisions.md 107). Keys repeated across parts are found by the
-caller over every part's rows (:mod:`.split_by_unit`). Memory: one part.
+Read whole, as text, to name the file, row, column and value of every problem, a file takes
+≈ 12 times its size: over 100 GB for a national dossiers file (≈ 9 GB, 100,000,000 rows).
+So the reference path (:mod:`.reference_read`, ``--by-unit``'s checked path) cuts a big
+file into parts of whole lines — never inside a quoted cell — and reads each with the
+file's own title rows and header in front of it, then checks it exactly as the whole file
+would be, its rows numbered as in the whole file, one part at a time (worker processes
+were measured no faster: docs/decisions.md 107); a small file is one part. Keys repeated
+across parts are found by the caller over every part's rows. Memory: one part.
 
 What differs from reading the file whole (decision 41): a file that is not UTF-8 is reported
 once per part (the part's first bad line, and how many such lines the part has), not once
@@ -31,8 +31,7 @@ from .column_checks import validate_raw
 from .contract import ColumnRule
 from .csv_text import LINE_BREAK, header_layout, read_csv_bytes
 from .dataset import Source
-from .raw_table import EMPTY_FILE, NO_ROWS
-from .records import NONEMPTY_TABLES
+from .raw_table import EMPTY_FILE
 
 PART_BYTES = 32 << 20  # a part read as text by pandas takes ≈ 12 times its size
 # a quote never closed would make one part of the rest of the file: past this, it is cut at
@@ -83,7 +82,7 @@ def split_parts(path: Path, part_bytes: int = PART_BYTES) -> Iterator[Part]:
             buf += block
             if not buf:
                 return
-            if block:
+            if len(block) == part_bytes:  # more may follow (a shorter read is the file's end)
                 if index == 0 and count_line_breaks(buf) <= HEADER_SCAN:
                     continue
                 cut = _cut(buf)
@@ -177,8 +176,6 @@ class BigCsvCheck:
             self.row_problems += checked_problems
             self.rows += len(checked[0])
             yield checked
-        if self.readable and self.rows == 0 and self.name in NONEMPTY_TABLES:
-            self.row_problems.append(Problem(file, None, None, None, NO_ROWS, "format"))
 
 
 def shift_rows(problems: Iterable[Problem], shift: int) -> list[Problem]:

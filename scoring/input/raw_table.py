@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 EMPTY_FILE = "tệp rỗng: cần ít nhất dòng tiêu đề"
-NO_ROWS = "không có dòng dữ liệu nào (chỉ có dòng tiêu đề)"  # of a table that needs rows
 
 
 @dataclass
