@@ -36,6 +36,7 @@ from .policy import (
 )
 from .storage import (
     RunMeta,
+    check_database_url,
     find_repeated_run,
     get_run,
     load_reasons,
@@ -185,6 +186,8 @@ def run(data_dir: str | Path, year: int, *, policy: str | Path | Policy | None =
     run and one transaction: the same results, reasons and problems as a whole run, in
     bounded memory; it must be stored."""
     step = on_step or (lambda _name: None)
+    if store and not isinstance(db, Engine):
+        db = check_database_url(db)  # a wrong address is said before any reading
     session, as_of = _open_session(policy, year, as_of, allow_plugin_paths)
     step(RUN_STEPS[0])
     with _read(session, data_dir, by_unit) as data, _data_left_to_refcounting():

@@ -37,9 +37,26 @@ def warn(message: object) -> None:
     err.print(Text.assemble((_("cảnh báo:"), "yellow"), " ", str(message)))
 
 
+def checked_database(_ctx: click.Context, _param: click.Parameter, value: str | None
+                     ) -> str | None:
+    """``--db`` (or ``XEPLOAI_DB``) as the URL of a database that can be opened, or a usage
+    error (exit 2) before the command does any work: a run would otherwise read and classify
+    a province before saying its ``--db`` is wrong."""
+    if value is None:
+        return None
+    from .storage import check_database_url  # the storage's SQLAlchemy, only when given
+
+    try:
+        return check_database_url(value)
+    except XeploaiError as problem:
+        raise click.BadParameter(str(problem)) from None
+
+
 db_option = click.option("--db", "db", metavar="URL", envvar="XEPLOAI_DB", default=None,
-                         help="Địa chỉ cơ sở dữ liệu (mặc định sqlite:///xeploai.db trong thư "
-                              "mục đang đứng; hoặc biến môi trường XEPLOAI_DB).")
+                         callback=checked_database,
+                         help="Cơ sở dữ liệu: một địa chỉ (mặc định sqlite:///xeploai.db trong "
+                              "thư mục đang đứng; postgresql+psycopg://… cho PostgreSQL) hoặc "
+                              "đường dẫn một tệp SQLite; hoặc biến môi trường XEPLOAI_DB.")
 policy_option = click.option("--policy", type=click.Path(dir_okay=False), default=None,
                              metavar="TỆP",
                              help="Tệp chính sách (mặc định: binh_dinh_2023.toml đi kèm "

@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
@@ -42,7 +43,7 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, create_engine
 from sqlmodel import select as orm_select
@@ -254,7 +255,40 @@ def _in_order(table: pa.Table) -> bool:
 
 
 def database_url(url: str | None = None) -> str:
-    return url or os.environ.get(DB_ENV) or DEFAULT_DB
+    """The database a command uses: ``url``, else ``XEPLOAI_DB``, else :data:`DEFAULT_DB`.
+    A value without ``://`` is the path of a SQLite file (docs/decisions.md 113)."""
+    value = url or os.environ.get(DB_ENV) or DEFAULT_DB
+    if "://" in value:
+        return value
+    # built, not written as text: a '?' or '#' in the path stays part of the file's name
+    return URL.create("sqlite", database=value).render_as_string(hide_password=False)
+
+
+EXPECTED_DB = ("một địa chỉ như sqlite:///xeploai.db hoặc postgresql+psycopg://người_dùng@máy/"
+               "tên_cơ_sở_dữ_liệu, hoặc đường dẫn một tệp SQLite")
+
+
+def check_database_url(url: str | None = None) -> str:
+    """The URL of :func:`database_url`, once it names a database this installation can
+    open: a URL SQLAlchemy reads, of a kind it has a driver for, and for a SQLite file a
+    folder that exists. Checked before a command does any work (a run reads and classifies
+    for seconds before it stores); whether the server answers is known only when it is
+    opened. Raises :class:`StorageError` saying what is expected."""
+    url = database_url(url)
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect().import_dbapi()
+    except (ArgumentError, ImportError) as exc:
+        raise StorageError(hide_secrets(f"địa chỉ cơ sở dữ liệu không hợp lệ {safe_url(url)!r} "
+                                        f"({exc}): cần {EXPECTED_DB}", url)) from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database \
+            and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+        folder = Path(parsed.database).parent
+        if not folder.is_dir():
+            raise StorageError(f"không có thư mục {str(folder)!r} để đặt tệp cơ sở dữ liệu "
+                               f"{parsed.database!r}: hãy tạo thư mục đó hoặc chọn đường dẫn "
+                               "khác")
+    return url
 
 
 # query parameters of a database URL that carry a secret (``?password=…`` as libpq and
