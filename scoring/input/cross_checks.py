@@ -23,17 +23,12 @@ DOWNGRADABLE = frozenset({"reference", "duplicate", "date_order", "months_total"
 DUPLICATE_TEXT = "mã bị trùng (đã xuất hiện ở dòng trước)"
 
 
-def strictly_increasing(keys: pa.Array) -> bool:
-    """Whether every key is greater than the one before: one-stop systems export their ids
-    in order, and then the keys are proven unique without hashing them."""
-    return len(keys) < 2 or not pc.any(pc.greater_equal(keys[:-1], keys[1:])).as_py()
-
-
 def _duplicated(col: pd.Series) -> pd.Series:
     """Cells repeating an earlier cell's key (blank cells repeat nothing). A one-stop system
     exports its ids in order: strictly increasing keys are proven unique without hashing."""
     try:
-        increasing = strictly_increasing(pa.array(col.dropna(), pa.large_string()))
+        keys = pa.array(col.dropna(), pa.large_string())
+        increasing = len(keys) < 2 or not pc.any(pc.greater_equal(keys[:-1], keys[1:])).as_py()
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: pandas compares them
         increasing = False
     if increasing:

@@ -44,20 +44,16 @@ def check_year_range(year: int) -> None:
 
 
 def dated_years(tables: Mapping[str, pd.DataFrame]) -> dict[int, int]:
-    """Year → rows dated in it, over every table that dates its rows (:data:`DATED_BY`)."""
+    """Year → rows dated in it, over every table that dates its rows (:data:`DATED_BY`) or
+    places them in a period (:data:`PERIOD_OF`)."""
     counts: dict[int, int] = {}
-    for name, column in DATED_BY.items():
+    for name, column in {**DATED_BY, **PERIOD_OF}.items():
         df = tables.get(name)
         if df is None or column not in df.columns or df.empty:
             continue
-        for year, n in df[column].dt.year.dropna().astype(int).value_counts().items():
-            counts[int(year)] = counts.get(int(year), 0) + int(n)
-    for name, column in PERIOD_OF.items():
-        df = tables.get(name)
-        if df is None or column not in df.columns or df.empty:
-            continue
-        years = pd.to_numeric(df[column].astype(str).str[:4], errors="coerce").dropna()
-        for year, n in years.astype(int).value_counts().items():
+        years = df[column].dt.year if name in DATED_BY else \
+            pd.to_numeric(df[column].astype(str).str[:4], errors="coerce")
+        for year, n in years.dropna().astype(int).value_counts().items():
             counts[int(year)] = counts.get(int(year), 0) + int(n)
     return counts
 

@@ -103,8 +103,11 @@ def load_fast(folder: Path, specs: list[TableSpec],
         arrow.update({name: pa.Table.from_pandas(frame, preserve_index=False)
                       for name, frame in empty.items()})
         for name, table in arrow.items():
-            arrow[name] = table = settle_codes(db, name, table, rules[name])
             db.register(f"t_{name}", table)
+            if table.num_rows:  # HR software's labels ("Cán bộ") replaced by their codes
+                arrow[name] = table = with_codes(table, code_labels(
+                    db, name, f"t_{name}", table.column_names, rules[name]))
+                db.register(f"t_{name}", table)
         checks = {s.name: row_checks(s.row_model) for s in specs}
         left = cross_checks_sql(db, arrow, rules, checks)
         hashes = {paths[name].name: scan.result().sha256 for name, scan in scans.items()}
@@ -231,20 +234,6 @@ def with_defaults(table: pa.Table, rules: list[ColumnRule]) -> pa.Table:
     for name in table.column_names:
         columns.setdefault(name, table[name])
     return pa.table(columns)
-
-
-def settle_codes(db: duckdb.DuckDBPyConnection, name: str, table: pa.Table,
-                 rules: list[ColumnRule]) -> pa.Table:
-    """``table`` with HR software's labels ("Cán bộ") replaced by their codes
-    (:func:`code_labels`, :func:`with_codes`)."""
-    if not table.num_rows:
-        return table
-    db.register("codes_table", table)
-    try:
-        labels = code_labels(db, name, "codes_table", table.column_names, rules)
-    finally:
-        db.unregister("codes_table")
-    return with_codes(table, labels)
 
 
 def code_labels(db: duckdb.DuckDBPyConnection, name: str, relation: str,

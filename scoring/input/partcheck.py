@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -98,16 +98,6 @@ def split_parts(path: Path, part_bytes: int = PART_BYTES) -> Iterator[Part]:
             line += count_line_breaks(part)
 
 
-def _lines_end(data: bytes, count: int) -> int:
-    """The byte offset just after the first ``count`` lines of ``data``."""
-    end = 0
-    for n, m in enumerate(_LINE_BREAK_BYTES.finditer(data), start=1):
-        end = m.end()
-        if n == count:
-            break
-    return end
-
-
 class BigCsvCheck:
     """The reference checks of one CSV table read part by part.
 
@@ -122,7 +112,6 @@ class BigCsvCheck:
         self.read_problems: list[Problem] = []
         self.row_problems: list[Problem] = []
         self.readable = True
-        self.rows = 0
 
     @property
     def problems(self) -> list[Problem]:
@@ -133,7 +122,6 @@ class BigCsvCheck:
         the file (the rows of the parts before it are counted first: a quoted cell may
         span lines, so rows are not lines)."""
         file, known = self.path.name, {r.name for r in self.rules}
-        self.read_problems, self.row_problems, self.readable, self.rows = [], [], True, 0
         parts = split_parts(self.path, self.part_bytes)
         head = next(parts, None)
         if head is None:  # a file of no byte: what reading it whole reports
@@ -143,7 +131,8 @@ class BigCsvCheck:
         top = LINE_BREAK.split(head.data[:1 << 20].decode("utf-8-sig", "replace"))
         _, header = header_layout(top[:HEADER_SCAN + 1], known)
         # the title rows and the header, put in front of every later part
-        prefix = head.data[:_lines_end(head.data, header + 1)]
+        breaks = list(itertools.islice(_LINE_BREAK_BYTES.finditer(head.data), header + 1))
+        prefix = head.data[:breaks[-1].end() if breaks else 0]
         row: int | None = None  # the file's row number of the next part's first data row
         for part in itertools.chain([head], parts):
             found: list[Problem] = []
@@ -151,8 +140,9 @@ class BigCsvCheck:
                 read = read_csv_bytes(file, part.data, found, known)
             else:  # the header again in front: the part reads as the file does
                 read = read_csv_bytes(file, prefix + part.data, found, known)
-                found = shift_rows([p for p in found if p.row is None or p.row > header + 1],
-                                   part.line - (header + 2))
+                shift = part.line - (header + 2)  # its lines numbered in the file
+                found = [replace(p, row=p.row + shift) if p.row is not None else p
+                         for p in found if p.row is None or p.row > header + 1]
             self.read_problems += found
             if read is None:
                 self.readable = False
@@ -174,10 +164,5 @@ class BigCsvCheck:
                 self.readable = False
                 continue
             self.row_problems += checked_problems
-            self.rows += len(checked[0])
             yield checked
 
-
-def shift_rows(problems: Iterable[Problem], shift: int) -> list[Problem]:
-    """``problems`` numbered ``shift`` rows further."""
-    return [replace(p, row=p.row + shift) if p.row is not None else p for p in problems]

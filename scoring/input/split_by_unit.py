@@ -121,19 +121,12 @@ class GroupFiles:
         return as_frame(with_codes(with_defaults(table, self.rules), self.labels))
 
 
-@dataclass(frozen=True)
-class StoredTable:
-    """The shape of a table kept in the database (:class:`.fastload.TableShape`)."""
-
-    column_names: list[str]
-    num_rows: int
-
-
 class DossierStore:
     """The dossiers of a ``--by-unit`` run out of core: a table in a DuckDB database file
     under ``workdir``, memory bounded by :data:`MEMORY_LIMIT` (the rest spills there).
     Filled by :meth:`read` (fast path) or :meth:`append` (checked path), then written out
-    by group (:meth:`split`). A context manager: leaving it closes the database."""
+    by group (:meth:`split`). A context manager: leaving it closes the database. Its
+    shape (:class:`.fastload.TableShape`) is the table's."""
 
     def __init__(self, workdir: Path) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -141,7 +134,11 @@ class DossierStore:
         self.db = connect(str(workdir / "dossiers.duckdb"), memory_limit=MEMORY_LIMIT,
                           temp_directory=str(workdir / "spill"))
         self._created = False
-        self.rows = 0  # rows read (fast path)
+        self.num_rows = 0  # rows read (fast path)
+
+    @property
+    def column_names(self) -> list[str]:
+        return self.db.table(TABLE).columns
 
     def __enter__(self) -> DossierStore:
         return self
@@ -154,17 +151,16 @@ class DossierStore:
         """Read ``path`` by the whole run's query; NotClean at the first row breaking a
         rule, or when its rows are not the lines ``scan`` counted."""
         query = checked_query(path, BIG, rules)
-        self.rows = int(query.run(self.db, TABLE))
+        self.num_rows = int(query.run(self.db, TABLE))
         self._created = True
-        check_lines(BIG, path, self.rows, query.lines_above, scan)
+        check_lines(BIG, path, self.num_rows, query.lines_above, scan)
 
     def check(self, tables: dict[str, pd.DataFrame], rules: dict[str, list[ColumnRule]],
               checks: tuple[RowCheck, ...]) -> dict[str, dict[str, str]]:
         """The whole run's key, reference and row checks of the dossiers (``tables``: the
         tables they refer to, checked already), NotClean at the first broken; returns
         the labels of their codes (:func:`.fastload.code_labels`)."""
-        shapes: dict[str, TableShape] = {
-            BIG: StoredTable(self.db.table(TABLE).columns, self.rows)}
+        shapes: dict[str, TableShape] = {BIG: self}
         own = {BIG: rules[BIG]}
         for name in {r.ref for r in rules[BIG] if r.ref}:
             key = next(r for r in rules[name] if r.key)
@@ -174,7 +170,7 @@ class DossierStore:
             own[name] = [key]  # their keys only: their own checks are done
         if cross_checks_sql(self.db, shapes, own, {BIG: checks}):
             raise NotClean(f"{BIG}: a row check without SQL")
-        return code_labels(self.db, BIG, TABLE, shapes[BIG].column_names, rules[BIG])
+        return code_labels(self.db, BIG, TABLE, self.column_names, rules[BIG])
 
     def append(self, rows: pa.Table) -> None:
         """Add checked rows (the checked path's, numbered by :data:`ROW`)."""
@@ -189,7 +185,7 @@ class DossierStore:
     def duplicates(self, file: str, key: str, header: str | None) -> list[Problem]:
         """The checked path's rows repeating an earlier row's ``key``, named as the
         reference path names them (the first of them is not)."""
-        if not self._created or RAW_KEY not in self.db.table(TABLE).columns:
+        if not self._created or RAW_KEY not in self.column_names:
             return []
         cell = identifier(key)
         rows = self.db.execute(
@@ -216,8 +212,8 @@ class DossierStore:
             GROUP: officials["unit_id"].map(group_of_unit).to_numpy(dtype=np.int32)}))
         self.db.register("dropped", pa.table({"place": pa.array(list(dropped), pa.int64())}))
         self.db.execute(f"ALTER TABLE {TABLE} DROP COLUMN IF EXISTS {RAW_KEY}")
-        columns = [c for c in self.db.table(TABLE).columns if c != ROW]
-        place = ROW if ROW in self.db.table(TABLE).columns else "rowid"
+        columns = [c for c in self.column_names if c != ROW]
+        place = ROW if ROW in self.column_names else "rowid"
         kept = (f"SELECT d.*, o.{GROUP} FROM (SELECT *, {place} AS {ROW} FROM {TABLE}) d "
                 f"JOIN owners o ON d.{identifier(owner)} = o.official_id "
                 f"WHERE d.{ROW} NOT IN (SELECT place FROM dropped)")
