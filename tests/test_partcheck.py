@@ -249,6 +249,26 @@ def test_parts_are_whole_lines_cut_outside_quotes(tmp_path_factory: pytest.TempP
         == list(csv.reader(io.StringIO(data.decode(), newline="")))
 
 
+def test_a_file_smaller_than_a_part_is_read_as_one_part(generated: Path,
+                                                        tmp_path: Path) -> None:
+    # every CSV file of the reference path goes through the parts: a small one must be read
+    # as a whole read reads it, its last line (without a line break) included — here its
+    # encoding problem counts every line not in UTF-8
+    data = _copy(generated, tmp_path / "data")
+    path = data / "officials.csv"
+    lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    names = lines[0].split(",").index("full_name")
+    for i in range(1, len(lines)):
+        cells = lines[i].split(",")
+        cells[names] = "Lê Văn Hùng"
+        lines[i] = ",".join(cells)
+    path.write_bytes("\n".join(lines).encode("cp1258"))
+    assert len(list(split_parts(path, 1 << 20))) == 1
+    problems = [p for p in _whole_problems(data) if p[0] == "officials.csv"]
+    assert [p[1:3] for p in problems] == [(2, "full_name")]
+    assert f"{len(lines) - 1} dòng như vậy" in problems[0][4]
+
+
 # -- whole runs: a big file read in parts ---------------------------------------------------
 
 def _loaded(data: Path, monkeypatch: pytest.MonkeyPatch, parts: bool):
