@@ -9,7 +9,6 @@ unit. Everything is computed over whole tables.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -18,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .frames import TEXT, join_rows, number_texts
+from .frames import TEXT, join_rows, json_texts, number_texts, to_json
 from .input.dataset import Dataset
 from .labels import peer_group_vi
 from .plugins import PluginRegistry, plugin_params
@@ -51,6 +50,9 @@ DECREE_335 = "Nghị định 335/2025/NĐ-CP ngày 21/12/2025 (hiệu lực 01/0
 # a reason's text: one text for every official, or a function of the officials' mask that
 # builds their texts only
 Text = Callable[[np.ndarray], object] | str
+# a reason's params, typed as a plugin's are: one dict for every official, or a function of
+# the mask giving a frame with a column per parameter (a row per official in the mask)
+ReasonParams = Callable[[np.ndarray], pd.DataFrame] | dict[str, object]
 CORE_RULES: dict[str, Rule] = {
     r.id: r
     for r in (
@@ -124,10 +126,6 @@ class Classification:
     units: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(UNIT_COLUMNS)))
     as_of: dt.date | None = None  # the date the records were read on (SPEC §10)
-
-
-def _json(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def _fmt(x: float) -> str:
@@ -267,18 +265,25 @@ class Trail:
                 "basis": spec.basis_text, "_step": STEP_ORDER[spec.step],
                 "_plugin": self.core_rank}
 
-    def add(self, mask: pd.Series, rule: str, note: Text, params: Text = "{}",
-            evidence: Text = "[]", **effects: object) -> None:
-        """One core rule's reasons for the officials in ``mask``. A text given as a
-        function is called with the mask and builds only those officials' texts (the
-        quota's are 1,600 of a province's 50,000)."""
+    def add(self, mask: pd.Series, rule: str, note: Text,
+            params: ReasonParams | None = None, evidence: Text = "[]",
+            **effects: object) -> None:
+        """One core rule's reasons for the officials in ``mask``. A text or params given
+        as a function is called with the mask and builds only those officials' (the
+        quota's are 1,600 of a province's 50,000). Params are typed values, written as
+        JSON by the one writer of the plugins' params (:func:`frames.json_texts`)."""
         m = mask.to_numpy(dtype=bool)
         rows = int(m.sum())
         if not rows:
             return
         columns: dict[str, object] = {"official_id": self.arrow_ids.filter(pa.array(m))}
-        for name, value in (("note", note), ("params", params), ("evidence", evidence)):
+        for name, value in (("note", note), ("evidence", evidence)):
             columns[name] = value(m) if callable(value) else value
+        if callable(params):  # one dict per official: the frame's rows, in native types
+            columns["params"] = json_texts(pd.Series(params(m).to_dict("records"),
+                                                     dtype=object))
+        else:
+            columns["params"] = to_json(params or {})
         for name, default in (("points", 0.0), ("ceiling", ""), ("exclude", False),
                               ("blocks_titles", ""), ("qualifies_titles", "")):
             columns[name] = effects.get(name, default)
@@ -353,8 +358,8 @@ def level(table: pd.DataFrame, levels: LevelsParams, trail: Trail) -> None:
     trail.add(excluded, "core.not_classified",
               "Không xếp loại (KXL): không đủ thời gian công tác; vẫn tính điểm nhưng "
               "không xếp mức và không xét danh hiệu.")
-    thresholds = _json({"excellent_min": levels.excellent_min, "good_min": levels.good_min,
-                        "completed_min": levels.completed_min})
+    thresholds = {"excellent_min": levels.excellent_min, "good_min": levels.good_min,
+                  "completed_min": levels.completed_min}
     code = rank.map(RANK_CODE)
     label = np.where(table["under_products"], "điểm theo sản phẩm", "điểm nhiệm vụ")
     trail.add(~excluded, "core.provisional_level",
@@ -410,17 +415,16 @@ def quota(table: pd.DataFrame, params: QuotaParams, trail: Trail) -> pd.DataFram
     demoted = excellent & (position > allowed)
     table.loc[demoted, "rank"] = LEVEL_RANK[Level.HTTNV]
     own_share = table["unit_id"].isin(list(params.unit_share)).to_numpy()
-    pos_text = position.fillna(0).astype(int).astype(str)
+    position_no = position.fillna(0).astype(np.int64)
+    pos_text = position_no.astype(str)
     # the peer group in words, as the council's documents name it (one lookup per group)
     group_words = table["peer_group"].map(
         {code: peer_group_vi(code) for code in table["peer_group"].unique()})
 
-    def quota_params(m: np.ndarray) -> pd.Series:
-        return ("{\"base\": " + _json(params.base) + ", \"good_count\": "
-                + n_good[m].astype(str) + ", \"allowed\": " + allowed[m].astype(str)
-                + ", \"position\": " + pos_text[m]
-                + ", \"share\": " + number_texts(unit_share[m]) + ", \"unit_share\": "
-                + np.where(own_share[m], _json(True), _json(False)) + "}")
+    def quota_params(m: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"base": params.base, "good_count": n_good[m],
+                             "allowed": allowed[m], "position": position_no[m],
+                             "share": unit_share[m], "unit_share": own_share[m]})
 
     trail.add(demoted, "core.quota",
               lambda m: "Vượt " + np.where(own_share[m], "tỷ lệ riêng của đơn vị ", "tỷ lệ ")
@@ -469,17 +473,17 @@ def titles(table: pd.DataFrame, findings: pd.DataFrame, context: TitleContext,
     cchc = final_good & ~_flagged(table, findings, "blocks_titles", Title.CCHC) \
         & _flagged(table, findings, "qualifies_titles", Title.CCHC)
 
-    regime = _json({"regime": context.regime, "considered_on": context.considered_on})
+    regime = {"regime": context.regime, "considered_on": context.considered_on}
     trail.add(ldtt, "core.title_ldtt",
               f"Đạt Lao động tiên tiến (theo {REGIME_VI[context.regime]}, xét ngày "
               f"{context.considered_on:%d/%m/%Y})", params=regime, qualifies_titles="LDTT")
-    pos_text = position.fillna(0).astype(int).astype(str)
+    position_no = position.fillna(0).astype(np.int64)
+    pos_text = position_no.astype(str)
 
-    def cap_params(m: np.ndarray) -> pd.Series:
-        return ("{\"cap\": " + cap[m].astype(str) + ", \"ldtt_count\": "
-                + n_ldtt[m].astype(str) + ", \"position\": " + pos_text[m]
-                + ", \"regime\": " + _json(context.regime)
-                + ", \"share\": " + _fmt(context.cstdcs_share) + "}")
+    def cap_params(m: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"cap": cap[m], "ldtt_count": n_ldtt[m],
+                             "position": position_no[m], "regime": context.regime,
+                             "share": context.cstdcs_share})
 
     trail.add(cstdcs, "core.title_cstdcs",
               lambda m: "Đạt Chiến sĩ thi đua cơ sở (thứ " + pos_text[m]

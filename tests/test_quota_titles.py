@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
+from xeploai.scoring.frames import to_json
 from xeploai.scoring.policy import load_policy
 
 from .conftest import POLICY
@@ -135,3 +137,34 @@ def test_quota_note_names_the_peer_group_in_words(builder, data_dir):
     assert "của đơn vị U9, nhóm Bộ phận một cửa:" in one_stop
     assert "mot_cua" not in one_stop
     assert "của đơn vị U9, nhóm to ky thuat:" in res.reason("to_ky_thuat0", "core.quota")["note"]
+
+
+def test_core_params_are_typed_and_written_as_plugins_params_are(builder, data_dir, tmp_path):
+    """The core's params (quota, CSTDCS cap, thresholds, regime) are typed values written by
+    the one JSON writer of the plugins' params: keys sorted, numbers as numbers, a unit's
+    own share as a boolean — the values the quota and the cap worked with."""
+    for i, score in enumerate([95, 94, 93, 92, 91, 80, 80, 80, 80, 80]):
+        builder.official(f"A{i}", task_score=score)
+    for i in range(4):
+        builder.official(f"T{i}", task_score=99, unit_id="TOT")
+    for i in range(7):
+        builder.official(f"C{i}", task_score=80, unit_id="U2")
+        builder.innovation(f"C{i}", recognized_on="2023-06-01")
+    path = policy_with(tmp_path, **{"value = {} }": "value = { TOT = 0.5 } }"})
+    res = builder.classify(data_dir, policy=path)
+    core = res.reasons[res.reasons["plugin"] == "core"]
+    assert set(core["rule"]) >= {"core.quota", "core.title_cstdcs", "core.title_cstdcs_cap",
+                                 "core.provisional_level", "core.title_ldtt"}
+    for text in core["params"]:
+        assert text == to_json(json.loads(text))
+    quota = json.loads(res.reason("A2", "core.quota")["params"])
+    assert quota == {"allowed": 2, "base": "good_or_above", "good_count": 10,
+                     "position": 3, "share": 0.2, "unit_share": False}
+    own = json.loads(res.reason("T3", "core.quota")["params"])
+    assert own["unit_share"] is True and own["share"] == 0.5 and own["allowed"] == 2
+    assert all(type(own[k]) is int for k in ("allowed", "good_count", "position"))
+    over = res.results.loc[(res.results["unit_id"] == "U2")
+                           & (res.results["titles"] == "LDTT"), "official_id"].iloc[0]
+    cap = json.loads(res.reason(over, "core.title_cstdcs_cap")["params"])
+    assert cap["cap"] == 1 and cap["ldtt_count"] == 7 and cap["share"] == 0.15
+    assert cap["position"] > 1 and type(cap["position"]) is int
