@@ -279,9 +279,8 @@ class Trail:
         columns: dict[str, object] = {"official_id": self.arrow_ids.filter(pa.array(m))}
         for name, value in (("note", note), ("evidence", evidence)):
             columns[name] = value(m) if callable(value) else value
-        if callable(params):  # one dict per official: the frame's rows, in native types
-            columns["params"] = json_texts(pd.Series(params(m).to_dict("records"),
-                                                     dtype=object))
+        if callable(params):  # one object per official: the frame's rows
+            columns["params"] = json_texts(params(m))
         else:
             columns["params"] = to_json(params or {})
         for name, default in (("points", 0.0), ("ceiling", ""), ("exclude", False),

@@ -81,11 +81,18 @@ def to_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def json_texts(values: pd.Series) -> pd.Series:
+def json_texts(values: pd.Series | pd.DataFrame) -> pd.Series:
     """A findings column of typed values (dicts, lists) as JSON texts; text is taken as
     JSON already written. Lists of strings (evidence ids, a province's worth) are written
     by Arrow kernels over all their items at once; any other value is written once per
-    object (a rule's params given once for every row is one object)."""
+    object (a rule's params given once for every row is one object).
+
+    A frame is one object per row, a key per column, written as :func:`to_json` writes the
+    row's dict (native values, keys sorted); columns of numbers, booleans and text without
+    blanks are written by Arrow kernels (the core's quota and cap params, thousands of rows
+    that differ in every row), a row of any other kind by ``json.dumps``."""
+    if isinstance(values, pd.DataFrame):
+        return _json_objects(values)
     objects = values.to_numpy(dtype=object)
     out = np.empty(len(objects), dtype=object)
     is_list = np.fromiter((type(v) is list for v in objects), dtype=bool, count=len(objects))
@@ -105,6 +112,44 @@ def json_texts(values: pd.Series) -> pd.Series:
                          dtype=object)
         out[rest] = texts[inverse.reshape(-1)]
     return pd.Series(out, index=values.index, dtype=object)
+
+
+def _json_objects(frame: pd.DataFrame) -> pd.Series:
+    """:func:`json_texts` of a frame: one JSON object per row, keys sorted."""
+    keys = list(frame.columns)
+    columns = [_json_values(frame[key]) for key in sorted(keys)] \
+        if all(isinstance(k, str) for k in keys) and len(set(keys)) == len(keys) else [None]
+    if len(frame) == 0 or any(c is None for c in columns):
+        texts = [to_json(row) for row in frame.to_dict("records")]
+        return pd.Series(texts, index=frame.index, dtype=object)
+    parts: list[str | pa.Array] = []
+    for i, (key, column) in enumerate(zip(sorted(keys), columns, strict=True)):
+        parts += [("{" if i == 0 else ", ") + json.dumps(key, ensure_ascii=False) + ": ",
+                  column]
+    texts = concat_texts(*parts, "}") if keys else pa.array(["{}"] * len(frame), TEXT)
+    return pd.Series(texts.to_numpy(zero_copy_only=False), index=frame.index, dtype=object)
+
+
+def _json_values(column: pd.Series) -> pa.Array | None:
+    """Each value of a typed column as JSON text, as ``json.dumps`` writes its native
+    value; None for a column of another kind (nullable, dates, objects) or with blanks."""
+    kind = column.dtype
+    if isinstance(kind, np.dtype) and kind.kind == "b":
+        return pc.if_else(pa.array(column.to_numpy()), pa.scalar("true", TEXT),
+                          pa.scalar("false", TEXT))
+    if isinstance(kind, np.dtype) and kind.kind in "iu":
+        return pa.array(column.to_numpy()).cast(TEXT)
+    if isinstance(kind, np.dtype) and kind.kind == "f":
+        floats = column.to_numpy(dtype=np.float64)
+        # each distinct value once, told apart by its bits (-0.0 is not 0.0); written by
+        # repr, as json.dumps writes a float (NaN, Infinity included)
+        codes, distinct = pd.factorize(floats.view(np.int64), use_na_sentinel=False)
+        texts = [json.dumps(x) for x in np.asarray(distinct).view(np.float64).tolist()]
+        return pa.array(texts, TEXT).take(pa.array(codes))
+    if (kind is np.dtype(object) or isinstance(kind, pd.StringDtype)) \
+            and pd.api.types.infer_dtype(column, skipna=False) == "string":
+        return json_arrow_strings(column)
+    return None
 
 
 def _string_lists(lists: np.ndarray) -> pa.ListArray | None:

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -114,6 +115,36 @@ def test_json_texts_write_what_json_dumps_writes(values: list, only_string_lists
                   if isinstance(v, list) and all(isinstance(i, str) for i in v)]
     got = json_texts(pd.Series(values, dtype=object)).tolist()
     assert got == [v if isinstance(v, str) else to_json(v) for v in values]
+
+
+# typed params given as a frame (a key per column, an object per row), as the core's quota
+# and cap give them: columns of each kind Arrow writes, and of kinds left to json.dumps
+FRAME_COLUMNS = {
+    "int": st.integers(-(2**63), 2**63 - 1),
+    "float": st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.just(-0.0),
+                       st.sampled_from([0.1, 0.15, 1e-7, 1e22, 66.66666666666667])),
+    "bool": st.booleans(),
+    "text": TEXT_ITEMS,
+    "blank_text": st.one_of(TEXT_ITEMS, st.none()),
+    "mixed": st.one_of(TEXT_ITEMS, st.integers(-5, 5)),
+}
+
+
+@given(st.dictionaries(st.sampled_from(["share", "cap", "Đơn vị", 'k"\\', "a", "z"]),
+                       st.sampled_from(sorted(FRAME_COLUMNS)), max_size=4),
+       st.integers(0, 6), st.data())
+@settings(max_examples=300, deadline=None)
+def test_json_texts_of_a_frame_write_each_row_as_json_dumps_writes_its_dict(
+        kinds: dict[str, str], rows: int, data: st.DataObject) -> None:
+    """One JSON object per row, keys sorted, each value as json.dumps writes the row's
+    native value: frames.to_json of the row's dict, whichever path wrote it."""
+    columns = {key: data.draw(st.lists(FRAME_COLUMNS[kind], min_size=rows, max_size=rows))
+               for key, kind in kinds.items()}
+    dtypes = {"int": np.int64, "float": np.float64, "bool": bool}
+    frame = pd.DataFrame({key: pd.Series(values, dtype=dtypes.get(kinds[key], object))
+                          for key, values in columns.items()}, index=range(rows))
+    got = json_texts(frame).tolist()
+    assert got == [to_json(row) for row in frame.to_dict("records")]
 
 
 @given(st.lists(st.tuples(st.sampled_from(["CB2", "CB10", "Đ3"]), TEXT_ITEMS), max_size=30))

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 from xeploai.scoring import hookimpl
-from xeploai.scoring.frames import join_groups, lists_by
+from xeploai.scoring.frames import join_groups, lists_by, number_texts
 from xeploai.scoring.lateness import due_and_late
 from xeploai.scoring.policy import Params
 from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
@@ -101,7 +101,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
                           "points": applied_late.to_numpy(), "evidence": ev.to_numpy()}),
             rule=f"{NAME}.late", params=used_params,
             note=(n_late.astype(str) + f" hồ sơ trễ hạn do chủ quan năm {context.year}: "
-                  + applied_late.map("{:g}".format) + " điểm"
+                  + number_texts(applied_late) + " điểm"
                   + np.where(capped, " (đã áp giới hạn trừ tối đa "
                              + f"{params.max_deduction:g} điểm)", "")).to_numpy()))
     has_noap = n_noap > 0
@@ -114,8 +114,8 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
                           "evidence": ev[has_noap].to_numpy()}),
             rule=f"{NAME}.no_apology", params=used_params,
             note=(n_noap[has_noap].astype(str) + " hồ sơ trễ hạn không có phiếu xin lỗi: "
-                  + applied_noap[has_noap].map("{:g}".format) + " điểm"
-                  + np.where(capped[has_noap], " (trừ " + raw_noap[has_noap].map("{:g}".format)
+                  + number_texts(applied_noap[has_noap]) + " điểm"
+                  + np.where(capped[has_noap], " (trừ " + number_texts(raw_noap[has_noap])
                              + f", cắt bớt do giới hạn tổng {params.max_deduction:g} điểm)",
                              "")).to_numpy()))
     if len(excluded):
@@ -143,10 +143,11 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
     if len(repeat):
         rem = rem[rem["official_id"].isin(repeat.index)].sort_values(
             ["official_id", "issued_on", "document_no"], kind="mergesort")
-        docs = rem.groupby("official_id")["document_no"].agg(list)
+        docs = lists_by(rem["document_no"], rem["official_id"]).reindex(repeat.index)
         dates = join_groups(rem["issued_on"].dt.strftime("%d/%m/%Y"), rem["official_id"], ", ")
-        evidence = [{"reminders": docs[oid], "dossiers": counted_lists[oid]}
-                    for oid in repeat.index]
+        evidence = [{"reminders": reminders, "dossiers": dossiers} for reminders, dossiers
+                    in zip(docs.tolist(), counted_lists.reindex(repeat.index).tolist(),
+                           strict=True)]
         repeat_params = {"repeat_threshold": params.repeat_threshold,
                    "repeat_reminder_subject": params.repeat_reminder_subject,
                    "reminder_year": target_year, "repeat_ceiling": params.repeat_ceiling}
@@ -154,7 +155,8 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
             pd.DataFrame({"official_id": repeat.index.to_numpy(), "evidence": evidence}),
             rule=f"{NAME}.repeat_offence", ceiling=params.repeat_ceiling, params=repeat_params,
             note=("Đã bị nhắc nhở về trễ hạn năm " + str(target_year) + " (văn bản "
-                  + docs.reindex(repeat.index).map(", ".join) + " ngày "
+                  + join_groups(rem["document_no"], rem["official_id"], ", ")
+                  .reindex(repeat.index) + " ngày "
                   + dates.reindex(repeat.index) + "), năm " + str(context.year)
                   + " tiếp tục có " + repeat.astype(str) + " hồ sơ trễ hạn (từ "
                   + str(params.repeat_threshold) + " trở lên) → không xếp loại Hoàn thành tốt"
