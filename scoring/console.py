@@ -23,6 +23,12 @@ def console_main() -> NoReturn:
     temporary files, finalizers) and the end of the process, without freeing its memory
     object by object: interpreter shutdown freed every frame, Arrow buffer and DuckDB's
     memory one at a time, 0.2–0.4 s after a province run, for nothing the user sees."""
+    # Arrow's allocator (mimalloc) commits its arenas' memory eagerly; on a machine whose
+    # pages are made on first touch (a virtual machine with transparent huge pages) each
+    # fresh buffer then costs system time: committing lazily saved a province run ≈ 0.3 s
+    # and a 200,000-official run ≈ 1.4 s CPU (docs/decisions.md 111). Read when the
+    # allocator starts, so set before any import; a user's own setting stands.
+    os.environ.setdefault("MIMALLOC_ARENA_EAGER_COMMIT", "0")
     gc.disable()
     from .cli import main
 
