@@ -16,7 +16,6 @@ from . import __version__
 from .assumptions import run_assumptions_json
 from .engine import Classification, classify, default_as_of
 from .errors import XeploaiError
-from .export import check_target, write_csv, write_json
 from .input.dataset import Dataset
 from .input.dates import today_here
 from .input.evaluation_year import check_year, check_year_range
@@ -292,10 +291,12 @@ def export_run(db: str | Engine | None, fmt: str, out: Path | IO[str],
     A path is written to a temporary file and renamed when complete; an existing file is
     replaced only with ``force``.
     """
-    if isinstance(out, Path):
-        check_target(out, force=force)  # before any work: the answer won't change
     # the council's view, the sign-off and the writers are imported by the export only:
     # `xeploai run` starts without them (openpyxl, jinja2, the council's tables)
+    from .export import check_target, write_csv, write_json
+
+    if isinstance(out, Path):
+        check_target(out, force=force)  # before any work: the answer won't change
     from .overrides import council_view
     from .pdf_export import DocumentSettings, write_pdf
     from .signoff import default_run, signoff_state

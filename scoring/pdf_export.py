@@ -32,7 +32,7 @@ from .errors import XeploaiError
 from .export import atomic_path, format_number
 from .labels import decision_text, level_vi, peer_group_vi, titles_vi
 from .overrides import CouncilView
-from .storage import RunRecord
+from .run_tables import RunRecord
 from .types import LEVEL_LABELS_VI, Level
 
 FONT_FAMILY = "Liberation Serif"

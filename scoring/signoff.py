@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 
 from .council_records import SignOffRecord
 from .errors import UnknownRunError, XeploaiError
-from .storage import RunRecord, get_run
+from .run_tables import RunRecord
+from .storage import get_run
 
 FINALIZE = "finalize"
 REOPEN = "reopen"

@@ -5,6 +5,11 @@ there, or none is. Results go in with bulk inserts; reasons — hundreds of thou
 province run — go in as a few compressed Arrow blocks (``reason_blocks``, decision 40),
 read back by :func:`load_reasons`.
 
+The schema is stated by SQLModel classes (:mod:`.run_tables`, :mod:`.council_records`,
+:mod:`.account_tables`); this module creates and writes it through their compiled Core form
+(:mod:`.schema_tables`), so ``xeploai run`` never imports the ORM (docs/decisions.md 114).
+A change to a class is compiled with ``python -m xeploai.scoring.schema_compile``.
+
 Schema changes: the ``xeploai_schema`` table holds one row, the schema version. Tables
 that are new in a version are created by ``create_all``; a change to an existing table
 bumps :data:`SCHEMA_VERSION` and adds a function to :data:`MIGRATIONS`, which
@@ -21,6 +26,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pandas as pd
@@ -34,24 +40,20 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
+    create_engine,
     insert,
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlmodel import Field, Session, SQLModel, create_engine
-from sqlmodel import select as orm_select
 
-from . import (
-    account_tables,  # noqa: F401  (open_db creates these tables too)
-    council_records,  # noqa: F401 (its tables are part of the schema)
-)
+from . import schema_tables as schema
 from .engine import (
     QUOTA_COLUMNS,
     REASON_COLUMNS,
@@ -59,7 +61,10 @@ from .engine import (
     UNIT_COLUMNS,
     Classification,
 )
-from .errors import StorageError, UnknownRunError
+from .errors import StorageError
+
+if TYPE_CHECKING:
+    from .run_tables import RunRecord
 
 DEFAULT_DB = "sqlite:///xeploai.db"
 DB_ENV = "XEPLOAI_DB"
@@ -72,103 +77,8 @@ BLOCK_ROWS = 65_536
 _SCHEMA_LOCK = 0x7865706C  # "xepl"
 # seconds a SQLite connection waits for another process's write before giving up
 SQLITE_WAIT = 300
-
-
-class SchemaVersion(SQLModel, table=True):
-    __tablename__ = "xeploai_schema"
-
-    id: int = Field(default=1, primary_key=True)
-    version: int
-
-
-class RunRecord(SQLModel, table=True):
-    __tablename__ = "runs"
-
-    id: int | None = Field(default=None, primary_key=True)
-    year: int
-    created_at: dt.datetime
-    policy_name: str
-    policy_path: str
-    policy_hash: str
-    data_dir: str
-    input_hashes: str  # JSON: file name -> sha256
-    plugins: str  # JSON: plugin name -> version, in run order
-    tool_version: str
-    considered_on: dt.date
-    officials: int
-    # the date the run read the records on (SPEC §10); NULL for runs stored before version 3
-    as_of: dt.date | None = None
-    # schema version 4: the earlier run with the same year, inputs, policy and plugins that
-    # this one repeats (stored only when asked to: ``--again``), and the project assumptions
-    # of its policy and rules (JSON, see :func:`xeploai.scoring.assumptions.run_assumptions`)
-    repeats_run: int | None = None
-    assumptions: str = "{}"
-
-
-class ResultRecord(SQLModel, table=True):
-    __tablename__ = "results"
-
-    run_id: int = Field(foreign_key="runs.id", primary_key=True)
-    official_id: str = Field(primary_key=True)
-    full_name: str
-    unit_id: str = Field(index=True)
-    peer_group: str
-    year: int
-    task_score: float
-    points: float
-    deducted: float
-    score: float
-    provisional_level: str
-    level: str
-    titles: str
-    reasons: str
-
-
-class ReasonBlock(SQLModel, table=True):
-    """Up to :data:`BLOCK_ROWS` reasons of one run, as one compressed Arrow IPC stream.
-
-    ``first_official`` and ``last_official`` bound the block's official ids (code point
-    order), so one official's reasons are read from the few blocks that can hold them."""
-
-    __tablename__ = "reason_blocks"
-
-    run_id: int = Field(foreign_key="runs.id", primary_key=True)
-    block: int = Field(primary_key=True)  # 0..n-1 within the run, across a sharded run's parts
-    first_official: str
-    last_official: str
-    rows: int
-    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-
-
-class QuotaRecord(SQLModel, table=True):
-    """The HTXSNV share a run applied in one unit and peer group."""
-
-    __tablename__ = "run_quotas"
-
-    run_id: int = Field(foreign_key="runs.id", primary_key=True)
-    unit_id: str = Field(primary_key=True)
-    peer_group: str = Field(primary_key=True)
-    share: float
-    base: str
-    good_count: int
-    candidates: int
-    allowed: int
-    kept: int
-
-
-class UnitRecord(SQLModel, table=True):
-    """A unit as the run saw it: its name (for the council file) and its CSTDCS cap."""
-
-    __tablename__ = "run_units"
-
-    run_id: int = Field(foreign_key="runs.id", primary_key=True)
-    unit_id: str = Field(primary_key=True)
-    name: str
-    cstdcs_share: float
-    ldtt_count: int
-    cstdcs_candidates: int
-    cstdcs_cap: int
-    cstdcs_kept: int
+# parameters of one SQLite statement: builds before 3.32 bind at most 999
+SQLITE_PARAMETERS = 999
 
 
 # The Arrow types of a stored block. Text is large_string: offsets can't overflow whatever a
@@ -347,7 +257,7 @@ def open_db(url: str | None = None) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             elif conn.dialect.name == "postgresql":
                 conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-            SQLModel.metadata.create_all(conn)
+            schema.metadata.create_all(conn)
             _upgrade(conn)
             conn.commit()
     except SQLAlchemyError as exc:
@@ -363,20 +273,20 @@ def _db_message(exc: SQLAlchemyError) -> str:
 
 
 def _upgrade(conn: Connection) -> None:
-    version = conn.execute(select(SchemaVersion.version)).scalar_one_or_none()
+    version = conn.execute(select(schema.xeploai_schema.c.version)).scalar_one_or_none()
     if version is None:
         # a new database, or one made before the version table existed: version 1, whose
         # runs must go through the migrations like any other version-1 database
-        has_runs = conn.execute(select(RunRecord.id).limit(1)).first() is not None
+        has_runs = conn.execute(select(schema.runs.c.id).limit(1)).first() is not None
         version = 1 if has_runs else SCHEMA_VERSION
-        conn.execute(insert(SchemaVersion).values(id=1, version=version))
+        conn.execute(insert(schema.xeploai_schema).values(id=1, version=version))
     if version > SCHEMA_VERSION:
         raise StorageError(f"cơ sở dữ liệu có lược đồ phiên bản {version}, mới hơn phiên bản "
                            f"{SCHEMA_VERSION} của xeploai này: hãy cập nhật xeploai")
     for target in range(version + 1, SCHEMA_VERSION + 1):
         MIGRATIONS[target](conn)
     if version < SCHEMA_VERSION:
-        conn.execute(SchemaVersion.__table__.update().values(version=SCHEMA_VERSION))
+        conn.execute(update(schema.xeploai_schema).values(version=SCHEMA_VERSION))
 
 
 def _reasons_to_blocks(conn: Connection) -> None:
@@ -452,8 +362,9 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _reasons_to_blocks, 3:
 
 def _insert_block(conn: Connection, run_id: int, block: int, first: str, last: str, rows: int,
                   data: bytes) -> None:
-    conn.execute(insert(ReasonBlock).values(run_id=run_id, block=block, first_official=first,
-                                            last_official=last, rows=rows, data=data))
+    conn.execute(insert(schema.reason_blocks).values(run_id=run_id, block=block,
+                                              first_official=first, last_official=last,
+                                              rows=rows, data=data))
 
 
 @dataclass(frozen=True)
@@ -469,9 +380,9 @@ class RunMeta:
     assumptions: str = "{}"  # JSON (xeploai.scoring.assumptions.run_assumptions)
 
 
-def _bulk_insert(session: Session, model: type[SQLModel], df: pd.DataFrame,
-                 columns: tuple[str, ...], run_id: int) -> None:
-    """Insert a frame in the session's transaction: on PostgreSQL through ``COPY``, on
+def _bulk_insert(conn: Connection, into: Table, df: pd.DataFrame, columns: tuple[str, ...],
+                 run_id: int) -> None:
+    """Insert a frame in the connection's transaction: on PostgreSQL through ``COPY``, on
     SQLite through the driver's own ``executemany``.
 
     Row dicts and SQLAlchemy's per-row parameter processing cost more than SQLite's own
@@ -480,20 +391,31 @@ def _bulk_insert(session: Session, model: type[SQLModel], df: pd.DataFrame,
     reach the driver)."""
     if df.empty:
         return
-    conn = session.connection()
     quote = conn.dialect.identifier_preparer.quote
     names = ["run_id", *columns]
-    table, column_list = quote(model.__tablename__), ", ".join(quote(n) for n in names)
+    table, column_list = quote(into.name), ", ".join(quote(n) for n in names)
     if conn.dialect.name == "postgresql":
         _copy_insert(conn, table, column_list, df[list(columns)].assign(run_id=run_id)[names])
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table} ({column_list}) VALUES ({', '.join([mark] * len(names))})"
+    row_marks = f"({', '.join([mark] * len(names))})"
     values = [df[c].tolist() for c in columns]
-    rows = list(zip(itertools.repeat(run_id, len(df)), *values, strict=True))
-    # exec_driver_sql hands the tuples to the driver's executemany as they are, and still
-    # goes through SQLAlchemy's events and error wrapping (StorageError, fault tests)
-    conn.exec_driver_sql(sql, rows)
+    flat = list(itertools.chain.from_iterable(
+        zip(itertools.repeat(run_id, len(df)), *values, strict=True)))
+    # many rows per statement: SQLite steps once per statement, not once per row (a
+    # province's results: 0.18 → 0.12 s CPU, docs/decisions.md 114)
+    rows_per_insert = SQLITE_PARAMETERS // len(names)
+    per = rows_per_insert * len(names)
+    whole = len(flat) - len(flat) % per
+    insert_sql = f"INSERT INTO {table} ({column_list}) VALUES "
+    # exec_driver_sql hands the parameters to the driver's executemany as they are, and
+    # still goes through SQLAlchemy's events and error wrapping (StorageError, fault tests)
+    if whole:
+        conn.exec_driver_sql(insert_sql + ", ".join([row_marks] * rows_per_insert),
+                             [tuple(flat[start:start + per]) for start in range(0, whole, per)])
+    if whole < len(flat):
+        rest = (len(flat) - whole) // len(names)
+        conn.exec_driver_sql(insert_sql + ", ".join([row_marks] * rest), tuple(flat[whole:]))
 
 
 def _copy_insert(conn: Connection, table: str, column_list: str, rows: pd.DataFrame) -> None:
@@ -550,54 +472,47 @@ def save_run_parts(engine: Engine, parts: Iterable[Classification], meta: RunMet
 def _insert_run(engine: Engine, parts: Iterable[Classification], meta: RunMeta) -> int:
     pending = iter(parts)
     first = next(pending)
-    with Session(engine) as session, session.begin():
-        run = RunRecord(
+    with engine.begin() as conn:
+        run_id = int(conn.execute(insert(schema.runs).values(
             year=first.year, created_at=meta.created_at, policy_name=meta.policy_name,
             policy_path=meta.policy_path, policy_hash=meta.policy_hash, data_dir=meta.data_dir,
             input_hashes=json.dumps(meta.input_hashes, sort_keys=True),
             plugins=json.dumps(first.plugins), tool_version=meta.tool_version,
             considered_on=first.considered_on, officials=len(first.results),
-            as_of=first.as_of,
-            repeats_run=meta.repeats_run, assumptions=meta.assumptions,
-        )
-        session.add(run)
-        session.flush()
-        run_id = int(run.id)  # type: ignore[arg-type]
+            as_of=first.as_of, repeats_run=meta.repeats_run, assumptions=meta.assumptions,
+        ).returning(schema.runs.c.id)).scalar_one())
         officials = 0
         block = 0  # numbered across parts: a run's blocks are 0..n-1
         for result in itertools.chain([first], pending):
             officials += len(result.results)
             if len(result.results):
-                _bulk_insert(session, ResultRecord, result.results, RESULT_COLUMNS, run_id)
+                _bulk_insert(conn, schema.results, result.results, RESULT_COLUMNS, run_id)
             for first_official, last_official, rows, data in \
                     encode_reason_blocks(result.reasons):
-                _insert_block(session.connection(), run_id, block, first_official,
-                              last_official, rows, data)
+                _insert_block(conn, run_id, block, first_official, last_official, rows, data)
                 block += 1
             if len(result.quotas):
-                _bulk_insert(session, QuotaRecord, result.quotas, QUOTA_COLUMNS, run_id)
+                _bulk_insert(conn, schema.run_quotas, result.quotas, QUOTA_COLUMNS, run_id)
             if len(result.units):
-                _bulk_insert(session, UnitRecord, result.units, UNIT_COLUMNS, run_id)
-        if officials != run.officials:
-            run.officials = officials
+                _bulk_insert(conn, schema.run_units, result.units, UNIT_COLUMNS, run_id)
+        if officials != len(first.results):  # split by unit: every group's officials
+            conn.execute(update(schema.runs).where(schema.runs.c.id == run_id)
+                         .values(officials=officials))
     return run_id
 
 
 def get_run(engine: Engine, run_id: int | None = None) -> RunRecord:
-    """The run with ``run_id``, or the latest run."""
-    with Session(engine) as session:
-        if run_id is None:
-            latest = session.exec(
-                orm_select(RunRecord).order_by(RunRecord.id.desc())  # type: ignore[union-attr]
-            ).first()
-            if latest is None:
-                raise UnknownRunError("chưa có lần chạy nào trong cơ sở dữ liệu "
-                                      "(chạy 'xeploai run' trước)")
-            return latest
-        run = session.get(RunRecord, run_id)
-        if run is None:
-            raise UnknownRunError(f"không có lần chạy số {run_id}")
-        return run
+    """The run with ``run_id``, or the latest run, as a record (SQLModel's ORM, imported by
+    the commands that read runs, not by ``xeploai run``)."""
+    from .run_tables import get_run as run_record
+
+    return run_record(engine, run_id)
+
+
+def list_runs(engine: Engine) -> list[RunRecord]:
+    from .run_tables import list_runs as run_records
+
+    return run_records(engine)
 
 
 def find_repeated_run(engine: Engine, year: int, policy_hash: str,
@@ -606,27 +521,21 @@ def find_repeated_run(engine: Engine, year: int, policy_hash: str,
     """The latest stored run of ``year`` with the same policy content, input files (names and
     SHA-256), plugin versions and xeploai version — one whose results a new run would repeat
     byte for byte — or None."""
-    query = orm_select(RunRecord).where(RunRecord.year == year,
-                                        RunRecord.policy_hash == policy_hash,
-                                        RunRecord.tool_version == tool_version,
-                                        RunRecord.as_of == as_of) \
-        .order_by(RunRecord.id.desc())  # type: ignore[union-attr]
-    with Session(engine) as session:
-        for run in session.exec(query):
-            if json.loads(run.input_hashes) == input_hashes \
-                    and json.loads(run.plugins) == plugins:
-                return int(run.id)  # type: ignore[arg-type]
+    query = select(schema.runs.c.id, schema.runs.c.input_hashes, schema.runs.c.plugins) \
+        .where(schema.runs.c.year == year, schema.runs.c.policy_hash == policy_hash,
+               schema.runs.c.tool_version == tool_version, schema.runs.c.as_of == as_of) \
+        .order_by(schema.runs.c.id.desc())
+    with engine.connect() as conn:
+        for run_id, stored_inputs, stored_plugins in conn.execute(query):
+            if json.loads(stored_inputs) == input_hashes \
+                    and json.loads(stored_plugins) == plugins:
+                return int(run_id)
     return None
 
 
-def list_runs(engine: Engine) -> list[RunRecord]:
-    with Session(engine) as session:
-        return list(session.exec(orm_select(RunRecord).order_by(RunRecord.id)))
-
-
 def load_results(engine: Engine, run_id: int) -> pd.DataFrame:
-    query = select(ResultRecord).where(ResultRecord.run_id == run_id) \
-        .order_by(ResultRecord.official_id)
+    query = select(schema.results).where(schema.results.c.run_id == run_id) \
+        .order_by(schema.results.c.official_id)
     with engine.connect() as conn:
         df = pd.read_sql(query, conn)
     return df.drop(columns=["run_id"])[list(RESULT_COLUMNS)]
@@ -635,32 +544,34 @@ def load_results(engine: Engine, run_id: int) -> pd.DataFrame:
 def load_reasons(engine: Engine, run_id: int, official_id: str | None = None) -> pd.DataFrame:
     """The run's reasons (REASON_COLUMNS, by official_id then seq); with ``official_id``
     only that official's, decoding only the blocks whose id range holds it."""
-    query = select(ReasonBlock.data).where(ReasonBlock.run_id == run_id)
+    query = select(schema.reason_blocks.c.data).where(schema.reason_blocks.c.run_id == run_id)
     with engine.connect() as conn:
         if official_id is not None:
             # the ranges are compared here, in code point order as they were computed:
             # a PostgreSQL collation may order the ids otherwise
             bounds = conn.execute(
-                select(ReasonBlock.block, ReasonBlock.first_official,
-                       ReasonBlock.last_official).where(ReasonBlock.run_id == run_id)).all()
+                select(schema.reason_blocks.c.block, schema.reason_blocks.c.first_official,
+                       schema.reason_blocks.c.last_official)
+                .where(schema.reason_blocks.c.run_id == run_id)).all()
             blocks = [b for b, first, last in bounds if first <= official_id <= last]
             if not blocks:
                 return decode_reason_blocks([])
-            query = query.where(ReasonBlock.block.in_(blocks))  # type: ignore[attr-defined]
-        blobs = conn.execute(query.order_by(ReasonBlock.block)).scalars().all()
+            query = query.where(schema.reason_blocks.c.block.in_(blocks))
+        blobs = conn.execute(query.order_by(schema.reason_blocks.c.block)).scalars().all()
     return decode_reason_blocks(blobs, official_id)
 
 
 def load_quotas(engine: Engine, run_id: int) -> pd.DataFrame:
-    query = select(QuotaRecord).where(QuotaRecord.run_id == run_id) \
-        .order_by(QuotaRecord.unit_id, QuotaRecord.peer_group)
+    query = select(schema.run_quotas).where(schema.run_quotas.c.run_id == run_id) \
+        .order_by(schema.run_quotas.c.unit_id, schema.run_quotas.c.peer_group)
     with engine.connect() as conn:
         df = pd.read_sql(query, conn)
     return df.drop(columns=["run_id"])[list(QUOTA_COLUMNS)]
 
 
 def load_units(engine: Engine, run_id: int) -> pd.DataFrame:
-    query = select(UnitRecord).where(UnitRecord.run_id == run_id).order_by(UnitRecord.unit_id)
+    query = select(schema.run_units).where(schema.run_units.c.run_id == run_id) \
+        .order_by(schema.run_units.c.unit_id)
     with engine.connect() as conn:
         df = pd.read_sql(query, conn)
     return df.drop(columns=["run_id"])[list(UNIT_COLUMNS)]

@@ -28,7 +28,7 @@ from .assumptions import marked_reason_notes
 from .export import atomic_path, format_number, is_formula_like
 from .labels import TITLE_ORDER, decision_text, level_vi, peer_group_vi, titles_vi
 from .overrides import CouncilView
-from .storage import RunRecord
+from .run_tables import RunRecord
 from .types import LEVEL_LABELS_VI, TITLE_LABELS_VI, Level, Title
 
 SUMMARY_SHEET = "Tổng hợp"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +18,15 @@ SAMPLE = ROOT / "examples" / "binh_dinh_2023"
 NOT_FOR_RUN = (
     "xeploai.scoring.cli_council", "xeploai.scoring.cli_web", "xeploai.scoring.overrides",
     "xeploai.scoring.signoff", "xeploai.scoring.reapply", "xeploai.scoring.compare",
-    "xeploai.scoring.explain", "xeploai.scoring.xlsx_export", "xeploai.scoring.pdf_export",
+    "xeploai.scoring.explain", "xeploai.scoring.export", "xeploai.scoring.xlsx_export",
+    "xeploai.scoring.pdf_export",
     "xeploai.scoring.accounts", "xeploai.scoring.web", "argon2", "jinja2", "weasyprint",
     "starlette", "uvicorn", "rich.progress",
     "openpyxl",  # read only when a data file is .xlsx
+    # the schema's SQLModel classes and the ORM: a run creates and writes the tables through
+    # their compiled Core form (xeploai.scoring.schema_tables, docs/decisions.md 114)
+    "sqlmodel", "sqlalchemy.orm", "xeploai.scoring.run_tables",
+    "xeploai.scoring.council_records", "xeploai.scoring.account_tables",
 )
 
 IMPORTED_BY_A_RUN = """
@@ -46,6 +52,9 @@ def test_a_run_imports_no_council_web_or_export_machinery(tmp_path: Path):
     assert "xeploai.scoring.storage" in loaded  # it did store the run
     assert not [m for m in loaded if m.split(".")[0] in {"argon2", "jinja2"}
                 or any(m == name or m.startswith(name + ".") for name in NOT_FOR_RUN)]
+    # a stored run is read back with the ORM by the commands that show it
+    with sqlite3.connect(tmp_path / "x.db") as conn:
+        assert conn.execute("select count(*) from results").fetchone() == (44,)
 
 
 def test_the_council_commands_load_when_asked_for(tmp_path: Path):

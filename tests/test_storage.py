@@ -22,7 +22,14 @@ import pytest
 from sqlalchemy import create_engine, event, inspect, text
 from xeploai.scoring import __version__, api, storage
 from xeploai.scoring.errors import InvalidInputError, PluginError, StorageError
-from xeploai.scoring.storage import RunMeta, load_reasons, load_results, open_db, save_run
+from xeploai.scoring.storage import (
+    RunMeta,
+    load_reasons,
+    load_results,
+    load_units,
+    open_db,
+    save_run,
+)
 
 from .conftest import ROOT, SAMPLE
 from .faults import dbapi_error, fail_on, rogue_policy, snapshot
@@ -129,6 +136,21 @@ def test_round_trip_is_exact(db_url, sample_2023):
     pd.testing.assert_frame_equal(results, sample_2023.results, check_dtype=False)
     reasons = load_reasons(engine, run_id)
     pd.testing.assert_frame_equal(reasons, sample_2023.reasons, check_dtype=False)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("parameters", [45, 44 * 15, 999])
+def test_round_trip_whatever_the_rows_per_insert(sqlite_url, sample_2023, monkeypatch,
+                                                 parameters):
+    """SQLite takes many rows per INSERT: 3 rows each (and 2 left over), exactly the 44 rows
+    in statements of 44, or all in the one statement of the rows left over."""
+    monkeypatch.setattr(storage, "SQLITE_PARAMETERS", parameters)
+    engine = open_db(sqlite_url)
+    run_id = save_run(engine, sample_2023, meta())
+    pd.testing.assert_frame_equal(load_results(engine, run_id), sample_2023.results,
+                                  check_dtype=False, check_exact=True)
+    pd.testing.assert_frame_equal(load_units(engine, run_id), sample_2023.units,
+                                  check_dtype=False, check_exact=True)
     engine.dispose()
 
 
@@ -356,3 +378,54 @@ return None
         api.run(data, 2023, policy=policy, db=stored, by_unit=api.ByUnit(20))
     assert any(s.startswith("INSERT INTO results") for s in seen)
     assert snapshot(stored) == before
+
+
+# -- the schema: SQLModel's classes state it, a run writes through their compiled Core form --
+
+
+def test_the_core_tables_are_the_compiled_sqlmodel_classes():
+    from xeploai.scoring import schema_compile
+
+    assert schema_compile.main(["--check"]) == 0, "python -m xeploai.scoring.schema_compile"
+
+
+def _ddl(metadata, dialect) -> list[str]:
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    return [str(statement.compile(dialect=dialect))
+            for table in metadata.sorted_tables
+            for statement in (CreateTable(table),
+                              *(CreateIndex(i) for i in sorted(table.indexes,
+                                                               key=lambda i: str(i.name))))]
+
+
+def _defaults(metadata) -> dict[str, object]:
+    return {f"{t.name}.{c.name}": c.default.arg for t in metadata.sorted_tables
+            for c in t.columns if c.default is not None}
+
+
+def test_the_compiled_tables_create_the_same_schema_on_every_dialect():
+    from sqlalchemy.dialects import postgresql, sqlite
+    from xeploai.scoring import schema_tables
+    from xeploai.scoring.schema_compile import schema_metadata
+
+    declared = schema_metadata()
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        assert _ddl(schema_tables.metadata, dialect) == _ddl(declared, dialect)
+    assert _defaults(schema_tables.metadata) == _defaults(declared)
+    assert [t.name for t in schema_tables.metadata.sorted_tables] \
+        == [t.name for t in declared.sorted_tables]
+
+
+def test_a_changed_class_is_seen_by_the_check():
+    """The check is not vacuous: a column added to a table changes the compiled text."""
+    from sqlalchemy import Column, MetaData, String
+    from xeploai.scoring import schema_compile
+
+    changed = MetaData()
+    for table in schema_compile.schema_metadata().sorted_tables:
+        table.to_metadata(changed)
+    assert schema_compile.compiled_source(changed) == schema_compile.compiled_source()
+    changed.tables["runs"].append_column(Column("added_for_the_test", String, nullable=True))
+    assert "Column('added_for_the_test', String(), nullable=True)" \
+        in schema_compile.compiled_source(changed)
