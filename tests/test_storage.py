@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, event, inspect, text
 from xeploai.scoring import __version__, api, storage
+from xeploai.scoring.engine import RESULT_COLUMNS
 from xeploai.scoring.errors import InvalidInputError, PluginError, StorageError
 from xeploai.scoring.storage import (
     RunMeta,
@@ -139,11 +140,17 @@ def test_round_trip_is_exact(db_url, sample_2023):
     engine.dispose()
 
 
-@pytest.mark.parametrize("parameters", [45, 44 * 15, 999])
+# a stored result row: run_id and RESULT_COLUMNS
+RESULT_PARAMETERS = 1 + len(RESULT_COLUMNS)
+
+
+@pytest.mark.parametrize("parameters", [3 * RESULT_PARAMETERS, 44 * RESULT_PARAMETERS, 999])
 def test_round_trip_whatever_the_rows_per_insert(sqlite_url, sample_2023, monkeypatch,
                                                  parameters):
-    """SQLite takes many rows per INSERT: 3 rows each (and 2 left over), exactly the 44 rows
-    in statements of 44, or all in the one statement of the rows left over."""
+    """SQLite takes many rows per INSERT: the sample's 44 results 3 rows a statement (and 2
+    left over), all 44 in one statement of 44, or all in the statement of the rows left
+    over (71 a statement)."""
+    assert len(sample_2023.results) == 44
     monkeypatch.setattr(storage, "SQLITE_PARAMETERS", parameters)
     engine = open_db(sqlite_url)
     run_id = save_run(engine, sample_2023, meta())
