@@ -111,12 +111,8 @@ def load_fast(folder: Path, specs: list[TableSpec],
         checks = {s.name: row_checks(s.row_model) for s in specs}
         left = cross_checks_sql(db, arrow, rules, checks)
         hashes = {paths[name].name: scan.result().sha256 for name, scan in scans.items()}
-    frames = {}
-    for spec in specs:  # the tables in the checked path's order
-        if spec.name in empty:
-            frames[spec.name] = empty[spec.name]
-        else:
-            frames[spec.name] = as_frame(arrow.pop(spec.name))
+    frames = {s.name: empty[s.name] if s.name in empty else as_frame(arrow.pop(s.name))
+              for s in specs}  # the tables in the checked path's order
     for name, check in left:
         if check.violations(frames[name]).any():
             raise NotClean(f"{name}: {check.check} {check.column}")
