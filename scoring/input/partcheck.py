@@ -73,7 +73,8 @@ def _cut(buf: bytes, tries: int = 64) -> int:
 
 def split_parts(path: Path, part_bytes: int = PART_BYTES) -> Iterator[Part]:
     """``path`` in parts of about ``part_bytes`` of whole lines, each cut where no quoted
-    cell is open. The first part holds at least the lines where a header may be."""
+    cell is open (a file smaller than a part is one part). The first part holds at least
+    the lines where a header may be."""
     with path.open("rb") as fh:
         buf = b""
         line, index = 1, 0
