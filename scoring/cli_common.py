@@ -25,11 +25,14 @@ from .i18n import _, activate, chosen_language, os_reason, translate_help
 from .suggest import close_names
 
 # a pipe or a test runner has no width: give tables room rather than 80 truncated columns.
-# markup=False: what a user types or a data file holds ("STP [/cu]", "[bold]X[/bold]") is
-# shown as written, never read as rich markup; our own colours go through Text styles.
-err = Console(stderr=True, highlight=False, markup=False,
+# markup=False, emoji=False: what a user types or a data file holds ("STP [/cu]",
+# "[bold]X[/bold]", ":thumbs_up:") is shown as written, never read as rich markup or an emoji
+# code (which also spares every run the import of rich's emoji table); our own colours go
+# through Text styles.
+err = Console(stderr=True, highlight=False, markup=False, emoji=False,
               width=None if sys.stderr.isatty() else 200)
-out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
+out = Console(highlight=False, markup=False, emoji=False,
+              width=None if sys.stdout.isatty() else 200)
 
 
 def warn(message: object) -> None:

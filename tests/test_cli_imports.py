@@ -21,7 +21,7 @@ NOT_FOR_RUN = (
     "xeploai.scoring.explain", "xeploai.scoring.export", "xeploai.scoring.xlsx_export",
     "xeploai.scoring.pdf_export",
     "xeploai.scoring.accounts", "xeploai.scoring.web", "argon2", "jinja2", "weasyprint",
-    "starlette", "uvicorn", "rich.progress",
+    "starlette", "uvicorn", "rich.progress", "rich._emoji_codes",
     "openpyxl",  # read only when a data file is .xlsx
     # the schema's SQLModel classes and the ORM: a run creates and writes the tables through
     # their compiled Core form (xeploai.scoring.schema_tables, docs/decisions.md 114)

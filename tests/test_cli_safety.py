@@ -21,8 +21,8 @@ from xeploai.scoring.testing import DatasetBuilder
 
 from .conftest import ROOT, SAMPLE
 
-MARKUP_UNIT = "STP [/cu]"
-MARKUP_NAME = "[bold red]X[/bold red]"
+MARKUP_UNIT = "STP [/cu] :thumbs_up:"
+MARKUP_NAME = "[bold red]X[/bold red] :smile:"
 
 
 def invoke(*args: str, db: str | None = None, expect: int = 0):
