@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from . import hookspecs
 from .errors import PluginError
-from .frames import json_texts
+from .frames import is_in, json_texts
 from .suggest import did_you_mean
 from .types import FINDING_COLUMNS, Level, PluginInfo, RuleContext, Title
 
@@ -285,8 +285,11 @@ def check_findings(info: PluginInfo, df: Any, context: RuleContext) -> pd.DataFr
     declared = {r.id for r in info.rules}
     fail(~df["rule"].isin(declared), "rule", "trả về quy tắc chưa khai báo trong "
          f"PluginInfo.rules (đã khai báo: {', '.join(sorted(declared))})")
-    known = context.tables["officials"]["official_id"]
-    fail(~df["official_id"].isin(known), "official_id",
+    # one Arrow hash set: pandas' isin against the officials' Arrow-backed ids cost a
+    # province's findings 0.04 s
+    known = pd.Series(is_in(df["official_id"], context.tables["officials"]["official_id"]),
+                      index=df.index)
+    fail(~known, "official_id",
          "nêu cán bộ không có trong officials: {value!r} ({n} dòng)")
     levels = {lv.value for lv in Level}
     fail(~df["ceiling"].isin(levels | {""}), "ceiling",
