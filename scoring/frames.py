@@ -75,8 +75,10 @@ def json_lists(items: pd.Series, by: pd.Series) -> pd.Series:
 def number_texts(values: pd.Series) -> pd.Series:
     """Each number as the notes show it (``{:g}``: 12, 4.5, 66.6667), formatting each
     distinct value once (scores repeat)."""
-    distinct, inverse = np.unique(values.to_numpy(dtype=float), return_inverse=True)
-    texts = np.array([f"{x:g}" for x in distinct.tolist()], dtype=object)
+    # told apart by their bits: -0.0 is written "-0", as {:g} writes it, not as 0.0 is
+    bits = np.ascontiguousarray(values.to_numpy(dtype=float)).view(np.int64)
+    distinct, inverse = np.unique(bits, return_inverse=True)
+    texts = np.array([f"{x:g}" for x in distinct.view(np.float64).tolist()], dtype=object)
     return pd.Series(texts[inverse.reshape(-1)], index=values.index, dtype=object)
 
 
@@ -225,8 +227,9 @@ def arrow_texts(values: pd.Series | np.ndarray | list | pa.Array | pa.ChunkedArr
 def number_arrow_texts(values: pd.Series | np.ndarray) -> pa.Array:
     """:func:`number_texts` as an Arrow array: each distinct value formatted once (found by
     hashing, not sorting: a million values)."""
-    codes, distinct = pd.factorize(np.asarray(values, dtype=float), use_na_sentinel=False)
-    texts = pa.array([f"{x:g}" for x in distinct.tolist()], TEXT)
+    bits = np.ascontiguousarray(np.asarray(values, dtype=np.float64)).view(np.int64)
+    codes, distinct = pd.factorize(bits, use_na_sentinel=False)  # -0.0 apart from 0.0
+    texts = pa.array([f"{x:g}" for x in np.asarray(distinct).view(np.float64).tolist()], TEXT)
     return texts.take(pa.array(codes))
 
 

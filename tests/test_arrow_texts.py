@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from xeploai.scoring.frames import (
     arrow_texts,
@@ -39,6 +39,7 @@ def test_json_arrow_strings_are_json_dumps(values: list[str]) -> None:
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.one_of(st.floats(allow_infinity=False), st.integers(-10**6, 10**6)),
                 max_size=30))
+@example([0.0, -0.0])  # two values equal as numbers but written apart ("0", "-0")
 def test_number_arrow_texts_are_the_notes_numbers(values: list[float]) -> None:
     series = pd.Series(values, dtype=float)
     got = number_arrow_texts(series).to_pylist()
