@@ -5,6 +5,7 @@ Python call per official (``groupby(...).agg(lambda ...)`` costs seconds at prov
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -75,11 +76,8 @@ def json_lists(items: pd.Series, by: pd.Series) -> pd.Series:
 def number_texts(values: pd.Series) -> pd.Series:
     """Each number as the notes show it (``{:g}``: 12, 4.5, 66.6667), formatting each
     distinct value once (scores repeat)."""
-    # told apart by their bits: -0.0 is written "-0", as {:g} writes it, not as 0.0 is
-    bits = np.ascontiguousarray(values.to_numpy(dtype=float)).view(np.int64)
-    distinct, inverse = np.unique(bits, return_inverse=True)
-    texts = np.array([f"{x:g}" for x in distinct.view(np.float64).tolist()], dtype=object)
-    return pd.Series(texts[inverse.reshape(-1)], index=values.index, dtype=object)
+    return pd.Series(number_arrow_texts(values).to_numpy(zero_copy_only=False),
+                     index=values.index, dtype=object)
 
 
 def to_json(value: object) -> str:
@@ -146,12 +144,8 @@ def _json_values(column: pd.Series) -> pa.Array | None:
     if isinstance(kind, np.dtype) and kind.kind in "iu":
         return pa.array(column.to_numpy()).cast(TEXT)
     if isinstance(kind, np.dtype) and kind.kind == "f":
-        floats = column.to_numpy(dtype=np.float64)
-        # each distinct value once, told apart by its bits (-0.0 is not 0.0); written by
-        # repr, as json.dumps writes a float (NaN, Infinity included)
-        codes, distinct = pd.factorize(floats.view(np.int64), use_na_sentinel=False)
-        texts = [json.dumps(x) for x in np.asarray(distinct).view(np.float64).tolist()]
-        return pa.array(texts, TEXT).take(pa.array(codes))
+        # written by repr, as json.dumps writes a float (NaN, Infinity included)
+        return distinct_float_texts(column.to_numpy(), json.dumps)
     if (kind is np.dtype(object) or isinstance(kind, pd.StringDtype)) \
             and pd.api.types.infer_dtype(column, skipna=False) == "string":
         return json_arrow_strings(column)
@@ -227,9 +221,16 @@ def arrow_texts(values: pd.Series | np.ndarray | list | pa.Array | pa.ChunkedArr
 def number_arrow_texts(values: pd.Series | np.ndarray) -> pa.Array:
     """:func:`number_texts` as an Arrow array: each distinct value formatted once (found by
     hashing, not sorting: a million values)."""
+    return distinct_float_texts(values, "{:g}".format)
+
+
+def distinct_float_texts(values: pd.Series | np.ndarray, write: Callable[[float], str]
+                         ) -> pa.Array:
+    """Each number written by ``write``, each distinct value once (scores repeat; found by
+    hashing, not sorting: a million values), told apart by its bits: -0.0 is not 0.0."""
     bits = np.ascontiguousarray(np.asarray(values, dtype=np.float64)).view(np.int64)
-    codes, distinct = pd.factorize(bits, use_na_sentinel=False)  # -0.0 apart from 0.0
-    texts = pa.array([f"{x:g}" for x in np.asarray(distinct).view(np.float64).tolist()], TEXT)
+    codes, distinct = pd.factorize(bits, use_na_sentinel=False)
+    texts = pa.array([write(x) for x in np.asarray(distinct).view(np.float64).tolist()], TEXT)
     return texts.take(pa.array(codes))
 
 
