@@ -75,10 +75,13 @@ for path in sorted(Path(sys.argv[1]).glob("*.csv")):
 
 @dataclass(frozen=True)
 class Process:
-    """One measured process: wall seconds and peak memory in bytes."""
+    """One measured process: wall seconds, peak memory in bytes and CPU seconds (user and
+    system, of the process and the children it waited for): on a shared machine the CPU a
+    run costs moves less than its wall time."""
 
     seconds: float
     peak_bytes: int
+    cpu_seconds: float
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class Row:
     run_peak: int
     load_before: float
     load_after: float
+    floor_cpu: float = 0.0  # median CPU seconds (user + system)
+    run_cpu: float = 0.0
 
     @property
     def peak_ratio(self) -> float:
@@ -283,7 +288,8 @@ def measure(cmd: Sequence[str], env: dict[str, str], output: Path) -> Process:
         tail = output.read_bytes()[-3000:].decode(errors="replace")
         raise SystemExit(f"{' '.join(cmd[:4])} … exited {proc.returncode}:\n{tail}")
     own = usage.ru_maxrss * 1024  # the largest of the process and each waited-for child
-    return Process(seconds, max(own, tree.peak) if tree.workers_seen else own)
+    return Process(seconds, max(own, tree.peak) if tree.workers_seen else own,
+                   usage.ru_utime + usage.ru_stime)
 
 
 def stored_results(db: Path) -> int:
@@ -323,12 +329,14 @@ def summarise(officials: int, dossiers: int, by_unit: int | None, dates: str,
                statistics.median(floor_s), min(floor_s), max(floor_s),
                statistics.median(run_s), min(run_s), max(run_s),
                statistics.median(ratios), min(ratios), max(ratios),
-               max(f.peak_bytes for f in floors), max(r.peak_bytes for r in runs), *load)
+               max(f.peak_bytes for f in floors), max(r.peak_bytes for r in runs), *load,
+               statistics.median(f.cpu_seconds for f in floors),
+               statistics.median(r.cpu_seconds for r in runs))
 
 
 HEADER = ("| officials | dossiers | run | floor s | run s (min–max) | ratio (min–max) "
-          "| peak MiB run / floor (×) | load avg |")
-SEPARATOR = "|---:|---:|---|---:|---:|---:|---:|---:|"
+          "| CPU s run / floor | peak MiB run / floor (×) | load avg |")
+SEPARATOR = "|---:|---:|---|---:|---:|---:|---:|---:|---:|"
 
 
 def table_line(row: Row) -> str:
@@ -337,7 +345,8 @@ def table_line(row: Row) -> str:
         how += ", dates DD/MM/YYYY"
     return (f"| {row.officials:,} | {row.dossiers:,} | {how} | {row.floor_s:.2f} | "
             f"{row.run_s:.2f} ({row.run_min:.2f}–{row.run_max:.2f}) | {row.ratio:.2f}× "
-            f"({row.ratio_min:.2f}–{row.ratio_max:.2f}) | {row.run_peak / MIB:,.0f} / "
+            f"({row.ratio_min:.2f}–{row.ratio_max:.2f}) | "
+            f"{row.run_cpu:.2f} / {row.floor_cpu:.2f} | {row.run_peak / MIB:,.0f} / "
             f"{row.floor_peak / MIB:,.0f} ({row.peak_ratio:.2f}×) | "
             f"{row.load_before:.1f}→{row.load_after:.1f} |")
 

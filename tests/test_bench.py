@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -49,11 +50,12 @@ def test_the_table_has_one_well_formed_row_per_size(bench, tmp_path: Path,
     assert bench.main(["--officials", str(OFFICIALS), "--dossiers", str(DOSSIERS),
                        "--repeat", "3", "--workdir", str(tmp_path), "--json", str(out)]) == 0
     (cells,) = table_rows(capsys.readouterr().out)
-    officials, dossiers, how, floor_s, run_s, ratio, peak, load = cells
+    officials, dossiers, how, floor_s, run_s, ratio, cpu, peak, load = cells
     assert (officials, dossiers, how) == (f"{OFFICIALS:,}", f"{DOSSIERS:,}", "whole")
     assert re.fullmatch(NUMBER, floor_s)
     assert re.fullmatch(rf"{NUMBER} \({NUMBER}–{NUMBER}\)", run_s)
     assert re.fullmatch(rf"{NUMBER}× \({NUMBER}–{NUMBER}\)", ratio)
+    assert re.fullmatch(rf"{NUMBER} / {NUMBER}", cpu)
     assert re.fullmatch(rf"{NUMBER} / {NUMBER} \({NUMBER}×\)", peak)
     assert re.fullmatch(rf"{NUMBER}→{NUMBER}", load)
 
@@ -68,6 +70,12 @@ def test_the_table_has_one_well_formed_row_per_size(bench, tmp_path: Path,
     # a whole process starting Python and importing pyarrow takes tens of MiB at least
     assert row["floor_peak"] > 20 << 20 and row["run_peak"] > 20 << 20
     assert row["peak_ratio"] == pytest.approx(row["run_peak"] / row["floor_peak"])
+    # a process starting Python and importing pyarrow costs CPU, and no process gets more
+    # CPU seconds than every core for as long as it ran (10 % for the clocks' granularity)
+    cores = os.cpu_count() or 1
+    assert 0.01 < row["floor_cpu"] <= 1.1 * row["floor_max"] * cores
+    assert 0.01 < row["run_cpu"] <= 1.1 * row["run_max"] * cores
+    assert cpu == f"{row['run_cpu']:.2f} / {row['floor_cpu']:.2f}"
     assert row["targets"] == {}  # no target is set for this size
 
 
