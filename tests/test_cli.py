@@ -167,23 +167,33 @@ def test_unreachable_database_is_a_user_error_without_traceback():
 
 # -- the command as a process runs it: console_main ends the process itself ----------------
 
+# the exit handler is registered after the console module is imported, as the commands'
+# modules register theirs (logging, tempfile); an object of the main module says, when the
+# interpreter's teardown frees it, that the process was torn down
 CONSOLE = ("import atexit, gc, pathlib, sys\n"
            "marker = pathlib.Path(sys.argv.pop(1))\n"
-           "atexit.register(lambda: marker.write_text(f'ran, collector on: {gc.isenabled()}'))\n"
            "from xeploai.scoring.console import console_main\n"
+           "atexit.register(lambda: marker.write_text(f'ran, collector on: {gc.isenabled()}'))\n"
+           "class TornDown:\n"
+           "    def __del__(self, write=pathlib.Path.write_text,\n"
+           "                path=marker.with_suffix('.teardown')):\n"
+           "        write(path, 'torn down')\n"
+           "kept = TornDown()\n"
            "console_main()\n")
 
 
 def _console(tmp_path, *args: str):
     """``xeploai ARGS`` through console_main in a real process, with an exit handler of its
     own that leaves a file behind when it runs (saying whether the garbage collector, off
-    while the commands are imported, is on again)."""
+    while the commands are imported, is on again). The process must end without the
+    interpreter's teardown (decisions 103, 123): no ``.teardown`` file."""
     import subprocess
     import sys
 
     marker = tmp_path / "exit-handler-ran"
     done = subprocess.run([sys.executable, "-c", CONSOLE, str(marker), *args],
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert not marker.with_suffix(".teardown").exists(), "the process was torn down"
     return done, marker
 
 
