@@ -13,6 +13,7 @@ turns into reasons.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,7 @@ from .frames import (
     join_rows,
     json_arrow_strings,
     json_strings,
+    json_texts,
     number_arrow_texts,
     number_texts,
     pair_keys,
@@ -83,6 +85,23 @@ def period_order(period: pd.Series, kind: int) -> np.ndarray:
 
 # the year's score comes after every period
 YEAR_ORDER = 10_000_000
+
+
+def params_texts(values: pd.DataFrame, more_where: np.ndarray | None = None,
+                 more: Mapping[str, pd.Series | str] | None = None) -> np.ndarray:
+    """The params of each explanation row: its typed values (a column per key) written by
+    the one writer of params text, :func:`frames.json_texts` (keys sorted, numbers as JSON
+    numbers); the rows of ``more_where`` also carry the keys of ``more`` (a leader's d, đ
+    and e; who confirmed an exemption). Counts are integers, scores and quantities the
+    floats they were computed as (docs/decisions.md 124)."""
+    out = np.empty(len(values), dtype=object)
+    if more_where is None or more is None:
+        out[:] = json_texts(values).to_numpy()
+        return out
+    out[~more_where] = json_texts(values[~more_where]).to_numpy()
+    if more_where.any():  # (an empty frame would take the index of a column assigned to it)
+        out[more_where] = json_texts(values[more_where].assign(**more)).to_numpy()
+    return out
 
 
 @dataclass
@@ -274,17 +293,17 @@ def period_notes(scores: ProductScores, params: ProductsParams) -> pd.DataFrame:
         f"{params.task_max:g}", " × (a ", a, " + b ", b, " + c ", c, leader_terms, " = ",
         task, "; điểm tiêu chí chung ", general, " → điểm kỳ ", score, ". Sản phẩm: ",
         products)
-    leader_values = pc.if_else(lead, concat_texts(', "d": ', d, ', "dd": ', dd, ', "e": ', e,
-                                                  "}"), pa.scalar("}", TEXT))
-    values = concat_texts(
-        '{"period": ', json_arrow_strings(p["period"]), ', "months": ', months,
-        ', "unit_id": ', json_arrow_strings(p["unit_id"]), ', "general_score": ', general,
-        ', "a": ', a, ', "b": ', b, ', "c": ', c, ', "task_score": ', task,
-        ', "period_score": ', score, leader_values)
+    leader = p["is_leader"].to_numpy(dtype=bool)
+    values = params_texts(pd.DataFrame({
+        "period": p["period"], "months": p["months"].astype(np.int64), "unit_id": p["unit_id"],
+        "general_score": p["general_score"].astype(float), "a": p["a"], "b": p["b"],
+        "c": p["c"], "task_score": p["task"], "period_score": p["score"]}),
+        leader, {"d": p["d"], "dd": p["leader_dd"].astype(float),
+                 "e": p["leader_e"].astype(float)})
     # the Arrow arrays become pandas' text columns as they are (no Python string per row)
     return pd.DataFrame({"official_id": p["official_id"].to_numpy(),
                          "note": pd.Series(note, dtype="str"),
-                         "params": pd.Series(values, dtype="str"),
+                         "params": values,
                          "evidence": pd.Series(evidence, dtype="str"),
                          "order": period_order(p["period"], 0)})
 
@@ -326,18 +345,17 @@ def fault_notes(scores: ProductScores, params: ProductsParams) -> pd.DataFrame:
     note = concat_texts("Kỳ ", period, ", sản phẩm ", code, " (", what, "): ", faults,
                         ", nguyên nhân ", cause, pc.if_else(exempt, exempt_text, deducted))
     evidence = concat_texts("[", json_arrow_strings(faulty["item_id"]), "]")
-    values = concat_texts(
-        '{"period": ', json_arrow_strings(faulty["period"]), ', "product_code": ',
-        json_arrow_strings(faulty["product_code"]), ', "major_errors": ', errors,
-        ', "delays": ', delays, ', "deduction_per_fault": ',
-        f"{params.deduction_per_fault:g}", ', "exempt": ',
-        pc.if_else(exempt, pa.scalar("true", TEXT), pa.scalar("false", TEXT)),
-        pc.if_else(exempt, concat_texts(', "confirmed_by": ',
-                                        json_arrow_strings(confirmed_by)), nothing), "}")
+    is_exempt = faulty["exempt"].to_numpy(dtype=bool)
+    values = params_texts(pd.DataFrame({
+        "period": faulty["period"], "product_code": faulty["product_code"],
+        "major_errors": faulty["major_errors"].astype(float),
+        "delays": faulty["delays"].astype(float),
+        "deduction_per_fault": float(params.deduction_per_fault), "exempt": is_exempt}),
+        is_exempt, {"confirmed_by": confirmed_by.astype(str)})
     return pd.DataFrame({"official_id": faulty["official_id"].to_numpy(),
-                         "exempt": faulty["exempt"].to_numpy(dtype=bool),
+                         "exempt": is_exempt,
                          "note": pd.Series(note, dtype="str"),
-                         "params": pd.Series(values, dtype="str"),
+                         "params": values,
                          "evidence": pd.Series(evidence, dtype="str"),
                          "order": period_order(faulty["period"], 2)})
 
@@ -370,13 +388,13 @@ def leader_notes(scores: ProductScores, params: ProductsParams) -> pd.DataFrame:
                  "lý trực tiếp có kết quả kỳ này (đơn vị " + lead["unit_id"] + ")"))
     evidence = "[" + np.where(has_low, lkey.map(below_ids).astype(object).fillna(""),
                               lkey.map(everyone).astype(object).fillna("")) + "]"
-    values = ('{"period": ' + json_strings(lead["period"]) + ', "d": '
-              + number_texts(lead["d"]) + ', "subordinate_min": ' + threshold
-              + ', "leader_d_below": '
-              + number_texts(pd.Series(params.leader_d_below, index=lead.index)) + "}")
+    values = params_texts(pd.DataFrame({
+        "period": lead["period"], "d": lead["d"],
+        "subordinate_min": float(params.subordinate_min),
+        "leader_d_below": float(params.leader_d_below)}))
     return pd.DataFrame({"official_id": lead["official_id"].to_numpy(),
                          "note": np.asarray(note, dtype=object),
-                         "params": values.to_numpy(),
+                         "params": values,
                          "evidence": np.asarray(evidence, dtype=object),
                          "order": period_order(lead["period"], 1)})
 
@@ -392,9 +410,9 @@ def year_notes(scores: ProductScores) -> pd.DataFrame:
     score = scores.year_score.reindex(ids)
     note = ("Điểm năm theo sản phẩm = (" + terms + ") / " + number_texts(months.reindex(ids))
             + " tháng = " + number_texts(score) + " (trung bình các kỳ theo số tháng)")
-    values = ('{"periods": ' + n.reindex(ids).astype(str) + ', "months": '
-              + number_texts(months.reindex(ids)) + ', "year_score": ' + number_texts(score)
-              + "}")
+    values = params_texts(pd.DataFrame({
+        "periods": n.reindex(ids).astype(np.int64),
+        "months": months.reindex(ids).astype(np.int64), "year_score": score}))
     return pd.DataFrame({"official_id": ids.to_numpy(dtype=object), "note": note.to_numpy(),
-                         "params": values.to_numpy(), "evidence": "[]",
+                         "params": values, "evidence": "[]",
                          "order": YEAR_ORDER})

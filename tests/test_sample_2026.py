@@ -122,3 +122,47 @@ def test_by_unit_gives_the_whole_runs_results(expected, tmp_path):
     got = {r.official_id: (float(r.score), r.provisional_level, r.level, r.titles)
            for r in df.itertuples()}
     assert _matches(got, expected) == []
+
+
+# the keys of the products regime's params (decision 124) that hold text, a flag or a count;
+# every other key is a score, a quantity or a policy number: a float
+PRODUCTS_TEXT_KEYS = {"period", "unit_id", "product_code", "confirmed_by"}
+PRODUCTS_COUNT_KEYS = {"months", "periods"}
+
+
+def test_products_params_are_typed_values_written_by_the_one_params_writer():
+    """Decision 124: the products regime's params are typed values written by
+    ``frames.json_texts`` (keys sorted, as every params text), counts as integers, scores
+    and quantities as the floats computed: a period's score is its general score plus its
+    task score to the last bit (the ``{:g}`` texts cut them to six digits), and the year's
+    score is the score the official starts from."""
+    from xeploai.scoring.frames import to_json
+
+    session = Session.open(None, 2026)
+    res = session.classify(session.load(SAMPLE_2026), 2026, as_of=dt.date.fromisoformat(AS_OF))
+    products = res.reasons[res.reasons["rule"].str.startswith("core.products_")]
+    assert set(products["rule"]) >= {"core.products_period", "core.products_deduction",
+                                     "core.products_exempt", "core.products_leader_d",
+                                     "core.products_year"}
+    for rule, text in zip(products["rule"], products["params"], strict=True):
+        values = json.loads(text)
+        assert text == to_json(values), (rule, text)
+        for key, value in values.items():
+            expected = (str if key in PRODUCTS_TEXT_KEYS else bool if key == "exempt"
+                        else int if key in PRODUCTS_COUNT_KEYS else float)
+            assert type(value) is expected, (rule, key, text)
+        if rule == "core.products_period":
+            assert values["period_score"] == values["general_score"] + values["task_score"]
+            assert ("d" in values) == ("dd" in values) == ("e" in values)
+        if rule == "core.products_exempt":
+            assert values["exempt"] is True and values["confirmed_by"]
+        if rule == "core.products_deduction":
+            assert values["exempt"] is False and "confirmed_by" not in values
+    years = products[products["rule"] == "core.products_year"]
+    base = {oid: json.loads(text)["year_score"]
+            for oid, text in zip(years["official_id"], years["params"], strict=True)
+            if "year_score" in json.loads(text)}
+    started = res.results.set_index("official_id")["task_score"]
+    assert base and all(started[oid] == score for oid, score in base.items())
+    uneven = [v for v in base.values() if v != float(f"{v:g}")]
+    assert uneven, "the sample should have a year score with more than six digits"
