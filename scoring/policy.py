@@ -361,7 +361,10 @@ def validate_section(policy: Policy, section: str, model: type[BaseModel],
 class Params(BaseModel):
     """Base of parameter models: unknown keys are errors (a typo must not pass silently)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # a model's validator is built when it first validates, not on import: a run validates
+    # the sections its policy has (the 2023 policy leaves ProductsParams unbuilt), and a
+    # command that reads no policy builds none (docs/decisions.md 125)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class LevelsParams(Params):
