@@ -24,7 +24,7 @@ from .frames import (
     join_rows,
     json_texts,
     number_arrow_texts,
-    number_texts,
+    number_text,
     to_json,
 )
 from .input.dataset import Dataset
@@ -135,10 +135,6 @@ class Classification:
     units: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(UNIT_COLUMNS)))
     as_of: dt.date | None = None  # the date the records were read on (SPEC §10)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:g}"
 
 
 def explanation_order(reasons: pa.Table, official_ids: np.ndarray
@@ -274,14 +270,14 @@ class Trail:
                 "basis": spec.basis_text, "_step": STEP_ORDER[spec.step],
                 "_plugin": self.core_rank}
 
-    def add(self, mask: pd.Series, rule: str, note: Text,
+    def add(self, mask: np.ndarray, rule: str, note: Text,
             params: ReasonParams | None = None, evidence: Text = "[]",
             **effects: object) -> None:
         """One core rule's reasons for the officials in ``mask``. A text or params given
         as a function is called with the mask and builds only those officials' (the
         quota's are 1,600 of a province's 50,000). Params are typed values, written as
         JSON by the one writer of the plugins' params (:func:`frames.json_texts`)."""
-        m = mask.to_numpy(dtype=bool)
+        m = np.asarray(mask, dtype=bool)
         rows = int(m.sum())
         if not rows:
             return
@@ -312,69 +308,118 @@ class Trail:
         return explanation_order(pa.concat_tables(self.tables), self.ids)
 
 
+@dataclass(frozen=True)
+class OfficialKeys:
+    """The officials' text keys as integers, made once per run: every step counts, groups
+    and orders by them with numpy (pandas' groupby, ``map`` and sort of the Arrow-backed
+    text columns, a few times per step, cost a province ≈ 0.1 s more)."""
+
+    units: np.ndarray  # the unit ids, sorted (Python strings)
+    unit: np.ndarray  # each official's unit: a position in ``units``
+    peers: np.ndarray  # the peer groups, sorted
+    peer: np.ndarray  # each official's peer group: a position in ``peers``
+    group: np.ndarray  # each official's (unit, peer group): a position in the sorted pairs
+    group_unit: np.ndarray  # each (unit, peer group)'s unit and peer group: positions
+    group_peer: np.ndarray
+    id_rank: np.ndarray  # each official's place in official id order
+
+    @classmethod
+    def of(cls, table: pd.DataFrame) -> OfficialKeys:
+        unit, units = pd.factorize(table["unit_id"], sort=True)
+        peer, peers = pd.factorize(table["peer_group"], sort=True)
+        pairs = unit.astype(np.int64) * max(len(peers), 1) + peer
+        group, distinct_pairs = pd.factorize(pairs, sort=True)
+        by_id = pc.sort_indices(arrow_texts(table["official_id"].array)).to_numpy()
+        id_rank = np.empty(len(table), dtype=np.int64)
+        id_rank[by_id] = np.arange(len(table))
+        return cls(np.asarray(units, dtype=object), unit, np.asarray(peers, dtype=object),
+                   peer, group, distinct_pairs // max(len(peers), 1),
+                   distinct_pairs % max(len(peers), 1), id_rank)
+
+
 def official_table(dataset: Dataset, year: int) -> pd.DataFrame:
-    """One row per official, indexed by id: the columns every step reads and adds to."""
+    """One row per official, in the file's order: the columns every step reads and adds
+    to (the text columns stay Arrow's: no round trip through Python strings)."""
     off = dataset.tables["officials"]
-    table = pd.DataFrame({
-        "official_id": off["official_id"].astype(str).to_numpy(),
-        "full_name": off["full_name"].astype(str).to_numpy(),
-        "unit_id": off["unit_id"].astype(str).to_numpy(),
-        "peer_group": off["peer_group"].astype(str).to_numpy(),
-        "task_score": off["task_score"].astype(float).to_numpy(),
-    })
+    table = pd.DataFrame({name: off[name].astype(str).array
+                          for name in ("official_id", "full_name", "unit_id", "peer_group")})
+    table["task_score"] = off["task_score"].astype(float).to_numpy()
     table["year"] = year
-    return table.set_index("official_id", drop=False).rename_axis(None)
+    return table
 
 
-def _per_official(table: pd.DataFrame, values: pd.Series, fill: object) -> pd.Series:
-    return values.reindex(table.index, fill_value=fill)
+def finding_rows(table: pd.DataFrame, findings: pd.DataFrame) -> np.ndarray:
+    """Each finding's official as a row of ``table`` (check_findings made sure there is
+    one): one hash lookup, then every per-official sum and flag is a numpy scatter."""
+    ids = findings["official_id"].to_numpy(dtype=object)
+    return pc.index_in(pa.array(ids, TEXT), value_set=arrow_texts(table["official_id"].array)) \
+        .to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def service_time(table: pd.DataFrame, findings: pd.DataFrame) -> None:
+def _per_official(rows: np.ndarray, values: pd.Series | np.ndarray, n: int) -> np.ndarray:
+    """Each official's sum of ``values`` (0.0 without any), summed as pandas' groupby sums
+    (compensated, in row order): the same float as summing by official id."""
+    sums = pd.Series(np.asarray(values, dtype=float)).groupby(rows, sort=False).sum()
+    out = np.zeros(n)
+    out[sums.index.to_numpy()] = sums.to_numpy()
+    return out
+
+
+# each level rank's code, looked up by rank
+RANK_CODES: np.ndarray = np.array([RANK_CODE[rank] for rank in range(len(RANK_CODE))],
+                                  dtype=object)
+
+
+def _count_texts(values: np.ndarray) -> pa.Array:
+    """Whole numbers as text (``str`` of each), by one Arrow cast."""
+    return pa.array(np.asarray(values, dtype=np.int64)).cast(TEXT)
+
+
+def service_time(table: pd.DataFrame, findings: pd.DataFrame, rows: np.ndarray) -> None:
     """Step 1: who is not classified (KXL) — a plugin's ``exclude`` finding."""
-    excluded = findings.groupby("official_id", sort=False)["exclude"].any()
-    table["excluded"] = _per_official(table, excluded, False).astype(bool)
+    excluded = np.zeros(len(table), dtype=bool)
+    excluded[rows[findings["exclude"].to_numpy(dtype=bool)]] = True
+    table["excluded"] = excluded
 
 
-def score(table: pd.DataFrame, findings: pd.DataFrame, dataset: Dataset, policy: Policy,
-          year: int, as_of: dt.date, trail: Trail) -> None:
+def score(table: pd.DataFrame, findings: pd.DataFrame, rows: np.ndarray, dataset: Dataset,
+          policy: Policy, year: int, as_of: dt.date, trail: Trail) -> None:
     """Step 2: the score an official starts from (the head's task score, or work
     products, SPEC §10) plus every plugin's points; and the points deducted."""
-    points = findings.groupby("official_id", sort=False)["points"].sum()
-    table["points"] = _per_official(table, points, 0.0).astype(float)
-    deducted = (-findings["points"].clip(upper=0)).groupby(findings["official_id"]).sum()
-    table["deducted"] = _per_official(table, deducted, 0.0).astype(float)
+    n = len(table)
+    table["points"] = _per_official(rows, findings["points"], n)
+    deducted = _per_official(rows, -findings["points"].clip(upper=0), n)
     base = base_scores(dataset, policy, year, as_of, table["excluded"].to_numpy())
-    for rule, rows in base.reasons:
-        trail.add_rows(rule, rows)
+    for rule, reason_rows in base.reasons:
+        trail.add_rows(rule, reason_rows)
     table["under_products"] = base.under_products
     table["task_score"] = base.base
     # SPEC §10: "points deducted" in the quota's tie-break counts 0 under products
-    table["deducted"] = table["deducted"].where(~table["under_products"], 0.0)
+    deducted = np.where(base.under_products, 0.0, deducted)
     # round away float noise so equal scores tie exactly (84.6 + 1 vs 85.6)
     table["score"] = (table["task_score"] + table["points"]).round(6)
-    table["deducted"] = table["deducted"].round(6)
+    table["deducted"] = np.round(deducted, 6)
 
 
 def level(table: pd.DataFrame, levels: LevelsParams, trail: Trail) -> None:
     """Step 3: the provisional level from the score's cut-offs (KXL for the excluded)."""
-    excluded = table["excluded"]
-    rank = pd.Series(np.select(
-        [table["score"] >= levels.excellent_min, table["score"] >= levels.good_min,
-         table["score"] >= levels.completed_min], [4, 3, 2], default=1), index=table.index)
-    table["provisional_rank"] = rank.where(~excluded, 0)
+    excluded = table["excluded"].to_numpy()
+    score_now = table["score"].to_numpy()
+    rank = np.select([score_now >= levels.excellent_min, score_now >= levels.good_min,
+                      score_now >= levels.completed_min], [4, 3, 2], default=1)
+    table["provisional_rank"] = np.where(excluded, 0, rank)
     trail.add(excluded, "core.not_classified",
               "Không xếp loại (KXL): không đủ thời gian công tác; vẫn tính điểm nhưng "
               "không xếp mức và không xét danh hiệu.")
     thresholds = {"excellent_min": levels.excellent_min, "good_min": levels.good_min,
                   "completed_min": levels.completed_min}
-    code = arrow_texts(rank.map(RANK_CODE).to_numpy(dtype=object))
+    code = arrow_texts(RANK_CODES[rank])
     label = pc.if_else(pa.array(table["under_products"].to_numpy(dtype=bool)),
                        pa.scalar("điểm theo sản phẩm", TEXT), pa.scalar("điểm nhiệm vụ", TEXT))
     # one Arrow kernel over every official's parts (a Python f-string each cost 3× more)
     trail.add(~excluded, "core.provisional_level",
               lambda m: concat_texts(
-                  "Điểm ", number_arrow_texts(table["score"].to_numpy()[m]), " (",
+                  "Điểm ", number_arrow_texts(score_now[m]), " (",
                   label.filter(pa.array(m)), " ",
                   number_arrow_texts(table["task_score"].to_numpy()[m]), ", cộng/trừ ",
                   number_arrow_texts(table["points"].to_numpy()[m]), ") → mức tạm tính ",
@@ -382,146 +427,192 @@ def level(table: pd.DataFrame, levels: LevelsParams, trail: Trail) -> None:
               params=thresholds)
 
 
-def ceiling(table: pd.DataFrame, findings: pd.DataFrame, trail: Trail) -> None:
+def ceiling(table: pd.DataFrame, findings: pd.DataFrame, rows: np.ndarray, trail: Trail
+            ) -> None:
     """Step 4: the lowest ceiling any plugin set."""
-    caps = findings[findings["ceiling"] != ""]
-    cap_rank = caps["ceiling"].map(CODE_RANK).groupby(caps["official_id"]).min() \
-        .reindex(table.index)
-    prov = table["provisional_rank"]
-    rank = prov.where(cap_rank.isna() | (prov <= cap_rank), cap_rank).astype(int)
-    table["rank"] = rank.where(~table["excluded"], 0)
-    capped = (table["rank"] < prov) & ~table["excluded"]
+    ceilings = findings["ceiling"].to_numpy(dtype=object)
+    has = ceilings != ""
+    codes, distinct = pd.factorize(ceilings[has])
+    cap_rank = np.full(len(table), max(RANK_CODE) + 1, dtype=np.int64)  # above every level
+    np.minimum.at(cap_rank, rows[has],
+                  np.array([CODE_RANK[c] for c in distinct], dtype=np.int64)[codes])
+    prov = table["provisional_rank"].to_numpy()
+    excluded = table["excluded"].to_numpy()
+    rank = np.where(excluded, 0, np.minimum(prov, cap_rank))
+    table["rank"] = rank
+    capped = (rank < prov) & ~excluded
     trail.add(capped, "core.ceiling",
-              lambda m: "Áp mức trần thấp nhất: " + table["rank"][m].map(RANK_CODE)
-              + " thay cho " + prov[m].map(RANK_CODE),
-              ceiling=table["rank"].map(RANK_CODE)[capped].to_numpy())
+              lambda m: concat_texts("Áp mức trần thấp nhất: ", arrow_texts(RANK_CODES[rank[m]]),
+                                     " thay cho ", arrow_texts(RANK_CODES[prov[m]])),
+              ceiling=RANK_CODES[rank[capped]])
 
 
-def _priority(table: pd.DataFrame, candidates: pd.Series, group: list[str]) -> pd.Series:
-    """Each candidate's place in its group (1 = first), in the quota's order: highest
-    score, then fewer points deducted, then official id (NaN for non-candidates)."""
-    cols = [*group, "score", "deducted", "official_id"]
-    ranked = table.loc[candidates, cols].sort_values(
-        cols, ascending=[True] * len(group) + [False, True, True], kind="mergesort")
-    return (ranked.groupby(group).cumcount() + 1).reindex(table.index)
+def group_positions(candidates: np.ndarray, group: np.ndarray, score_now: np.ndarray,
+                    deducted: np.ndarray, id_rank: np.ndarray) -> np.ndarray:
+    """Each candidate's place in its group (1 = first), in the order of the shares:
+    highest score, then fewer points deducted, then official id (``id_rank``); 0 for
+    non-candidates. One ``np.lexsort`` over integer and float keys: pandas' ``sort_values``
+    of the text columns cost several times more."""
+    rows = np.flatnonzero(candidates)
+    order = rows[np.lexsort((id_rank[rows], deducted[rows], -score_now[rows], group[rows]))]
+    in_order = group[order]
+    starts = np.flatnonzero(np.r_[True, in_order[1:] != in_order[:-1]]) \
+        if len(order) else np.zeros(0, dtype=np.int64)
+    first = np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    position = np.zeros(len(candidates), dtype=np.int64)
+    position[order] = np.arange(len(order)) - first + 1
+    return position
 
 
-def quota(table: pd.DataFrame, params: QuotaParams, trail: Trail) -> pd.DataFrame:
+def quota(table: pd.DataFrame, keys: OfficialKeys, params: QuotaParams, trail: Trail
+          ) -> pd.DataFrame:
     """Step 5: the HTXSNV share per unit and peer group; returns one row per group."""
-    group = [table["unit_id"], table["peer_group"]]
-    unit_share = table["unit_id"].map(params.unit_share).fillna(params.share).astype(float)
-    n_good = is_good(table["rank"]).groupby(group).transform("sum")
-    excellent = table["rank"] == LEVEL_RANK[Level.HTXSNV]
-    n_exc = excellent.groupby(group).transform("sum")
-    allowed = pd.Series(0, index=table.index, dtype=np.int64)
-    for share in sorted(set(unit_share.tolist())):
-        m = unit_share == share
-        may_keep = excellent_allowed(share, params.base, n_good[m])
+    own_unit = np.array([unit in params.unit_share for unit in keys.units.tolist()],
+                        dtype=bool)
+    share_of_unit = np.array([params.unit_share.get(unit, np.nan) for unit in keys.units],
+                             dtype=float)
+    share_of_unit = np.where(np.isnan(share_of_unit), params.share, share_of_unit)
+    groups_n = len(keys.group_unit)
+    rank = table["rank"].to_numpy().copy()
+    good_of_group = np.bincount(keys.group[is_good(rank)], minlength=groups_n)
+    excellent = rank == LEVEL_RANK[Level.HTXSNV]
+    excellent_of_group = np.bincount(keys.group[excellent], minlength=groups_n)
+    share_of_group = share_of_unit[keys.group_unit]
+    allowed_of_group = np.zeros(groups_n, dtype=np.int64)
+    for share in sorted(set(share_of_group.tolist())):
+        m = share_of_group == share
+        may_keep = excellent_allowed(share, params.base, pd.Series(good_of_group[m])) \
+            .to_numpy()
         # good_only: stored as the number kept, never more than the candidates
-        allowed[m] = np.minimum(n_exc[m], may_keep) if params.base == "good_only" \
-            else may_keep
-    position = _priority(table, excellent, ["unit_id", "peer_group"])
+        allowed_of_group[m] = np.minimum(excellent_of_group[m], may_keep) \
+            if params.base == "good_only" else may_keep
+    n_good = good_of_group[keys.group]
+    allowed = allowed_of_group[keys.group]
+    unit_share = share_of_unit[keys.unit]
+    own_share = own_unit[keys.unit]
+    position = group_positions(excellent, keys.group, table["score"].to_numpy(),
+                               table["deducted"].to_numpy(), keys.id_rank)
     demoted = excellent & (position > allowed)
-    table.loc[demoted, "rank"] = LEVEL_RANK[Level.HTTNV]
-    own_share = table["unit_id"].isin(list(params.unit_share)).to_numpy()
-    position_no = position.fillna(0).astype(np.int64)
-    pos_text = position_no.astype(str)
+    rank[demoted] = LEVEL_RANK[Level.HTTNV]
+    table["rank"] = rank
     # the peer group in words, as the council's documents name it (one lookup per group)
-    group_words = table["peer_group"].map(
-        {code: peer_group_vi(code) for code in table["peer_group"].unique()})
+    peer_words = np.array([peer_group_vi(code) for code in keys.peers], dtype=object)
 
     def quota_params(m: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame({"base": params.base, "good_count": n_good[m],
-                             "allowed": allowed[m], "position": position_no[m],
+                             "allowed": allowed[m], "position": position[m],
                              "share": unit_share[m], "unit_share": own_share[m]})
 
     trail.add(demoted, "core.quota",
-              lambda m: "Vượt " + np.where(own_share[m], "tỷ lệ riêng của đơn vị ", "tỷ lệ ")
-              + number_texts(unit_share[m] * 100) + "% HTXSNV của đơn vị "
-              + table["unit_id"][m] + ", nhóm " + group_words[m] + ": được giữ "
-              + allowed[m].astype(str) + " trên " + n_good[m].astype(str)
-              + " người đạt tốt trở lên; xếp thứ " + pos_text[m] + " → HTTNV",
+              lambda m: concat_texts(
+                  "Vượt ", arrow_texts(np.where(own_share[m], "tỷ lệ riêng của đơn vị ",
+                                                "tỷ lệ ").astype(object)),
+                  number_arrow_texts(unit_share[m] * 100), "% HTXSNV của đơn vị ",
+                  arrow_texts(keys.units[keys.unit[m]]), ", nhóm ",
+                  arrow_texts(peer_words[keys.peer[m]]), ": được giữ ",
+                  _count_texts(allowed[m]), " trên ", _count_texts(n_good[m]),
+                  " người đạt tốt trở lên; xếp thứ ", _count_texts(position[m]), " → HTTNV"),
               params=quota_params, ceiling="HTTNV")
-    per_official = pd.DataFrame({"unit_id": table["unit_id"],
-                                 "peer_group": table["peer_group"], "share": unit_share,
-                                 "good_count": n_good, "candidates": n_exc,
-                                 "allowed": allowed, "kept": excellent & ~demoted})
-    groups = per_official.groupby(["unit_id", "peer_group"], sort=True).agg(
-        share=("share", "first"), good_count=("good_count", "first"),
-        candidates=("candidates", "first"), allowed=("allowed", "first"),
-        kept=("kept", "sum")).reset_index()
+    groups = pd.DataFrame({
+        "unit_id": keys.units[keys.group_unit], "peer_group": keys.peers[keys.group_peer],
+        "share": share_of_group, "good_count": good_of_group,
+        "candidates": excellent_of_group, "allowed": allowed_of_group,
+        "kept": np.bincount(keys.group[excellent & ~demoted], minlength=groups_n)})
     groups["base"] = params.base
     return groups[list(QUOTA_COLUMNS)]
 
 
-def _flagged(table: pd.DataFrame, findings: pd.DataFrame, column: str, title: Title
-             ) -> pd.Series:
-    """Officials with a finding whose ``column`` (';'-joined codes) names ``title``."""
-    values = findings[column]
-    # split the few distinct values, not every finding's
-    hit = [v for v in values.unique() if title.value in v.split(";")]
-    return table.index.to_series().isin(findings.loc[values.isin(hit), "official_id"])
+TITLE_BITS: dict[str, int] = {title.value: 1 << i for i, title in enumerate(Title)}
 
 
-def titles(table: pd.DataFrame, findings: pd.DataFrame, context: TitleContext,
-           units_in: pd.DataFrame, trail: Trail) -> pd.DataFrame:
+def title_flags(findings: pd.DataFrame, rows: np.ndarray, n: int, column: str
+                ) -> np.ndarray:
+    """Each official's titles named by any of their findings' ``column`` (';'-joined
+    codes), one bit per title (:data:`TITLE_BITS`); the few distinct values are split,
+    not every finding's."""
+    codes, distinct = pd.factorize(findings[column].to_numpy(dtype=object))
+    bits = np.array([sum(TITLE_BITS.get(code, 0) for code in set(value.split(";")))
+                     for value in distinct], dtype=np.int64)[codes] if len(distinct) \
+        else np.zeros(len(codes), dtype=np.int64)
+    flags = np.zeros(n, dtype=np.int64)
+    named = bits != 0
+    np.bitwise_or.at(flags, rows[named], bits[named])
+    return flags
+
+
+# an official's titles, looked up by (CCHC, CSTDCS, LDTT) as bits 4, 2, 1: alphabetical
+TITLE_TEXTS: np.ndarray = np.array(
+    [";".join(code for code, bit in (("CCHC", 4), ("CSTDCS", 2), ("LDTT", 1)) if index & bit)
+     for index in range(8)], dtype=object)
+
+
+def titles(table: pd.DataFrame, findings: pd.DataFrame, rows: np.ndarray, keys: OfficialKeys,
+           context: TitleContext, units_in: pd.DataFrame, trail: Trail) -> pd.DataFrame:
     """Step 6: LDTT, CSTDCS within 15 % of a unit's LDTT, the CCHC nomination; returns
     one row per unit (its name and the CSTDCS cap)."""
-    final_good = is_good(table["rank"]) & ~table["excluded"]
-    ldtt = final_good & ~_flagged(table, findings, "blocks_titles", Title.LDTT)
+    n = len(table)
+    rank = table["rank"].to_numpy()
+    final_good = is_good(rank) & ~table["excluded"].to_numpy()
+    blocked = title_flags(findings, rows, n, "blocks_titles")
+    qualified = title_flags(findings, rows, n, "qualifies_titles")
+
+    def flagged(flags: np.ndarray, title: Title) -> np.ndarray:
+        return (flags & TITLE_BITS[title.value]) != 0
+
+    ldtt = final_good & ~flagged(blocked, Title.LDTT)
     by_level = CSTDCS_BY_LEVEL[context.regime]
-    qualifies = _flagged(table, findings, "qualifies_titles", Title.CSTDCS)
+    qualifies = flagged(qualified, Title.CSTDCS)
     if by_level is not None:
-        qualifies = qualifies | (table["rank"] == LEVEL_RANK[by_level])
-    candidates = ldtt & ~_flagged(table, findings, "blocks_titles", Title.CSTDCS) & qualifies
-    n_ldtt = ldtt.groupby(table["unit_id"]).transform("sum")
-    cap = share_floor(context.cstdcs_share, n_ldtt)
-    position = _priority(table, candidates, ["unit_id"])
+        qualifies = qualifies | (rank == LEVEL_RANK[by_level])
+    candidates = ldtt & ~flagged(blocked, Title.CSTDCS) & qualifies
+    ldtt_of_unit = np.bincount(keys.unit[ldtt], minlength=len(keys.units))
+    cap_of_unit = share_floor(context.cstdcs_share, pd.Series(ldtt_of_unit)).to_numpy()
+    n_ldtt = ldtt_of_unit[keys.unit]
+    cap = cap_of_unit[keys.unit]
+    position = group_positions(candidates, keys.unit, table["score"].to_numpy(),
+                               table["deducted"].to_numpy(), keys.id_rank)
     cstdcs = candidates & (position <= cap)
     over_cap = candidates & ~cstdcs
-    cchc = final_good & ~_flagged(table, findings, "blocks_titles", Title.CCHC) \
-        & _flagged(table, findings, "qualifies_titles", Title.CCHC)
+    cchc = final_good & ~flagged(blocked, Title.CCHC) & flagged(qualified, Title.CCHC)
 
     regime = {"regime": context.regime, "considered_on": context.considered_on}
     trail.add(ldtt, "core.title_ldtt",
               f"Đạt Lao động tiên tiến (theo {REGIME_VI[context.regime]}, xét ngày "
               f"{context.considered_on:%d/%m/%Y})", params=regime, qualifies_titles="LDTT")
-    position_no = position.fillna(0).astype(np.int64)
-    pos_text = position_no.astype(str)
 
     def cap_params(m: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame({"cap": cap[m], "ldtt_count": n_ldtt[m],
-                             "position": position_no[m], "regime": context.regime,
+                             "position": position[m], "regime": context.regime,
                              "share": context.cstdcs_share})
 
     trail.add(cstdcs, "core.title_cstdcs",
-              lambda m: "Đạt Chiến sĩ thi đua cơ sở (thứ " + pos_text[m]
-              + " trong giới hạn " + cap[m].astype(str) + " của đơn vị)", params=cap_params,
-              qualifies_titles="CSTDCS")
+              lambda m: concat_texts("Đạt Chiến sĩ thi đua cơ sở (thứ ",
+                                     _count_texts(position[m]), " trong giới hạn ",
+                                     _count_texts(cap[m]), " của đơn vị)"),
+              params=cap_params, qualifies_titles="CSTDCS")
     trail.add(over_cap, "core.title_cstdcs_cap",
-              lambda m: "Đủ điều kiện Chiến sĩ thi đua cơ sở nhưng vượt tỷ lệ "
-              + _fmt(context.cstdcs_share * 100) + "% của đơn vị (được " + cap[m].astype(str)
-              + " trên " + n_ldtt[m].astype(str) + " người đạt LĐTT; xếp thứ "
-              + pos_text[m] + ") → giữ Lao động tiên tiến",
+              lambda m: concat_texts(
+                  "Đủ điều kiện Chiến sĩ thi đua cơ sở nhưng vượt tỷ lệ ",
+                  number_text(context.cstdcs_share * 100), "% của đơn vị (được ",
+                  _count_texts(cap[m]), " trên ", _count_texts(n_ldtt[m]),
+                  " người đạt LĐTT; xếp thứ ", _count_texts(position[m]),
+                  ") → giữ Lao động tiên tiến"),
               params=cap_params, blocks_titles="CSTDCS")
     trail.add(cchc, "core.title_cchc", "Đề nghị khen thưởng đổi mới, sáng tạo trong CCHC",
               params=regime, qualifies_titles="CCHC")
 
-    # titles in alphabetical order: CCHC;CSTDCS;LDTT
-    joined = (pd.Series(np.where(cchc, "CCHC", ""), index=table.index) + ";"
-              + np.where(cstdcs, "CSTDCS", "") + ";" + np.where(ldtt, "LDTT", ""))
-    table["titles"] = joined.str.replace(r";{2,}", ";", regex=True).str.strip(";")
-
-    per_unit = pd.DataFrame({"unit_id": table["unit_id"], "ldtt": ldtt, "cand": candidates,
-                             "kept": cstdcs, "cap": cap}).groupby("unit_id").agg(
-        ldtt_count=("ldtt", "sum"), cstdcs_candidates=("cand", "sum"),
-        cstdcs_cap=("cap", "first"), cstdcs_kept=("kept", "sum"))
+    table["titles"] = TITLE_TEXTS[cchc * 4 + cstdcs * 2 + ldtt * 1]
     units = pd.DataFrame({"unit_id": units_in["unit_id"].astype(str).to_numpy(),
                           "name": units_in["name"].astype(str).to_numpy()})
-    counts = ("ldtt_count", "cstdcs_candidates", "cstdcs_cap", "cstdcs_kept")
-    units = units.join(per_unit, on="unit_id").fillna(dict.fromkeys(counts, 0))
-    for col in counts:
-        units[col] = units[col].astype(np.int64)
+    at = pd.Index(keys.units, dtype=object).get_indexer(units["unit_id"].to_numpy(dtype=object))
+    known = at >= 0
+    for column, of_unit in (
+            ("ldtt_count", ldtt_of_unit), ("cstdcs_candidates",
+                                           np.bincount(keys.unit[candidates],
+                                                       minlength=len(keys.units))),
+            ("cstdcs_cap", cap_of_unit),
+            ("cstdcs_kept", np.bincount(keys.unit[cstdcs], minlength=len(keys.units)))):
+        units[column] = np.where(known, np.asarray(of_unit, dtype=np.int64)[at], 0)
     units["cstdcs_share"] = float(context.cstdcs_share)
     return units[list(UNIT_COLUMNS)].sort_values("unit_id", kind="mergesort") \
         .reset_index(drop=True)
@@ -540,19 +631,23 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
     findings, ctx, versions, order = collect_findings(dataset, policy, registry, year,
                                                       considered, as_of)
     table = official_table(dataset, year)
-    trail = Trail(findings, table.index.to_numpy(dtype=object), len(order) + 1)
-    service_time(table, findings)
-    score(table, findings, dataset, policy, year, as_of, trail)
+    keys = OfficialKeys.of(table)
+    rows = finding_rows(table, findings)
+    trail = Trail(findings, table["official_id"].to_numpy(dtype=object), len(order) + 1)
+    service_time(table, findings, rows)
+    score(table, findings, rows, dataset, policy, year, as_of, trail)
     level(table, levels, trail)
-    ceiling(table, findings, trail)
-    quotas = quota(table, quota_params, trail)
-    units = titles(table, findings, ctx.titles, dataset.tables["units"], trail)
+    ceiling(table, findings, rows, trail)
+    quotas = quota(table, keys, quota_params, trail)
+    units = titles(table, findings, rows, keys, ctx.titles, dataset.tables["units"], trail)
 
     reasons, rule_lists = trail.ordered()
-    table["provisional_level"] = table["provisional_rank"].map(RANK_CODE)
-    table["level"] = table["rank"].map(RANK_CODE)
-    table["reasons"] = rule_lists.reindex(table.index, fill_value="")
-    results = table.reset_index(drop=True)[list(RESULT_COLUMNS)] \
-        .sort_values("official_id", kind="mergesort").reset_index(drop=True)
+    table["provisional_level"] = RANK_CODES[table["provisional_rank"].to_numpy()]
+    table["level"] = RANK_CODES[table["rank"].to_numpy()]
+    # rule_lists is in official id order, one entry per official
+    table["reasons"] = pd.Series(rule_lists.to_numpy(dtype=object)[keys.id_rank],
+                                 index=table.index, dtype=object)
+    by_id = np.argsort(keys.id_rank)
+    results = table[list(RESULT_COLUMNS)].take(by_id).reset_index(drop=True)
     return Classification(year, results, reasons, versions, ctx.titles.considered_on,
                           quotas, units, as_of)

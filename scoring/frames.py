@@ -220,10 +220,16 @@ def arrow_texts(values: pd.Series | np.ndarray | list | pa.Array | pa.ChunkedArr
     return array.cast(TEXT)
 
 
+def number_text(value: float) -> str:
+    """One number as the notes show it (``{:g}``: 12, 4.5, 66.6667, -0): the one writer of
+    a number in a note, for one value or (:func:`number_texts`) a column."""
+    return f"{value:g}"
+
+
 def number_arrow_texts(values: pd.Series | np.ndarray) -> pa.Array:
     """:func:`number_texts` as an Arrow array: each distinct value formatted once (found by
     hashing, not sorting: a million values)."""
-    return distinct_float_texts(values, "{:g}".format)
+    return distinct_float_texts(values, number_text)
 
 
 def distinct_float_texts(values: pd.Series | np.ndarray, write: Callable[[float], str]

@@ -6,9 +6,15 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from xeploai.scoring.engine import TITLE_BITS, TITLE_TEXTS, group_positions, title_flags
 from xeploai.scoring.frames import to_json
 from xeploai.scoring.policy import load_policy
+from xeploai.scoring.types import Title
 
 from .conftest import POLICY
 
@@ -168,3 +174,45 @@ def test_core_params_are_typed_and_written_as_plugins_params_are(builder, data_d
     cap = json.loads(res.reason(over, "core.title_cstdcs_cap")["params"])
     assert cap["cap"] == 1 and cap["ldtt_count"] == 7 and cap["share"] == 0.15
     assert cap["position"] > 1 and type(cap["position"]) is int
+
+
+# The shares' order and the titles' flags are numpy over integer keys; each must answer
+# what the plain pandas statement of the rule answers.
+POSITION_ROWS = st.lists(st.tuples(
+    st.booleans(), st.integers(0, 3), st.sampled_from([80.0, 85.5, 90.0, -0.0, 0.0, np.nan]),
+    st.sampled_from([0.0, 1.0, 2.5])), max_size=40)
+
+
+@given(POSITION_ROWS)
+@settings(max_examples=200, deadline=None)
+def test_group_positions_are_the_stable_sort_of_the_shares(rows: list[tuple]) -> None:
+    """Place in group = cumcount after a stable sort by group, score (high first),
+    deducted (low first) and official id, as ``sort_values`` orders them (NaN last)."""
+    frame = pd.DataFrame(rows, columns=["candidate", "group", "score", "deducted"])
+    frame["official_id"] = [f"CB{i:03d}" for i in range(len(frame))][::-1]
+    id_rank = frame["official_id"].rank(method="first").to_numpy(dtype=np.int64) - 1
+    got = group_positions(frame["candidate"].to_numpy(dtype=bool),
+                          frame["group"].to_numpy(dtype=np.int64),
+                          frame["score"].to_numpy(dtype=float),
+                          frame["deducted"].to_numpy(dtype=float), id_rank)
+    ranked = frame.loc[frame["candidate"].astype(bool)].sort_values(
+        ["group", "score", "deducted", "official_id"], ascending=[True, False, True, True],
+        kind="mergesort")
+    want = (ranked.groupby("group").cumcount() + 1).reindex(frame.index).fillna(0)
+    assert got.tolist() == want.astype(np.int64).tolist()
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from(
+    ["", "LDTT", "CSTDCS", "CCHC;LDTT", "LDTT;CSTDCS;CCHC", "XLDTT", "CCHC;"])), max_size=30))
+@settings(max_examples=150, deadline=None)
+def test_title_flags_name_what_any_finding_names(rows: list[tuple[int, str]]) -> None:
+    findings = pd.DataFrame(rows, columns=["row", "blocks_titles"], dtype=object)
+    flags = title_flags(findings, findings["row"].to_numpy(dtype=np.int64), 5,
+                        "blocks_titles")
+    for official in range(5):
+        named = {code for row, value in rows if row == official for code in value.split(";")}
+        for title in Title:
+            assert bool(flags[official] & TITLE_BITS[title.value]) == (title.value in named)
+    for index, text in enumerate(TITLE_TEXTS):
+        assert text == ";".join(sorted(code for code, bit in TITLE_BITS.items()
+                                       if index & {"CCHC": 4, "CSTDCS": 2, "LDTT": 1}[code]))

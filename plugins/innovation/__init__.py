@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 from xeploai.scoring import hookimpl
-from xeploai.scoring.frames import lists_by
+from xeploai.scoring.frames import lists_by, number_texts
 from xeploai.scoring.policy import Params
 from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
 
@@ -66,7 +66,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
                           .reindex(best.index).to_numpy()}),
             rule=f"{NAME}.points",
             params={"points_by_level": params.points_by_level},
-            note=("Cộng " + best["pts"].map("{:g}".format) + " điểm: "
+            note=("Cộng " + number_texts(best["pts"]) + " điểm: "
                   + best["kind"].map(KIND_VI) + " " + best["level"].map(LEVEL_VI) + " \""
                   + best["title"] + "\" (chỉ tính mức cao nhất, một lần)").to_numpy()))
     cst = innovations[innovations["kind"].isin(params.cstdcs_kinds)]

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import Field
 from xeploai.scoring import hookimpl
-from xeploai.scoring.frames import join_groups, lists_by, number_texts
+from xeploai.scoring.frames import join_groups, lists_by, number_text, number_texts
 from xeploai.scoring.lateness import due_and_late
 from xeploai.scoring.policy import Params
 from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
@@ -103,7 +103,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
             note=(n_late.astype(str) + f" hồ sơ trễ hạn do chủ quan năm {context.year}: "
                   + number_texts(applied_late) + " điểm"
                   + np.where(capped, " (đã áp giới hạn trừ tối đa "
-                             + f"{params.max_deduction:g} điểm)", "")).to_numpy()))
+                             + number_text(params.max_deduction) + " điểm)", "")).to_numpy()))
     has_noap = n_noap > 0
     if has_noap.any():
         ev = lists_by(noap["dossier_id"], noap["handler_id"]).reindex(n_late.index)
@@ -116,7 +116,8 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
             note=(n_noap[has_noap].astype(str) + " hồ sơ trễ hạn không có phiếu xin lỗi: "
                   + number_texts(applied_noap[has_noap]) + " điểm"
                   + np.where(capped[has_noap], " (trừ " + number_texts(raw_noap[has_noap])
-                             + f", cắt bớt do giới hạn tổng {params.max_deduction:g} điểm)",
+                             + ", cắt bớt do giới hạn tổng "
+                             + number_text(params.max_deduction) + " điểm)",
                              "")).to_numpy()))
     if len(excluded):
         per_cause = excluded.groupby(["handler_id", "late_cause"], sort=True).size()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import Field
 from xeploai.scoring import hookimpl
+from xeploai.scoring.frames import number_text, number_texts
 from xeploai.scoring.policy import Params
 from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
 
@@ -39,11 +40,6 @@ class ServiceTimeParams(Params):
     ldtt_min_months_recruited: int = Field(ge=0, le=12)
 
 
-def _g(values: pd.Series) -> pd.Series:
-    """Numbers as in the notes (12, 4.5), as text even when there are none."""
-    return values.map("{:g}".format).astype(object)
-
-
 @hookimpl
 def xeploai_plugin_info() -> PluginInfo:
     return PluginInfo(NAME, VERSION, RULES, ServiceTimeParams,
@@ -75,13 +71,14 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
 
     # notes are built for the few officials concerned, not for the whole province
     add(short, "not_classified",
-        "Công tác " + _g(worked[short]) + " tháng trong năm (dưới "
-        + f"{params.min_months_classified:g}" + " tháng, không nghỉ thai sản) → không xếp loại",
+        "Công tác " + number_texts(worked[short]) + " tháng trong năm (dưới "
+        + number_text(params.min_months_classified)
+        + " tháng, không nghỉ thai sản) → không xếp loại",
         {"min_months_classified": params.min_months_classified}, exclude=True)
     add(leave, "leave_ceiling",
-        "Nghỉ " + _g(absent[leave]) + " tháng trong năm (từ "
-        + f"{params.leave_ceiling_min_months:g} đến dưới "
-        + f"{params.leave_ceiling_below_months:g} tháng)"
+        "Nghỉ " + number_texts(absent[leave]) + " tháng trong năm (từ "
+        + number_text(params.leave_ceiling_min_months) + " đến dưới "
+        + number_text(params.leave_ceiling_below_months) + " tháng)"
         + f" → tối đa {params.leave_ceiling_level}",
         {"leave_ceiling_min_months": params.leave_ceiling_min_months,
          "leave_ceiling_below_months": params.leave_ceiling_below_months,
