@@ -24,6 +24,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -485,12 +486,17 @@ def _insert_run(engine: Engine, parts: Iterable[Classification], meta: RunMeta) 
         ).returning(schema.runs.c.id)).scalar_one())
         officials = 0
         block = 0  # numbered across parts: a run's blocks are 0..n-1
+        # the reasons are compressed in a thread while the results go in: Arrow and SQLite
+        # both leave the interpreter's lock while they work, so on a second core (idle while
+        # a run stores) the province's 49 ms of encoding costs no time (docs/decisions.md 125)
         for result in itertools.chain([first], pending):
             officials += len(result.results)
-            if len(result.results):
-                _bulk_insert(conn, schema.results, result.results, RESULT_COLUMNS, run_id)
-            for first_official, last_official, rows, data in \
-                    encode_reason_blocks(result.reasons):
+            with ThreadPoolExecutor(max_workers=1) as encoder:
+                encoded = encoder.submit(list, encode_reason_blocks(result.reasons))
+                if len(result.results):
+                    _bulk_insert(conn, schema.results, result.results, RESULT_COLUMNS, run_id)
+                blocks = encoded.result()
+            for first_official, last_official, rows, data in blocks:
                 _insert_block(conn, run_id, block, first_official, last_official, rows, data)
                 block += 1
             if len(result.quotas):
