@@ -14,13 +14,20 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 from xeploai.scoring.errors import Problem
-from xeploai.scoring.input.contract import column_rules
-from xeploai.scoring.input.fastload import NotClean, load_fast
+from xeploai.scoring.input.column_checks import (
+    ARROW_TYPES,
+    as_frame,
+    default_column,
+    validate_table,
+)
+from xeploai.scoring.input.contract import ColumnRule, column_rules
+from xeploai.scoring.input.fastload import NotClean, load_fast, with_defaults
 from xeploai.scoring.input.reference_read import read_tables
 from xeploai.scoring.types import TableSpec
 
@@ -209,3 +216,28 @@ def test_a_reference_into_a_table_of_no_row_is_checked(tmp_path: Path, named: st
             load_fast(tmp_path, specs, rules)
     else:
         assert load_fast(tmp_path, specs, rules).tables["pointer"]["pointer_id"].tolist() == ["P1"]
+
+
+A_DEFAULT = {"str": "x", "code": "x", "float": 1.5, "int": 3, "bool": True,
+             "date": dt.date(2023, 1, 1), "datetime": dt.datetime(2023, 1, 1)}
+
+
+@pytest.mark.parametrize("given", [False, True])
+@pytest.mark.parametrize("kind", sorted(ARROW_TYPES))
+def test_a_missing_optional_column_is_typed_as_a_read_blank_one(kind: str, given: bool) -> None:
+    # the fast reader builds a missing column in Arrow (default_array); both paths must
+    # hand the rules a column of the dtype a read column has (a text column of nulls turned
+    # to an object column when converted alone), holding the default
+    default = A_DEFAULT[kind] if given else None
+    rule = ColumnRule("column", kind, required=False, has_default=True, default=default)
+    blank = pd.DataFrame({"other": ["a", "b"], "column": ["", ""]})
+    read, _ = validate_table("t", "t.csv", blank, [rule], [])
+    missing = default_column(rule, read.index)
+    assert missing.dtype == read["column"].dtype
+    if kind in ("date", "datetime") or default is None:  # a date's default is no date
+        assert missing.isna().all() if kind != "bool" else not missing.any()
+    else:
+        assert (missing == default).all()
+    fast = as_frame(with_defaults(pa.table({"other": ["a", "b"]}), [rule]))
+    assert list(fast.columns) == ["column", "other"]
+    pd.testing.assert_series_equal(fast["column"], missing)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import Problem
 from .aliases import ALIASES, canonical_columns, canonical_values, expected_codes, value_codes
@@ -175,19 +176,32 @@ def absent_table(name: str, rules: list[ColumnRule]) -> tuple[pd.DataFrame, Sour
     return validate_table(name, f"{name}.csv", blank, rules, [])
 
 
+#: Arrow's type of each kind of column, as the fast reader's tables hold it
+ARROW_TYPES = {"date": pa.timestamp("ns"), "datetime": pa.timestamp("ns"), "float": pa.float64(),
+               "int": pa.int64(), "bool": pa.bool_(), "str": pa.large_string(),
+               "code": pa.large_string()}
+
+
+def default_array(rule: ColumnRule, rows: int) -> pa.Array:
+    """A missing optional column of ``rows`` rows, typed like a present one: a blank date
+    column must still be dates (the date-order checks and the rules compare them). Built
+    by Arrow: a pandas Series of 2,000,000 defaults cost 0.075 s (decision 117)."""
+    value = (None if rule.kind in ("date", "datetime")
+             else bool(rule.default) if rule.kind == "bool" else rule.default)
+    return pa.repeat(pa.scalar(value, ARROW_TYPES[rule.kind]), rows)
+
+
 def default_column(rule: ColumnRule, index: pd.Index) -> pd.Series:
-    """A missing optional column, typed like a present one: a blank date column must still
-    be dates (the date-order checks and the rules compare them)."""
-    if rule.kind in ("date", "datetime"):
-        return pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
-    if rule.kind == "float":
-        return pd.Series(rule.default, index=index, dtype=float)
-    if rule.kind == "int":
-        return pd.Series(rule.default, index=index, dtype="Int64")
-    if rule.kind == "bool":
-        return pd.Series(bool(rule.default), index=index, dtype=bool)
-    # text columns read from a file are pandas' string dtype; a missing one must be too
-    return pd.Series(rule.default, index=index, dtype="str")
+    """:func:`default_array` as a pandas column of ``index``, typed by :func:`as_frame`."""
+    return as_frame(pa.table({rule.name: default_array(rule, len(index))}))[
+        rule.name].set_axis(index)
+
+
+def as_frame(table: pa.Table) -> pd.DataFrame:
+    """The pandas frame of an Arrow table read and checked, with the reference path's
+    dtypes (a table, not a column: pyarrow converts an Arrow column of text holding only
+    nulls to an object column, a table's to pandas' string dtype)."""
+    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
 
 def _fold(text: str) -> str:

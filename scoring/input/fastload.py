@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from ..types import TableSpec
 from .aliases import HEADER_SCAN, canonical_columns, canonical_values, value_codes
-from .column_checks import absent_table, default_column, misspelt_column
+from .column_checks import absent_table, as_frame, default_array, misspelt_column
 from .contract import ColumnRule, RowCheck, row_checks
 from .contract_sql import TableSql, identifier, literal, table_sql, text_list
 from .csv_text import LINE_BREAK, header_layout
@@ -143,11 +143,6 @@ def check_lines(name: str, path: Path, rows: int, lines_above: int, scan: FileSc
         raise NotClean(f"{name}: no rows")
 
 
-def as_frame(table: pa.Table) -> pd.DataFrame:
-    """The pandas frame of a table read and checked, with the reference path's dtypes."""
-    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-
-
 @dataclass(frozen=True)
 class CheckedQuery:
     """The query reading and checking one CSV file (:func:`checked_query`): its output
@@ -215,7 +210,6 @@ def checked_query(path: Path, name: str, rules: list[ColumnRule]) -> CheckedQuer
 def with_defaults(table: pa.Table, rules: list[ColumnRule]) -> pa.Table:
     """``table`` with each missing optional column as its default (the reference path's
     column, typed alike), the rules' columns first in the model's order."""
-    index = pd.RangeIndex(table.num_rows)
     columns = {}
     if not table.num_rows:
         # DuckDB returns no chunk for no row; pandas' Arrow text of no chunk breaks merges
@@ -225,8 +219,7 @@ def with_defaults(table: pa.Table, rules: list[ColumnRule]) -> pa.Table:
         if rule.name in table.column_names:
             columns[rule.name] = table[rule.name]
         else:
-            columns[rule.name] = pa.chunked_array(
-                [pa.array(default_column(rule, index), from_pandas=True)])
+            columns[rule.name] = pa.chunked_array([default_array(rule, table.num_rows)])
     for name in table.column_names:
         columns.setdefault(name, table[name])
     return pa.table(columns)
