@@ -10,9 +10,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -27,6 +29,7 @@ from xeploai.scoring.input.column_checks import (
     validate_table,
 )
 from xeploai.scoring.input.contract import ColumnRule, column_rules
+from xeploai.scoring.input.contract_sql import NOT_NFC_STABLE
 from xeploai.scoring.input.fastload import NotClean, load_fast, with_defaults
 from xeploai.scoring.input.reference_read import read_tables
 from xeploai.scoring.types import TableSpec
@@ -241,3 +244,20 @@ def test_a_missing_optional_column_is_typed_as_a_read_blank_one(kind: str, given
     fast = as_frame(with_defaults(pa.table({"other": ["a", "b"]}), [rule]))
     assert list(fast.columns) == ["column", "other"]
     pd.testing.assert_series_equal(fast["column"], missing)
+
+
+def test_the_letters_the_nfc_check_skips_are_left_alone_by_nfc() -> None:
+    # the fast reader compares a cell with nfc_normalize only when it holds a character
+    # outside NOT_NFC_STABLE's letters: each of them must keep NFC whatever surrounds it (no
+    # combining class, unchanged alone, never the second of a pair NFC composes)
+    with duckdb.connect() as db:
+        stable = [cp for (cp,) in db.execute(
+            "SELECT cp FROM range(1, 1114112) t(cp) WHERE cp NOT BETWEEN 55296 AND 57343 "
+            "AND NOT regexp_matches(chr(cp::INTEGER), ?)", [NOT_NFC_STABLE]).fetchall()]
+    composed_second = {int(parts[1], 16) for cp in range(0x110000)
+                       if len(parts := unicodedata.decomposition(chr(cp)).split()) == 2
+                       and not parts[0].startswith("<")}
+    assert len(stable) > 700 and {ord(c) for c in "Nguyễn Đặng Ưởng Ổi"} <= set(stable)
+    for cp in stable:
+        assert unicodedata.combining(chr(cp)) == 0 and unicodedata.is_normalized("NFC", chr(cp))
+        assert cp not in composed_second and not 0x1161 <= cp <= 0x11C2, hex(cp)
