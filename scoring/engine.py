@@ -137,7 +137,7 @@ class Classification:
     as_of: dt.date | None = None  # the date the records were read on (SPEC §10)
 
 
-def explanation_order(reasons: pa.Table, official_ids: np.ndarray
+def explanation_order(reasons: pa.Table, official_ids: np.ndarray | pa.Array
                       ) -> tuple[pd.DataFrame, pd.Series]:
     """Reasons (:data:`TRAIL_SCHEMA`) sorted by official, step, plugin, rule and evidence (a
     stable sort), each numbered from 1 per official; and each official's rule ids joined
@@ -149,8 +149,11 @@ def explanation_order(reasons: pa.Table, official_ids: np.ndarray
     are moved by Arrow's ``take`` (pandas' take of Arrow-backed columns cost a province
     run ≈ 0.3 s) and turned into pandas once, at the end."""
     n = reasons.num_rows
-    names = np.sort(np.asarray(official_ids, dtype=object))
-    off = pc.index_in(reasons["official_id"], value_set=pa.array(names, TEXT)) \
+    ids = arrow_texts(official_ids)
+    # sorted by Arrow (code points, as Python compares strings), kept as Arrow: sorting a
+    # province's ids as Python strings cost three times more
+    names = ids.take(pc.sort_indices(ids))
+    off = pc.index_in(reasons["official_id"], value_set=names) \
         .to_numpy(zero_copy_only=False).astype(np.int64)
     rules = pc.unique(reasons["rule"])
     rule = pc.index_in(reasons["rule"], value_set=rules.take(pc.sort_indices(rules))) \
@@ -175,8 +178,8 @@ def explanation_order(reasons: pa.Table, official_ids: np.ndarray
     frame = pa.table({c: columns[c] for c in REASON_COLUMNS}).to_pandas()
     # already by official: each official's rules joined in that order
     rule_lists = join_rows(out["rule"].combine_chunks(), off_sorted, len(names), ";")
-    return frame, pd.Series(rule_lists.to_numpy(zero_copy_only=False), index=names,
-                            dtype=object)
+    return frame, pd.Series(rule_lists.to_numpy(zero_copy_only=False),
+                            index=pd.Index(names.to_pandas()), dtype=object)
 
 
 def collect_findings(dataset: Dataset, policy: Policy, registry: PluginRegistry,
@@ -256,12 +259,12 @@ class Trail:
     then the core's own, each with its rule's step, basis and the core's plugin rank. They
     are kept as Arrow tables: one concatenation and one ``take`` order them all."""
 
-    def __init__(self, findings: pd.DataFrame, official_ids: np.ndarray, core_rank: int
+    def __init__(self, findings: pd.DataFrame,
+                 official_ids: np.ndarray | pd.api.extensions.ExtensionArray, core_rank: int
                  ) -> None:
         self.tables: list[pa.Table] = [
             trail_table({c: findings[c] for c in findings.columns}, len(findings))]
-        self.ids = official_ids
-        self.arrow_ids = pa.array(official_ids, TEXT)
+        self.arrow_ids = arrow_texts(official_ids)
         self.core_rank = core_rank  # the core's reasons come after every plugin's in a step
 
     def _rule_columns(self, rule: str) -> dict[str, object]:
@@ -305,7 +308,7 @@ class Trail:
                  "qualifies_titles": ""} | self._rule_columns(rule), len(rows)))
 
     def ordered(self) -> tuple[pd.DataFrame, pd.Series]:
-        return explanation_order(pa.concat_tables(self.tables), self.ids)
+        return explanation_order(pa.concat_tables(self.tables), self.arrow_ids)
 
 
 @dataclass(frozen=True)
@@ -633,7 +636,7 @@ def classify(dataset: Dataset, policy: Policy, registry: PluginRegistry, year: i
     table = official_table(dataset, year)
     keys = OfficialKeys.of(table)
     rows = finding_rows(table, findings)
-    trail = Trail(findings, table["official_id"].to_numpy(dtype=object), len(order) + 1)
+    trail = Trail(findings, table["official_id"].array, len(order) + 1)
     service_time(table, findings, rows)
     score(table, findings, rows, dataset, policy, year, as_of, trail)
     level(table, levels, trail)

@@ -66,9 +66,11 @@ def test_stored_run_reads_back_identical(generated: Path, db_url: str) -> None:
 ids = st.text(alphabet=st.sampled_from(list('ab"\\\n\té Đ,[]')), max_size=6)
 
 
-@given(st.lists(st.tuples(st.sampled_from(["CB2", "CB1", "Đ3", "a"]), ids), max_size=40))
+@given(st.lists(st.tuples(st.sampled_from(["CB2", "CB1", "Đ3", "a", None]), ids),
+                max_size=40))
 @settings(max_examples=150, deadline=None)
-def test_json_lists_match_json_dumps_per_group(rows: list[tuple[str, str]]) -> None:
+def test_json_lists_match_json_dumps_per_group(rows: list[tuple[str | None, str]]) -> None:
+    """Groups sorted by key, items in their order, rows without a key left out."""
     frame = pd.DataFrame(rows, columns=["by", "item"], dtype=object)
     got = json_lists(frame["item"], frame["by"])
     want = frame.groupby("by", sort=True)["item"].agg(

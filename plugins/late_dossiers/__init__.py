@@ -14,7 +14,14 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import Field
 from xeploai.scoring import hookimpl
-from xeploai.scoring.frames import join_groups, lists_by, number_text, number_texts
+from xeploai.scoring.frames import (
+    is_in,
+    join_groups,
+    json_lists,
+    lists_by,
+    number_text,
+    number_texts,
+)
 from xeploai.scoring.lateness import due_and_late
 from xeploai.scoring.policy import Params
 from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
@@ -91,10 +98,10 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
     used_params = {"points_per_late": params.points_per_late,
               "points_per_no_apology": params.points_per_no_apology,
               "max_deduction": params.max_deduction, "counted_causes": params.counted_causes}
-    # each official's counted dossiers: evidence of the points and of the repeat offence
-    counted_lists = lists_by(counted["dossier_id"], counted["handler_id"])
+    # each official's counted dossiers, the evidence of the points: a JSON list written
+    # by Arrow (typed lists of a province's dossier ids cost ten times more)
     if len(n_late):
-        ev = counted_lists.reindex(n_late.index)
+        ev = json_lists(counted["dossier_id"], counted["handler_id"]).reindex(n_late.index)
         capped = applied_late != raw_late
         frames.append(findings_frame(
             pd.DataFrame({"official_id": n_late.index.to_numpy(),
@@ -106,7 +113,7 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
                              + number_text(params.max_deduction) + " điểm)", "")).to_numpy()))
     has_noap = n_noap > 0
     if has_noap.any():
-        ev = lists_by(noap["dossier_id"], noap["handler_id"]).reindex(n_late.index)
+        ev = json_lists(noap["dossier_id"], noap["handler_id"]).reindex(n_late.index)
         capped = applied_noap != raw_noap
         frames.append(findings_frame(
             pd.DataFrame({"official_id": n_late.index[has_noap].to_numpy(),
@@ -125,7 +132,8 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
             pd.Series(per_cause.index.get_level_values(1).astype(str) + ": "
                       + per_cause.astype(str).to_numpy()),
             pd.Series(per_cause.index.get_level_values(0)), ", ")
-        ev = lists_by(excluded["dossier_id"], excluded["handler_id"]).reindex(by_cause.index)
+        ev = json_lists(excluded["dossier_id"], excluded["handler_id"]) \
+            .reindex(by_cause.index)
         n_ex = excluded.groupby("handler_id").size().reindex(by_cause.index)
         frames.append(findings_frame(
             pd.DataFrame({"official_id": by_cause.index.to_numpy(), "evidence": ev.to_numpy()}),
@@ -145,6 +153,9 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
         rem = rem[rem["official_id"].isin(repeat.index)].sort_values(
             ["official_id", "issued_on", "document_no"], kind="mergesort")
         docs = lists_by(rem["document_no"], rem["official_id"]).reindex(repeat.index)
+        # the repeat offenders' counted dossiers, as typed lists (a few hundred officials)
+        theirs = counted[is_in(counted["handler_id"], pd.Series(repeat.index))]
+        counted_lists = lists_by(theirs["dossier_id"], theirs["handler_id"])
         dates = join_groups(rem["issued_on"].dt.strftime("%d/%m/%Y"), rem["official_id"], ", ")
         evidence = [{"reminders": reminders, "dossiers": dossiers} for reminders, dossiers
                     in zip(docs.tolist(), counted_lists.reindex(repeat.index).tolist(),
