@@ -110,7 +110,9 @@ class ProductScores:
 
     year_score: pd.Series  # official_id -> the months-weighted mean of the period scores
     periods: pd.DataFrame  # one row per official and period, with a, b, c, d, task, score
-    items: pd.DataFrame  # one row per work item (dossiers included), with its faults
+    # one row per work item (dossiers included), with its faults and its period's position
+    # (``row``), in the order they came: work items, then dossiers
+    items: pd.DataFrame
 
 
 def _row_of(keys: pa.Array, rows: pa.Array) -> np.ndarray:
@@ -119,40 +121,50 @@ def _row_of(keys: pa.Array, rows: pa.Array) -> np.ndarray:
         zero_copy_only=False).astype(np.int64)
 
 
-def _month_numbers(days: np.ndarray) -> pd.Series:
-    """Months since January 1970 of datetime64 values, as text keys."""
-    return pd.Series(days.astype("datetime64[M]").astype(np.int64)).astype(str)
-
-
 def _dossier_items(dossiers: pd.DataFrame, p: pd.DataFrame, year: int, as_of: dt.date,
                    params: ProductsParams, replaced: pd.Series) -> pd.DataFrame:
     """Each dossier due (by the as-of date) in a period its handler has a row for, as a
     work item of that period (SPEC §10 "Dossiers are products"); ``row`` is the period's
-    position in ``p``."""
+    position in ``p``.
+
+    A dossier finds its period through integer keys (its handler's position among the
+    periods' officials × 12 + the month it is due), and only the columns an item needs are
+    taken, once: text keys and two filterings of every column of a province's 2,000,000
+    dossiers cost 0.5–0.7 s (docs/decisions.md 126)."""
     in_scope, late = due_and_late(dossiers, year, as_of)
-    keep = in_scope & is_in(dossiers["handler_id"], p["official_id"]) \
-        & ~is_in(dossiers["dossier_id"], replaced)
-    d = dossiers[keep]
+    kept = np.flatnonzero(in_scope & is_in(dossiers["handler_id"], p["official_id"])
+                          & ~is_in(dossiers["dossier_id"], replaced))
     months = month_rows(p)
-    month_keys = pair_keys(months["official_id"], _month_numbers(
-        np.datetime64(f"{year}-01", "M") + months["month"].to_numpy() - 1))
-    due_keys = pair_keys(d["handler_id"], _month_numbers(d["due_at"].to_numpy()))
-    at = _row_of(due_keys, month_keys)
+    official_of_row, officials = pd.factorize(p["official_id"])
+    # (official, month of the year) -> the first month row covering it (the first period)
+    month_keys = official_of_row[months["row"].to_numpy()] * 12 \
+        + months["month"].to_numpy(dtype=np.int64) - 1
+    distinct_keys, first = np.unique(month_keys, return_index=True)
+    period_of_key = np.full(len(officials) * 12, -1, dtype=np.int64)
+    period_of_key[distinct_keys] = months["row"].to_numpy()[first]
+    # every kept dossier is due in ``year`` and handled by one of the periods' officials
+    handler = _row_of(arrow_texts(dossiers["handler_id"].take(kept)),
+                      arrow_texts(np.asarray(officials, dtype=object)))
+    due_month = (dossiers["due_at"].to_numpy()[kept].astype("datetime64[M]")
+                 - np.datetime64(f"{year}-01", "M")).astype(np.int64)
+    at = period_of_key[handler * 12 + due_month]
     found = at >= 0
+    chosen = kept[found]
     # text columns stay as they were read (a province's 2,000,000 dossiers: converting
     # them to Python objects and back costs more than the whole score)
-    d = d[found].reset_index(drop=True)
+    d = dossiers[["dossier_id", "procedure_code", "late_cause", "exemption_confirmed_by",
+                  "returned_at"]].take(chosen).reset_index(drop=True)
     out = d[["dossier_id", "procedure_code", "late_cause", "exemption_confirmed_by"]].rename(
         columns={"procedure_code": "product_code", "late_cause": "cause"})
     out["item_id"] = d["dossier_id"]
-    out["row"] = months["row"].to_numpy()[at[found]]
+    out["row"] = at[found]
     coefficient = params.dossier_coefficients
     out["coefficient"] = d["procedure_code"].map(coefficient).fillna(1.0).astype(float) \
         if coefficient else 1.0
     out["assigned_qty"] = 1.0
     out["done_qty"] = returned_by(d, as_of).astype(float)
     out["major_errors"] = 0.0
-    out["delays"] = late[keep][found].astype(float)
+    out["delays"] = late[chosen].astype(float)
     return out
 
 
@@ -181,13 +193,13 @@ def score_products(tables: dict[str, pd.DataFrame], officials: pd.DataFrame, yea
         items = pd.concat([items, _dossier_items(tables["dossiers"], p, year, as_of, params,
                                                  work["dossier_id"].dropna())],
                           ignore_index=True)
-    # in period order (a stable sort of positions): every per-period text below is then
-    # built from consecutive rows
-    items = items.take(np.argsort(items["row"].to_numpy(dtype=np.int64), kind="stable")) \
-        .reset_index(drop=True)
+    # the items stay as they come (work items, then dossiers), not sorted by period: sums
+    # by period add each period's items in the same order either way (so to the same
+    # bits), and the explanation sorts the few it lists (docs/decisions.md 126)
     row = items["row"].to_numpy(dtype=np.int64)
-    items["official_id"] = p["official_id"].to_numpy()[row]
-    items["period"] = p["period"].to_numpy()[row]
+    # taken as the text columns they are (as Python objects, 2,400,000 of each cost 0.2 s)
+    items["official_id"] = p["official_id"].take(row).reset_index(drop=True)
+    items["period"] = p["period"].take(row).reset_index(drop=True)
 
     # faults: an objective cause with a confirmation removes nothing (SPEC §10)
     confirmed = items["exemption_confirmed_by"].fillna("").astype(str).str.strip() != ""
@@ -235,6 +247,13 @@ def score_products(tables: dict[str, pd.DataFrame], officials: pd.DataFrame, yea
 # --- the explanation: rows the engine turns into reasons ---------------------------------
 
 
+def _in_period_order(items: pd.DataFrame, chosen: np.ndarray) -> np.ndarray:
+    """The positions of the ``chosen`` items by period (a stable sort: in a period, in the
+    order they came)."""
+    at = np.flatnonzero(chosen)
+    return at[np.argsort(items["row"].to_numpy(dtype=np.int64)[at], kind="stable")]
+
+
 def _sums_by_row_and_code(items: pd.DataFrame) -> tuple[np.ndarray, pa.Array, dict]:
     """The items of each period summed by product code: the period's position, the code's
     text, and the quantities (the coefficient is the code's first item's), in period then
@@ -276,8 +295,8 @@ def period_notes(scores: ProductScores, params: ProductsParams) -> pd.DataFrame:
     products = join_rows(product_text, product_row, n, "; ")
     # evidence: the work items' ids; dossiers are counted per procedure in the note (a
     # clerk's hundreds a year) and each late one is its own reason with its id
-    own = items["dossier_id"].isna().to_numpy()
-    evidence = join_rows(json_arrow_strings(items["item_id"][own]),
+    own = _in_period_order(items, items["dossier_id"].isna().to_numpy())
+    evidence = join_rows(json_arrow_strings(items["item_id"].take(own)),
                          items["row"].to_numpy(dtype=np.int64)[own], n, ", ", "[", "]")
     lead = pa.array(p["is_leader"].to_numpy(dtype=bool))
     a, b, c = (number_arrow_texts(p[k]) for k in ("a", "b", "c"))
@@ -312,7 +331,8 @@ def fault_notes(scores: ProductScores, params: ProductsParams) -> pd.DataFrame:
     """One row per work item with a fault: deducted (``exempt`` False) or exempt, with the
     item's id (or dossier id) as evidence and who confirmed an exemption."""
     items = scores.items
-    faulty = items[(items["major_errors"] > 0) | (items["delays"] > 0)]
+    faulty = items.take(_in_period_order(
+        items, ((items["major_errors"] > 0) | (items["delays"] > 0)).to_numpy()))
     pct = f"{params.deduction_per_fault * 100:g}"
     dossier = faulty["dossier_id"]
     what = pc.if_else(pa.array(dossier.notna().to_numpy()),
