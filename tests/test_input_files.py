@@ -3,6 +3,7 @@ files, xlsx sheets and formulas, and bounded time on any file."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from xeploai.scoring import api
 from xeploai.scoring.errors import InvalidInputError
+from xeploai.scoring.input.files import file_hash, scan_file
 
 from .conftest import POLICY, SAMPLE
 
@@ -230,3 +232,24 @@ def test_a_line_without_breaks_is_refused_by_its_length(tmp_path: Path, where: s
                "--policy", str(POLICY), cwd=tmp_path, timeout=120)
     assert done.returncode == 1 and f"dossiers.csv, dòng {line} — dòng dài" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+MIB = 1 << 20
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"a", b"a\n", b"a\r\nb\r\n", b"\n\n\r", b"a\x00b\n",
+    b"x" * (MIB - 1) + b"\n" + b"y",  # a break closing the first block
+    b"x" * MIB + b"\x00\n" + b"\n" * MIB + b"z",  # a NUL opening the second block
+])
+def test_scanning_a_file_counts_its_lines_and_nuls_as_bytes_methods_do(tmp_path: Path,
+                                                                        data: bytes) -> None:
+    # the fast path compares these lines with the rows DuckDB read (a blank line or a
+    # break inside a cell then sends the file to the reference path): the count is made
+    # in numpy, block by block, and must be the bytes' own
+    path = tmp_path / "dossiers.csv"
+    path.write_bytes(data)
+    scan = scan_file(path)
+    assert scan.lines == data.count(b"\n") + (data != b"" and not data.endswith(b"\n"))
+    assert scan.nul == (b"\x00" in data)
+    assert scan.sha256 == hashlib.sha256(data).hexdigest() == file_hash(path)
