@@ -19,7 +19,9 @@ from .contract import NotBefore, RowCheck, SumAtMost
 
 
 class Row(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # a validator is built when a row is first validated, not on import: the readers
+    # only read the fields (decision 117)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 class Unit(Row):
