@@ -130,7 +130,7 @@ def _dossier_items(dossiers: pd.DataFrame, p: pd.DataFrame, year: int, as_of: dt
     A dossier finds its period through integer keys (its handler's position among the
     periods' officials × 12 + the month it is due), and only the columns an item needs are
     taken, once: text keys and two filterings of every column of a province's 2,000,000
-    dossiers cost 0.5–0.7 s (docs/decisions.md 126)."""
+    dossiers cost 0.5–0.7 s (docs/decisions.md 124)."""
     in_scope, late = due_and_late(dossiers, year, as_of)
     kept = np.flatnonzero(in_scope & is_in(dossiers["handler_id"], p["official_id"])
                           & ~is_in(dossiers["dossier_id"], replaced))
@@ -195,7 +195,7 @@ def score_products(tables: dict[str, pd.DataFrame], officials: pd.DataFrame, yea
                           ignore_index=True)
     # the items stay as they come (work items, then dossiers), not sorted by period: sums
     # by period add each period's items in the same order either way (so to the same
-    # bits), and the explanation sorts the few it lists (docs/decisions.md 126)
+    # bits), and the explanation sorts the few it lists (docs/decisions.md 124)
     row = items["row"].to_numpy(dtype=np.int64)
     # taken as the text columns they are (as Python objects, 2,400,000 of each cost 0.2 s)
     items["official_id"] = p["official_id"].take(row).reset_index(drop=True)
