@@ -420,19 +420,30 @@ def leader_notes(scores: ProductScores, params: ProductsParams) -> pd.DataFrame:
 
 
 def year_notes(scores: ProductScores) -> pd.DataFrame:
-    """One row per official: the year's score as the months-weighted mean of the periods."""
+    """One row per official: the year's score as the months-weighted mean of the periods.
+
+    The periods come sorted by official: each official's terms are joined by Arrow over
+    consecutive rows (:func:`join_rows`), no Python string per period."""
     p = scores.periods
-    terms = join_groups(number_texts(p["score"]) + " × " + number_texts(p["months"]),
-                        p["official_id"], " + ")
-    months = p.groupby("official_id")["months"].sum()
-    n = p.groupby("official_id").size()
-    ids = terms.index
-    score = scores.year_score.reindex(ids)
-    note = ("Điểm năm theo sản phẩm = (" + terms + ") / " + number_texts(months.reindex(ids))
-            + " tháng = " + number_texts(score) + " (trung bình các kỳ theo số tháng)")
+    ids = arrow_texts(p["official_id"])
+    n = len(ids)
+    starts = np.r_[True, pc.not_equal(ids[1:], ids[:-1]).to_numpy(zero_copy_only=False)] \
+        if n else np.zeros(0, dtype=bool)
+    first, group = np.flatnonzero(starts), np.cumsum(starts) - 1
+    months = p["months"].to_numpy(dtype=float)
+    terms = join_rows(concat_texts(number_arrow_texts(p["score"]), " × ",
+                                   number_arrow_texts(months)), group, len(first), " + ")
+    official = ids.take(pa.array(first, pa.int64()))
+    month_sums = np.add.reduceat(months, first) if n else np.zeros(0)
+    score = scores.year_score.reindex(pd.Index(official.to_numpy(zero_copy_only=False),
+                                               dtype=object)).to_numpy(dtype=float)
+    note = concat_texts("Điểm năm theo sản phẩm = (", terms, ") / ",
+                        number_arrow_texts(month_sums), " tháng = ", number_arrow_texts(score),
+                        " (trung bình các kỳ theo số tháng)")
     values = params_texts(pd.DataFrame({
-        "periods": n.reindex(ids).astype(np.int64),
-        "months": months.reindex(ids).astype(np.int64), "year_score": score}))
-    return pd.DataFrame({"official_id": ids.to_numpy(dtype=object), "note": note.to_numpy(),
+        "periods": np.diff(np.r_[first, n]).astype(np.int64),
+        "months": month_sums.astype(np.int64), "year_score": score}))
+    return pd.DataFrame({"official_id": official.to_numpy(zero_copy_only=False),
+                         "note": note.to_numpy(zero_copy_only=False),
                          "params": values, "evidence": "[]",
                          "order": YEAR_ORDER})
