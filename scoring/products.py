@@ -26,13 +26,11 @@ from .frames import (
     arrow_texts,
     concat_texts,
     is_in,
-    join_groups,
     join_rows,
     json_arrow_strings,
-    json_strings,
     json_texts,
     number_arrow_texts,
-    number_texts,
+    number_text,
     pair_keys,
 )
 from .lateness import due_and_late, returned_by
@@ -380,42 +378,72 @@ def fault_notes(scores: ProductScores, params: ProductsParams) -> pd.DataFrame:
                          "order": period_order(faulty["period"], 2)})
 
 
+def _grouped(texts: pa.Array, codes: np.ndarray, groups: int, sep: str) -> pa.Array:
+    """``sep.join`` of the texts of each group (``codes``: each text's group, 0..groups-1),
+    in the texts' order within a group."""
+    order = np.argsort(codes, kind="stable")
+    return join_rows(texts.take(pa.array(order, pa.int64())), codes[order], groups, sep)
+
+
 def leader_notes(scores: ProductScores, params: ProductsParams) -> pd.DataFrame:
-    """One row per leader and period: d and the officials behind it (evidence)."""
+    """One row per leader and period: d and the officials behind it (evidence): the
+    non-leaders of the same unit and period, grouped by integer codes of (period, unit)
+    and joined by Arrow (no Python string per official and period)."""
     p = scores.periods
-    staff = p[~p["is_leader"]]
-    lead = p[p["is_leader"]]
-    key = staff["period"] + "\x1f" + staff["unit_id"]
-    low = staff["score"] < params.subordinate_min
-    everyone = join_groups(json_strings(staff["official_id"]), key, ", ")
-    below = join_groups(staff["official_id"][low] + " (" + number_texts(staff["score"][low])
-                        + " điểm)", key[low], ", ")
-    below_ids = join_groups(json_strings(staff["official_id"][low]), key[low], ", ")
-    lkey = lead["period"] + "\x1f" + lead["unit_id"]
-    has_staff = lkey.isin(everyone.index).to_numpy()
-    has_low = lkey.isin(below.index).to_numpy()
-    threshold = number_texts(pd.Series(params.subordinate_min, index=lead.index))
-    note = np.where(
-        has_low,
-        "Kỳ " + lead["period"] + ": d = " + number_texts(lead["d"])
-        + " vì có công chức do lãnh đạo quản lý trực tiếp (đơn vị " + lead["unit_id"]
-        + ") dưới " + threshold + " điểm trong kỳ: " + lkey.map(below).astype(object).fillna(""),
-        np.where(has_staff,
-                 "Kỳ " + lead["period"] + ": d = 1, mọi công chức do lãnh đạo quản lý trực "
-                 "tiếp (đơn vị " + lead["unit_id"] + ") đạt từ " + threshold
-                 + " điểm trong kỳ",
-                 "Kỳ " + lead["period"] + ": d = 1, không có công chức nào do lãnh đạo quản "
-                 "lý trực tiếp có kết quả kỳ này (đơn vị " + lead["unit_id"] + ")"))
-    evidence = "[" + np.where(has_low, lkey.map(below_ids).astype(object).fillna(""),
-                              lkey.map(everyone).astype(object).fillna("")) + "]"
+    is_leader = p["is_leader"].to_numpy(dtype=bool)
+    staff, lead = p[~is_leader], p[is_leader]
+    keys = arrow_texts(pair_keys(p["period"], p["unit_id"]))
+    staff_keys = keys.filter(pa.array(~is_leader))
+    lead_keys = keys.filter(pa.array(is_leader))
+    encoded = pc.dictionary_encode(staff_keys)  # groups in order of first appearance
+    group = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    distinct_keys = encoded.dictionary
+    groups = len(distinct_keys)
+    low = (staff["score"] < params.subordinate_min).to_numpy()
+    staff_ids = arrow_texts(staff["official_id"])
+    everyone = _grouped(json_arrow_strings(staff["official_id"]), group, groups, ", ")
+    below = _grouped(concat_texts(staff_ids.filter(pa.array(low)), " (",
+                                  number_arrow_texts(staff["score"].to_numpy()[low]),
+                                  " điểm)"), group[low], groups, ", ")
+    below_ids = _grouped(json_arrow_strings(staff["official_id"][low]), group[low], groups,
+                         ", ")
+    low_count = np.bincount(group[low], minlength=groups)
+    # each leader's group among the staff's (-1: no non-leader in that unit and period)
+    at = pc.fill_null(pc.index_in(lead_keys, value_set=distinct_keys), -1).to_numpy(
+        zero_copy_only=False).astype(np.int64)
+    has_staff = at >= 0
+    has_low = has_staff & (low_count[np.maximum(at, 0)] > 0) if groups else has_staff
+    index = pa.array(np.maximum(at, 0), pa.int64())
+    if groups:
+        below_of, below_ids_of, everyone_of = (g.take(index)
+                                               for g in (below, below_ids, everyone))
+    else:
+        below_of = below_ids_of = everyone_of = pa.array([""] * len(lead), TEXT)
+    period, unit = arrow_texts(lead["period"]), arrow_texts(lead["unit_id"])
+    threshold = number_text(params.subordinate_min)
+    note = pc.if_else(
+        pa.array(has_low),
+        concat_texts("Kỳ ", period, ": d = ", number_arrow_texts(lead["d"]),
+                     " vì có công chức do lãnh đạo quản lý trực tiếp (đơn vị ", unit,
+                     ") dưới ", threshold, " điểm trong kỳ: ", below_of),
+        pc.if_else(pa.array(has_staff),
+                   concat_texts("Kỳ ", period, ": d = 1, mọi công chức do lãnh đạo quản lý "
+                                "trực tiếp (đơn vị ", unit, ") đạt từ ", threshold,
+                                " điểm trong kỳ"),
+                   concat_texts("Kỳ ", period, ": d = 1, không có công chức nào do lãnh đạo "
+                                "quản lý trực tiếp có kết quả kỳ này (đơn vị ", unit, ")")))
+    nothing = pa.scalar("", TEXT)
+    evidence = concat_texts("[", pc.if_else(pa.array(has_low), below_ids_of,
+                                            pc.if_else(pa.array(has_staff), everyone_of,
+                                                       nothing)), "]")
     values = params_texts(pd.DataFrame({
         "period": lead["period"], "d": lead["d"],
         "subordinate_min": float(params.subordinate_min),
         "leader_d_below": float(params.leader_d_below)}))
     return pd.DataFrame({"official_id": lead["official_id"].to_numpy(),
-                         "note": np.asarray(note, dtype=object),
+                         "note": note.to_numpy(zero_copy_only=False),
                          "params": values,
-                         "evidence": np.asarray(evidence, dtype=object),
+                         "evidence": evidence.to_numpy(zero_copy_only=False),
                          "order": period_order(lead["period"], 1)})
 
 
