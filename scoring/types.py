@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
@@ -226,12 +227,20 @@ def findings_frame(df: pd.DataFrame | None = None, /, **columns: Any) -> pd.Data
                            if k not in out.columns}, **columns}.items():
         if isinstance(value, dict | list):  # one value for every row, not a mapping by row
             out[name] = pd.Series([value] * n, dtype=object, index=out.index)
+        elif isinstance(value, str) or (isinstance(value, np.ndarray) and value.dtype == object):
+            # kept as Python objects: pandas would store texts as Arrow's, which the
+            # text columns below turn back into Python strings (twice the work)
+            out[name] = pd.Series(np.full(n, value, dtype=object) if isinstance(value, str)
+                                  else value, dtype=object, index=out.index)
         else:
             out[name] = value
     for name in FINDING_COLUMNS:
         if name not in out.columns:
             if name in ("official_id", "rule"):
                 out[name] = pd.Series([""] * n, dtype=object, index=out.index)
+            elif isinstance(FINDING_DEFAULTS[name], str):
+                out[name] = pd.Series(np.full(n, FINDING_DEFAULTS[name], dtype=object),
+                                      dtype=object, index=out.index)
             else:
                 out[name] = FINDING_DEFAULTS[name]
     out = out[list(FINDING_COLUMNS)].reset_index(drop=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 from xeploai.scoring import hookimpl
-from xeploai.scoring.frames import lists_by, number_texts
+from xeploai.scoring.frames import is_in, lists_by, number_texts
 from xeploai.scoring.policy import Params
 from xeploai.scoring.types import PluginInfo, Rule, RuleContext, Step, findings_frame
 
@@ -62,7 +62,8 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
         frames.append(findings_frame(
             pd.DataFrame({"official_id": best.index.to_numpy(), "points": best["pts"].to_numpy(),
                           "evidence": _evidence(
-                              innovations[innovations["official_id"].isin(best.index)])
+                              innovations[is_in(innovations["official_id"],
+                                                pd.Series(best.index))])
                           .reindex(best.index).to_numpy()}),
             rule=f"{NAME}.points",
             params={"points_by_level": params.points_by_level},

@@ -148,9 +148,9 @@ def xeploai_findings(context: RuleContext) -> pd.DataFrame:
               & (rem["issued_on"].dt.year == target_year)]
     repeat = n_late[n_late >= params.repeat_threshold] if params.repeat_in_force \
         else n_late.iloc[:0]
-    repeat = repeat[repeat.index.isin(rem["official_id"])]
+    repeat = repeat[is_in(pd.Series(repeat.index), rem["official_id"])]
     if len(repeat):
-        rem = rem[rem["official_id"].isin(repeat.index)].sort_values(
+        rem = rem[is_in(rem["official_id"], pd.Series(repeat.index))].sort_values(
             ["official_id", "issued_on", "document_no"], kind="mergesort")
         docs = lists_by(rem["document_no"], rem["official_id"]).reindex(repeat.index)
         # the repeat offenders' counted dossiers, as typed lists (a few hundred officials)
