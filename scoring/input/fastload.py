@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from ..types import TableSpec
 from .aliases import HEADER_SCAN, canonical_columns, canonical_values, value_codes
-from .column_checks import absent_table, as_frame, default_array, misspelt_column
+from .column_checks import as_frame, default_array, misspelt_column
 from .contract import ColumnRule, RowCheck, row_checks
 from .contract_sql import TableSql, identifier, literal, table_sql, text_list
 from .csv_text import LINE_BREAK, header_layout
@@ -78,7 +78,7 @@ def load_fast(folder: Path, specs: list[TableSpec],
               rules: dict[str, list[ColumnRule]]) -> Dataset:
     """Load a clean CSV dataset; raise :class:`NotClean` when the reference path must."""
     paths: dict[str, Path] = {}
-    empty: dict[str, pd.DataFrame] = {}
+    absent: dict[str, pa.Table] = {}  # optional tables without their file: no row
     for spec in specs:
         if table_file_problems(folder, spec.name):
             raise NotClean(f"{spec.name}: file problems")
@@ -86,7 +86,7 @@ def load_fast(folder: Path, specs: list[TableSpec],
         if path is None:
             if spec.required:
                 raise NotClean(f"missing {spec.name}")
-            empty[spec.name], _ = absent_table(spec.name, rules[spec.name])
+            absent[spec.name] = with_defaults(pa.table({}), rules[spec.name])
             continue
         if path.suffix != ".csv":
             raise NotClean(f"{path.name}: not CSV")
@@ -100,8 +100,7 @@ def load_fast(folder: Path, specs: list[TableSpec],
             check_lines(name, query.path, tables[name].num_rows, query.lines_above,
                         scans[name].result())
         arrow = {name: with_defaults(table, rules[name]) for name, table in tables.items()}
-        arrow.update({name: pa.Table.from_pandas(frame, preserve_index=False)
-                      for name, frame in empty.items()})
+        arrow.update(absent)
         for name, table in arrow.items():
             db.register(f"t_{name}", table)
             if table.num_rows:  # HR software's labels ("Cán bộ") replaced by their codes
@@ -111,8 +110,7 @@ def load_fast(folder: Path, specs: list[TableSpec],
         checks = {s.name: row_checks(s.row_model) for s in specs}
         left = cross_checks_sql(db, arrow, rules, checks)
         hashes = {paths[name].name: scan.result().sha256 for name, scan in scans.items()}
-    frames = {s.name: empty[s.name] if s.name in empty else as_frame(arrow.pop(s.name))
-              for s in specs}  # the tables in the checked path's order
+    frames = {s.name: as_frame(arrow.pop(s.name)) for s in specs}  # the checked path's order
     for name, check in left:
         if check.violations(frames[name]).any():
             raise NotClean(f"{name}: {check.check} {check.column}")
