@@ -89,3 +89,30 @@ def test_cli_generates_and_classifies_everyone(tmp_path):
     assert results["level"].isin(["HTXSNV", "HTTNV", "HTNV", "KHTNV", "KXL"]).all()
     scores = pd.to_numeric(results["score"])
     assert scores.between(0, 100).all()
+
+
+def test_each_period_lists_its_work_items_in_file_order(generated, tmp_path):
+    """The products score keeps its items as they come (docs/decisions.md 124), not sorted
+    by period: a period's evidence is still its own work items, in the order of
+    work_items.csv — here shuffled, as an export may give them (fails when the listed
+    items are not put in period order, or not stably)."""
+    import json
+    import shutil
+
+    from xeploai.scoring.api import Session
+
+    folder, _counts = generated
+    shuffled = tmp_path / "shuffled"
+    shutil.copytree(folder, shuffled)
+    work = _read(folder, "work_items").sample(frac=1, random_state=5)
+    work.to_csv(shuffled / "work_items.csv", index=False)
+    session = Session.open(None, 2026)
+    reasons = session.classify(session.load(shuffled), 2026, as_of=AS_OF).reasons
+    expected = {(oid, per): ids for (oid, per), ids in
+                work.groupby(["official_id", "period"], sort=False)["item_id"].agg(list).items()}
+    assert sum(len(ids) > 1 for ids in expected.values()) > 100
+    periods = reasons[reasons["rule"] == "core.products_period"]
+    assert len(periods) > 1000
+    for oid, params, evidence in zip(periods["official_id"], periods["params"],
+                                     periods["evidence"], strict=True):
+        assert json.loads(evidence) == expected.get((oid, json.loads(params)["period"]), [])
