@@ -134,3 +134,20 @@ def test_repeat_threshold_counts_only_counted_dossiers(builder, data_dir):
     builder.late("A", 3, late_cause="phan_mem")
     res = builder.classify(data_dir)
     assert "late_dossiers.repeat_offence" not in res.rules("A")
+
+
+def test_evidence_lists_dossiers_in_id_order_whatever_the_files_order(builder, data_dir):
+    """The evidence (stored, compared between runs) does not depend on the rows' order,
+    which the fast path does not keep (decision 119): each list is in dossier id order,
+    each handler's own, whichever handlers come first in the file."""
+    builder.official("B", task_score=80)
+    builder.official("A", task_score=80)
+    for dossier_id, handler in (("HS9", "B"), ("HS3", "A"), ("HS7", "B"), ("HS10", "A"),
+                                ("HS1", "B"), ("HS5", "A")):
+        builder.dossier(handler, due="2023-05-10", returned="2023-05-12",
+                        dossier_id=dossier_id)
+    res = builder.classify(data_dir)
+    assert json.loads(res.reason("A", "late_dossiers.late")["evidence"]) == \
+        ["HS10", "HS3", "HS5"]
+    assert json.loads(res.reason("B", "late_dossiers.late")["evidence"]) == \
+        ["HS1", "HS7", "HS9"]

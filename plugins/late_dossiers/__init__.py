@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import Field
 from xeploai.scoring import hookimpl
 from xeploai.scoring.frames import (
@@ -65,8 +66,14 @@ def late_dossier_table(context: RuleContext, params: LateDossiersParams) -> pd.D
     # id order) as one Arrow table: the text columns are Arrow's already, and two pandas
     # takes of a province's 2,000,000 dossiers cost more than the filter and the sort
     columns = dossiers[["dossier_id", "handler_id", "late_cause", "apology_issued"]]
-    out = pa.Table.from_pandas(columns, preserve_index=False).filter(pa.array(late)) \
-        .sort_by([("handler_id", "ascending"), ("dossier_id", "ascending")]).to_pandas()
+    chosen = pa.Table.from_pandas(columns, preserve_index=False).filter(pa.array(late))
+    # the handler as its place among the distinct handlers (in text order, none last):
+    # the two-key sort then compares texts only between one handler's dossiers
+    handlers = pc.dictionary_encode(chosen["handler_id"]).combine_chunks()
+    place = pc.rank(handlers.dictionary, sort_keys="ascending").take(handlers.indices)
+    order = pc.sort_indices(pa.table({"handler": place, "dossier_id": chosen["dossier_id"]}),
+                            [("handler", "ascending"), ("dossier_id", "ascending")])
+    out = chosen.take(order).to_pandas()
     cause = out["late_cause"].fillna("")
     # a blank cause is the handler's until someone records otherwise (SPEC §3)
     out["counted"] = (cause == "") | cause.isin(params.counted_causes)
