@@ -609,14 +609,14 @@ def titles(table: pd.DataFrame, findings: pd.DataFrame, rows: np.ndarray, keys: 
     units = pd.DataFrame({"unit_id": units_in["unit_id"].astype(str).to_numpy(),
                           "name": units_in["name"].astype(str).to_numpy()})
     at = pd.Index(keys.units, dtype=object).get_indexer(units["unit_id"].to_numpy(dtype=object))
-    known = at >= 0
     for column, of_unit in (
             ("ldtt_count", ldtt_of_unit), ("cstdcs_candidates",
                                            np.bincount(keys.unit[candidates],
                                                        minlength=len(keys.units))),
             ("cstdcs_cap", cap_of_unit),
             ("cstdcs_kept", np.bincount(keys.unit[cstdcs], minlength=len(keys.units)))):
-        units[column] = np.where(known, np.asarray(of_unit, dtype=np.int64)[at], 0)
+        # a unit without officials (-1) reads the 0 put after the last unit's count
+        units[column] = np.append(np.asarray(of_unit, dtype=np.int64), 0)[at]
     units["cstdcs_share"] = float(context.cstdcs_share)
     return units[list(UNIT_COLUMNS)].sort_values("unit_id", kind="mergesort") \
         .reset_index(drop=True)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from xeploai.scoring.api import Session
 from xeploai.scoring.engine import TITLE_BITS, TITLE_TEXTS, group_positions, title_flags
 from xeploai.scoring.frames import to_json
 from xeploai.scoring.policy import load_policy
@@ -216,3 +217,19 @@ def test_title_flags_name_what_any_finding_names(rows: list[tuple[int, str]]) ->
     for index, text in enumerate(TITLE_TEXTS):
         assert text == ";".join(sorted(code for code, bit in TITLE_BITS.items()
                                        if index & {"CCHC": 4, "CSTDCS": 2, "LDTT": 1}[code]))
+
+
+def test_units_without_officials_count_zero_even_when_no_unit_has_any(builder, data_dir):
+    """The units' table lists every unit, with zero counts where nobody works; a part of
+    a dataset (a group of units read with --by-unit) may hold no official at all."""
+    builder.official("A", task_score=95)
+    builder.unit("EMPTY")
+    builder.write(data_dir)
+    session = Session.open(POLICY, 2023)
+    dataset = session.load(data_dir)
+    for officials in (dataset.tables["officials"], dataset.tables["officials"].iloc[:0]):
+        dataset.tables["officials"] = officials
+        units = session.classify(dataset, 2023).units.set_index("unit_id")
+        assert units.loc["EMPTY", ["ldtt_count", "cstdcs_candidates", "cstdcs_cap",
+                                   "cstdcs_kept"]].tolist() == [0, 0, 0, 0]
+    assert units["ldtt_count"].sum() == 0
