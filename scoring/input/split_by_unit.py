@@ -41,6 +41,7 @@ import pyarrow as pa
 
 from ..errors import Problem
 from ..types import TableSpec
+from .column_checks import as_frame
 from .contract import ColumnRule, RowCheck, column_rules, row_checks
 from .contract_sql import identifier, literal
 from .cross_checks import (
@@ -54,7 +55,6 @@ from .dataset import Dataset, Source
 from .fastload import (
     NotClean,
     TableShape,
-    as_frame,
     check_lines,
     checked_query,
     code_labels,
