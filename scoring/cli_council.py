@@ -17,6 +17,7 @@ from rich.table import Table
 
 from .cli_common import db_option, err, json_option, out, print_json, user_errors
 from .compare import Comparison, compare_runs
+from .frames import number_text
 from .i18n import _, format_date, format_datetime
 from .labels import decision_change
 from .overrides import (
@@ -40,8 +41,8 @@ def comparison_table(cmp: Comparison) -> Table:
                 _("Danh hiệu"), _("Vì sao")):
         table.add_column(col, overflow="fold")
     for r in cmp.changes.to_dict("records"):
-        score = (f"{r['score_a']:g}" if r["score_a"] == r["score_b"]
-                 else f"{r['score_a']:g} → {r['score_b']:g}")
+        score = (number_text(r["score_a"]) if r["score_a"] == r["score_b"]
+                 else f"{number_text(r['score_a'])} → {number_text(r['score_b'])}")
         level = r["level_a"] if r["level_a"] == r["level_b"] else \
             f"{r['level_a']} → {r['level_b']}"
         titles = (r["titles_a"] or "–") if r["titles_a"] == r["titles_b"] else \

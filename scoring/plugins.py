@@ -30,7 +30,7 @@ from pydantic import BaseModel
 
 from . import hookspecs
 from .errors import PluginError
-from .frames import is_in, json_texts
+from .frames import is_in, json_texts, number_text
 from .suggest import did_you_mean
 from .types import FINDING_COLUMNS, Level, PluginInfo, RuleContext, Title
 
@@ -314,7 +314,7 @@ def check_findings(info: PluginInfo, df: Any, context: RuleContext) -> pd.DataFr
     points = df["points"].astype(float)
     fail(~np.isfinite(points), "points", "điểm không phải số hữu hạn: {value!r}")
     fail(points.abs() > MAX_POINTS, "points",
-         f"điểm {{value!r}} vượt quá ±{MAX_POINTS:g} trên thang 100")
+         f"điểm {{value!r}} vượt quá ±{number_text(MAX_POINTS)} trên thang 100")
     return df[list(FINDING_COLUMNS)]
 
 

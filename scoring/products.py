@@ -307,7 +307,7 @@ def period_notes(scores: ProductScores, params: ProductsParams) -> pd.DataFrame:
                               pa.scalar(") / 3", TEXT))
     note = concat_texts(
         "Kỳ ", period, " (", months, " tháng, đơn vị ", unit, "): điểm nhiệm vụ ",
-        f"{params.task_max:g}", " × (a ", a, " + b ", b, " + c ", c, leader_terms, " = ",
+        number_text(params.task_max), " × (a ", a, " + b ", b, " + c ", c, leader_terms, " = ",
         task, "; điểm tiêu chí chung ", general, " → điểm kỳ ", score, ". Sản phẩm: ",
         products)
     leader = p["is_leader"].to_numpy(dtype=bool)
@@ -331,7 +331,7 @@ def fault_notes(scores: ProductScores, params: ProductsParams) -> pd.DataFrame:
     items = scores.items
     faulty = items.take(_in_period_order(
         items, ((items["major_errors"] > 0) | (items["delays"] > 0)).to_numpy()))
-    pct = f"{params.deduction_per_fault * 100:g}"
+    pct = number_text(params.deduction_per_fault * 100)
     dossier = faulty["dossier_id"]
     what = pc.if_else(pa.array(dossier.notna().to_numpy()),
                       concat_texts("hồ sơ ", arrow_texts(dossier.fillna(""))),

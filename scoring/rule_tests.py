@@ -43,6 +43,7 @@ from typing import Any
 import pytest
 import yaml
 
+from .frames import number_text
 from .input.records import CORE_TABLES
 from .testing import DatasetBuilder, Result
 from .types import TableSpec
@@ -197,8 +198,9 @@ def check(result: Result, expect: Mapping[str, Mapping[str, Any]]) -> list[str]:
             r = result.reasons
             got_pts = r.loc[(r["official_id"] == oid) & (r["rule"] == rule), "points"].sum()
             if rule not in rules or float(got_pts) != float(pts):
-                problems.append(f"  {oid}: {rule} mong đợi {pts:g} điểm, được "
-                                f"{float(got_pts):g}" + ("" if rule in rules else " (không có)"))
+                problems.append(f"  {oid}: {rule} mong đợi {number_text(pts)} điểm, được "
+                                f"{number_text(float(got_pts))}"
+                                + ("" if rule in rules else " (không có)"))
     return problems
 
 
