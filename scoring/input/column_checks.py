@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import Problem
+from ..frames import number_text
 from .aliases import ALIASES, canonical_columns, canonical_values, expected_codes, value_codes
 from .contract import ColumnRule
 from .dataset import Source
@@ -139,7 +140,7 @@ def validate_table(name: str, file: str, raw: pd.DataFrame, rules: list[ColumnRu
                 lo = -np.inf if rule.ge is None else rule.ge
                 hi = np.inf if rule.le is None else rule.le
                 out_of = num.notna() & ((num < lo) | (num > hi))
-                bad(out_of, col, f"trong khoảng {lo:g}–{hi:g}", "range")
+                bad(out_of, col, f"trong khoảng {number_text(lo)}–{number_text(hi)}", "range")
                 invalid = invalid | out_of
             # reported above; blanked so the cast below can't fail on them (2023.5, 1e20)
             num = num.mask(invalid)
