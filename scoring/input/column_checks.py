@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import Problem
-from ..frames import number_text
+from ..frames import TEXT, number_text
 from .aliases import ALIASES, canonical_columns, canonical_values, expected_codes, value_codes
 from .contract import ColumnRule
 from .dataset import Source
@@ -179,8 +179,7 @@ def absent_table(name: str, rules: list[ColumnRule]) -> tuple[pd.DataFrame, Sour
 
 #: Arrow's type of each kind of column, as the fast reader's tables hold it
 ARROW_TYPES = {"date": pa.timestamp("ns"), "datetime": pa.timestamp("ns"), "float": pa.float64(),
-               "int": pa.int64(), "bool": pa.bool_(), "str": pa.large_string(),
-               "code": pa.large_string()}
+               "int": pa.int64(), "bool": pa.bool_(), "str": TEXT, "code": TEXT}
 
 
 def default_array(rule: ColumnRule, rows: int) -> pa.Array:
