@@ -61,6 +61,8 @@ import pyarrow.csv as pacsv
 for path in sorted(Path(sys.argv[1]).glob("*.csv")):
     pacsv.read_csv(path)
 """
+#: the least a run can cost (decision 127): measured beside the run with --bound
+BOUND = Path(__file__).with_name("bound.py")
 # --by-unit: parsed block by block, each block dropped (parsed whole, 100M dossiers would not
 # fit in memory either); the run then streams too
 FLOOR_STREAMED = """
@@ -82,6 +84,36 @@ class Process:
     seconds: float
     peak_bytes: int
     cpu_seconds: float
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The columnar bound (``bench/bound.py``), each measured right after a floor of its
+    own: medians with their ranges, as the run's."""
+
+    seconds: float
+    seconds_min: float
+    seconds_max: float
+    ratio: float
+    ratio_min: float
+    ratio_max: float
+    cpu_seconds: float
+    peak_bytes: int
+
+    @classmethod
+    def of(cls, pairs: list[tuple[Process, Process]]) -> Bound:
+        seconds = [bound.seconds for _, bound in pairs]
+        ratios = [bound.seconds / floor.seconds for floor, bound in pairs]
+        return cls(statistics.median(seconds), min(seconds), max(seconds),
+                   statistics.median(ratios), min(ratios), max(ratios),
+                   statistics.median(bound.cpu_seconds for _, bound in pairs),
+                   max(bound.peak_bytes for _, bound in pairs))
+
+    def line(self) -> str:
+        return (f"columnar bound (bench/bound.py): {self.seconds:.2f} s "
+                f"({self.seconds_min:.2f}–{self.seconds_max:.2f}), {self.ratio:.2f}× its "
+                f"floor ({self.ratio_min:.2f}–{self.ratio_max:.2f}), CPU "
+                f"{self.cpu_seconds:.2f} s, peak {self.peak_bytes / MIB:,.0f} MiB")
 
 
 @dataclass(frozen=True)
@@ -108,6 +140,7 @@ class Row:
     load_after: float
     floor_cpu: float = 0.0  # median CPU seconds (user + system)
     run_cpu: float = 0.0
+    bound: Bound | None = None  # with --bound: the columnar bound against its floors
 
     @property
     def peak_ratio(self) -> float:
@@ -299,30 +332,48 @@ def stored_results(db: Path) -> int:
 
 def compare(folder: Path, officials: int, repeat: int, workdir: Path,
             by_unit: int | None = None, run_args: Sequence[str] = (),
-            year: int = YEAR) -> tuple[list[Process], list[Process]]:
-    """``repeat`` floors and runs, alternated; each run's SQLite file is checked to hold
-    one result per official, then deleted."""
+            year: int = YEAR, bound: bool = False
+            ) -> tuple[list[Process], list[Process], list[tuple[Process, Process]]]:
+    """``repeat`` floors and runs, alternated. With ``bound``, each pair also meets a floor
+    and the columnar bound (``bench/bound.py``), the two pairs in turn in either order, so
+    the run and the bound each follow a floor of their own and each kind of floor follows
+    the run as often as the bound (a process pays for the memory the one before it left:
+    decision 127). Each SQLite file written is checked to hold one result per official,
+    then deleted."""
     env = {**os.environ, "COLUMNS": "100"}
     floor_cmd = [sys.executable, "-c", FLOOR_STREAMED if by_unit else FLOOR, str(folder)]
-    floors, runs = [], []
+    floors, runs, bounds = [], [], []
     for i in range(repeat):
         db = workdir / f"bench_{os.getpid()}_{i}.db"
         run_cmd = [xeploai(), "run", "--data", str(folder), "--year", str(year),
                    "--db", f"sqlite:///{db}", *run_args]
         if by_unit:
             run_cmd += ["--by-unit", str(by_unit)]
-        floors.append(measure(floor_cmd, env, workdir / "floor.out"))
-        runs.append(measure(run_cmd, env, workdir / "run.out"))
-        stored = stored_results(db)
-        db.unlink()
-        if stored != officials:
-            raise SystemExit(f"the run stored {stored:,} results for {officials:,} officials")
-    return floors, runs
+        kinds = ["run", "bound"] if bound else ["run"]
+        for kind in kinds if i % 2 == 0 else reversed(kinds):
+            floor = measure(floor_cmd, env, workdir / "floor.out")
+            if kind == "run":
+                floors.append(floor)
+                runs.append(measure(run_cmd, env, workdir / "run.out"))
+            else:
+                bound_cmd = [sys.executable, str(BOUND), str(folder), str(db), str(year)]
+                bounds.append((floor, measure(bound_cmd, env, workdir / "bound.out")))
+            check_stored(db, officials, f"the {kind}")
+    return floors, runs, bounds
+
+
+def check_stored(db: Path, officials: int, what: str) -> None:
+    """Stop unless ``db`` holds one result per official; delete it."""
+    stored = stored_results(db)
+    db.unlink()
+    if stored != officials:
+        raise SystemExit(f"{what} stored {stored:,} results for {officials:,} officials")
 
 
 def summarise(officials: int, dossiers: int, by_unit: int | None, dates: str,
               floors: list[Process], runs: list[Process],
-              load: tuple[float, float]) -> Row:
+              load: tuple[float, float],
+              bounds: list[tuple[Process, Process]] | None = None) -> Row:
     ratios = [r.seconds / f.seconds for f, r in zip(floors, runs, strict=True)]
     floor_s, run_s = [f.seconds for f in floors], [r.seconds for r in runs]
     return Row(officials, dossiers, by_unit, dates, len(runs),
@@ -331,7 +382,8 @@ def summarise(officials: int, dossiers: int, by_unit: int | None, dates: str,
                statistics.median(ratios), min(ratios), max(ratios),
                max(f.peak_bytes for f in floors), max(r.peak_bytes for r in runs), *load,
                statistics.median(f.cpu_seconds for f in floors),
-               statistics.median(r.cpu_seconds for r in runs))
+               statistics.median(r.cpu_seconds for r in runs),
+               Bound.of(bounds) if bounds else None)
 
 
 HEADER = ("| officials | dossiers | run | floor s | run s (min–max) | ratio (min–max) "
@@ -366,12 +418,17 @@ def main(argv: list[str] | None = None) -> int:
                          "write them")
     ap.add_argument("--workdir", type=Path,
                     default=Path(tempfile.gettempdir()) / "xeploai-bench")
+    ap.add_argument("--bound", action="store_true",
+                    help="also measure the columnar bound (bench/bound.py, decision 127): "
+                         "the least a run can cost; whole runs only")
     ap.add_argument("--prepare-only", action="store_true",
                     help="generate and shuffle the data, measure nothing")
     ap.add_argument("--json", type=Path, help="also write the rows to this JSON file")
     args = ap.parse_args(argv)
     if (args.officials is None) != (args.dossiers is None):
         ap.error("--officials and --dossiers go together")
+    if args.bound and (args.by_unit or args.size == "national" or args.dates == "vn"):
+        ap.error("--bound measures whole runs of ISO-dated data only")
     if args.growth:
         sizes = list(GROWTH)
     elif args.officials is not None:
@@ -397,14 +454,17 @@ def main(argv: list[str] | None = None) -> int:
             check_free_space(args.workdir, int(1.2 * BYTES_PER_DOSSIER * dossiers),
                              "a --by-unit run")
         load_before = os.getloadavg()[0]
-        floors, runs = compare(folders[officials, dossiers], officials, max(1, repeat),
-                               args.workdir, by_unit)
+        floors, runs, bounds = compare(folders[officials, dossiers], officials,
+                                       max(1, repeat), args.workdir, by_unit,
+                                       bound=args.bound)
         row = summarise(officials, dossiers, by_unit, args.dates, floors, runs,
-                        (load_before, os.getloadavg()[0]))
+                        (load_before, os.getloadavg()[0]), bounds)
         rows.append(row)
         print(table_line(row), flush=True)
     print()
     for row in rows:
+        if row.bound:
+            print(f"{row.officials:,} / {row.dossiers:,}: {row.bound.line()}")
         for label, met in row.targets():
             print(f"{row.officials:,} / {row.dossiers:,}: {label}: "
                   f"{'met' if met else 'NOT met'}")

@@ -47,8 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     print("rows: " + ", ".join(f"{name} {n:,}" for name, n in rows.items()), flush=True)
 
     load_before = os.getloadavg()[0]
-    floors, runs = base.compare(data, args.officials, max(1, args.repeat), args.workdir,
-                                run_args=["--as-of", AS_OF.isoformat()], year=YEAR)
+    floors, runs, _ = base.compare(data, args.officials, max(1, args.repeat), args.workdir,
+                                   run_args=["--as-of", AS_OF.isoformat()], year=YEAR)
     row = base.summarise(args.officials, args.dossiers, None, "iso", floors, runs,
                          (load_before, os.getloadavg()[0]))
     print(f"\n2026 province, as of {AS_OF:%d/%m/%Y}: {rows.get('periods.csv', 0):,} periods, "

@@ -202,3 +202,73 @@ def test_the_benchmark_runs_as_a_program_by_unit(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     (cells,) = table_rows(done.stdout)
     assert cells[:3] == ["40", "300", "--by-unit 15"]
+
+
+def test_the_columnar_bound_is_measured_beside_the_run(bench, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    out = tmp_path / "figures.json"
+    assert bench.main(["--officials", str(OFFICIALS), "--dossiers", str(DOSSIERS),
+                       "--repeat", "2", "--bound", "--workdir", str(tmp_path),
+                       "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    (row,) = json.loads(out.read_text())
+    bound = row["bound"]
+    assert bound["ratio_min"] <= bound["ratio"] <= bound["ratio_max"]
+    assert bound["seconds_min"] <= bound["seconds"] <= bound["seconds_max"]
+    assert bound["peak_bytes"] > 20 << 20 and bound["cpu_seconds"] > 0.01
+    assert (f"{OFFICIALS:,} / {DOSSIERS:,}: columnar bound (bench/bound.py): "
+            f"{bound['seconds']:.2f} s") in printed
+    with pytest.raises(SystemExit):
+        bench.main(["--size", "national", "--bound", "--workdir", str(tmp_path)])
+    assert "--bound measures whole runs" in capsys.readouterr().err
+
+
+def run_bound(folder: Path, db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "bench" / "bound.py"), str(folder),
+                           str(db), "2023"], capture_output=True, text=True, timeout=120)
+
+
+def test_the_bound_does_the_work_it_claims(bench, tmp_path: Path) -> None:
+    import sqlite3
+
+    folder = bench.prepare(tmp_path, OFFICIALS, DOSSIERS)
+    done = run_bound(folder, tmp_path / "bound.db")
+    assert done.returncode == 0, done.stderr
+    # each official's late dossiers of the year, counted apart with pandas from the file
+    dossiers = pd.read_csv(folder / "dossiers.csv", parse_dates=["received_at", "returned_at",
+                                                                  "due_at"])
+    of_year = dossiers[dossiers["returned_at"].dt.year == 2023]
+    late = of_year[of_year["returned_at"].dt.normalize() > of_year["due_at"]]
+    expected = {handler: sorted(ids) for handler, ids
+                in late.groupby("handler_id")["dossier_id"]}
+    with sqlite3.connect(tmp_path / "bound.db") as con:
+        stored = {official: json.loads(ids) for official, ids
+                  in con.execute("SELECT official_id, late_dossiers FROM evidence")}
+        counts = dict(con.execute("SELECT official_id, late FROM results WHERE late > 0"))
+        (files,) = con.execute("SELECT files FROM runs").fetchone()
+    assert expected and stored == expected
+    assert counts == {official: len(ids) for official, ids in expected.items()}
+    assert sorted(json.loads(files)) == sorted(p.name for p in folder.glob("*.csv"))
+
+
+@pytest.mark.parametrize("breakage", ["duplicate dossier", "unknown handler",
+                                      "space at an edge"])
+def test_the_bound_refuses_data_breaking_its_checks(bench, tmp_path: Path,
+                                                    breakage: str) -> None:
+    import shutil
+
+    folder = tmp_path / "broken"
+    shutil.copytree(bench.prepare(tmp_path, OFFICIALS, DOSSIERS), folder)
+    path = folder / "dossiers.csv"
+    header, first, *rest = path.read_text(encoding="utf-8").splitlines()
+    cells = first.split(",")
+    if breakage == "duplicate dossier":
+        rest.append(first)
+    elif breakage == "unknown handler":
+        cells[3] = "CB999999"
+    else:
+        cells[1] = cells[1] + " "
+    path.write_text("\n".join([header, ",".join(cells), *rest]) + "\n", encoding="utf-8")
+    done = run_bound(folder, tmp_path / "bound.db")
+    assert done.returncode == 1 and "breaks a check" in done.stderr
