@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import Engine, select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from .council_records import OverrideRecord
 from .decision_checks import RuleConflict, conflicts_text, rule_conflicts
 from .errors import UnknownOfficialError, XeploaiError
 from .shares import excellent_allowed, is_good, share_floor
 from .signoff import ensure_open
-from .storage import get_run, load_quotas, load_reasons, load_results, load_units
+from .storage import create_tables, get_run, load_quotas, load_reasons, load_results, load_units
 from .types import CODE_RANK, LEVEL_RANK, Level, Title
 
 __all__ = ["OverrideRecord"]  # the table lives in council_records; re-exported for callers
@@ -135,7 +135,8 @@ def parse_titles(items: list[str] | tuple[str, ...]) -> str:
 
 def load_overrides(engine: Engine, run_id: int | None = None) -> pd.DataFrame:
     """Every decision (of one run, or of all runs), oldest first."""
-    SQLModel.metadata.create_all(engine, tables=[OverrideRecord.__table__])  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        create_tables(conn, [OverrideRecord.__tablename__])
     query = select(OverrideRecord)
     if run_id is not None:
         query = query.where(OverrideRecord.run_id == run_id)

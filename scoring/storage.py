@@ -11,7 +11,7 @@ The schema is stated by SQLModel classes (:mod:`.run_tables`, :mod:`.council_rec
 A change to a class is compiled with ``python -m xeploai.scoring.schema_compile``.
 
 Schema changes: the ``xeploai_schema`` table holds one row, the schema version. Tables
-that are new in a version are created by ``create_all``; a change to an existing table
+that are new in a version are created by :func:`create_tables`; a change to an existing table
 bumps :data:`SCHEMA_VERSION` and adds a function to :data:`MIGRATIONS`, which
 :func:`open_db` runs in order, in the same transaction as the version update.
 """
@@ -54,6 +54,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from . import schema_tables as schema
 from .engine import (
@@ -259,7 +260,7 @@ def open_db(url: str | None = None) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             elif conn.dialect.name == "postgresql":
                 conn.execute(text("select pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-            schema.metadata.create_all(conn)
+            create_tables(conn)
             _upgrade(conn)
             conn.commit()
     except SQLAlchemyError as exc:
@@ -267,6 +268,21 @@ def open_db(url: str | None = None) -> Engine:
         raise StorageError(hide_secrets(f"không mở được cơ sở dữ liệu {safe_url(url)}: "
                                         f"{_db_message(exc)}", url)) from None
     return engine
+
+
+def create_tables(conn: Connection, names: Iterable[str] | None = None) -> None:
+    """Create the schema's tables (those ``names`` only, if given) that ``conn``'s database
+    lacks, each followed by its indexes in name order. SQLAlchemy's ``create_all`` takes a
+    table's indexes from a set, whose order changes from one process to the next, so two
+    new databases' schemas would differ (decision 128)."""
+    present = set(inspect(conn).get_table_names())
+    wanted = None if names is None else set(names)
+    for table in schema.metadata.sorted_tables:
+        if table.name in present or (wanted is not None and table.name not in wanted):
+            continue
+        conn.execute(CreateTable(table))
+        for index in sorted(table.indexes, key=lambda index: str(index.name)):
+            conn.execute(CreateIndex(index))
 
 
 def _db_message(exc: SQLAlchemyError) -> str:
@@ -345,7 +361,8 @@ _V4_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 
 def _council_columns(conn: Connection) -> None:
     """Version 4: decisions get their legal basis, meeting and origin; runs what they repeat
-    and their assumptions. A table made by this version's ``create_all`` already has them."""
+    and their assumptions. A table made by this version's :func:`create_tables` already has
+    them."""
     inspector = inspect(conn)
     quote = conn.dialect.identifier_preparer.quote
     for table, columns in _V4_COLUMNS.items():

@@ -6,6 +6,7 @@ and compares every row of every table before and after.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import csv
 import dataclasses
@@ -74,6 +75,42 @@ def test_schema_creation_is_idempotent_and_keeps_data(stored):
     assert {"runs", "results", "reason_blocks", "xeploai_schema"} <= set(before)
     assert "reasons" not in before  # the version-1 table
     assert before["xeploai_schema"] == [(1, storage.SCHEMA_VERSION)]
+
+
+SCHEMA_OF_A_NEW_FILE = """
+import sqlite3, sys
+from xeploai.scoring.storage import open_db
+open_db("sqlite:///" + sys.argv[1]).dispose()
+with sqlite3.connect(sys.argv[1]) as con:
+    for row in con.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid"):
+        print(row)
+"""
+
+
+def test_every_new_database_has_the_same_schema_byte_for_byte(tmp_path):
+    # SQLAlchemy's create_all took a table's indexes from a set, whose order follows the
+    # objects' addresses: each process wrote the overrides table's two indexes in its own
+    # order (decision 128). Eight processes: an order left to chance shows in all but 1/128.
+    schemas = {subprocess.run([sys.executable, "-c", SCHEMA_OF_A_NEW_FILE,
+                               str(tmp_path / f"new{k}.db")], capture_output=True, text=True,
+                              check=True).stdout for k in range(8)}
+    assert len(schemas) == 1
+    (schema,) = schemas
+    rows = [ast.literal_eval(line) for line in schema.splitlines()]
+    for table in {tbl_name for _, _, tbl_name, _ in rows}:
+        names = [name for kind, name, tbl_name, _ in rows
+                 if kind == "index" and tbl_name == table and name.startswith("ix_")]
+        assert names == sorted(names), table  # each table's indexes in name order
+    # the same tables, indexes and columns as SQLAlchemy's own create_all makes
+    from xeploai.scoring import schema_tables
+
+    made = create_engine(f"sqlite:///{tmp_path / 'create_all.db'}")
+    schema_tables.metadata.create_all(made)
+    with made.connect() as conn:
+        expected = {tuple(row) for row in conn.exec_driver_sql(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master")}
+    made.dispose()
+    assert set(rows) == expected
 
 
 def test_database_from_a_newer_xeploai_is_refused(stored):
