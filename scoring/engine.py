@@ -544,10 +544,10 @@ def title_flags(findings: pd.DataFrame, rows: np.ndarray, n: int, column: str
     return flags
 
 
-# an official's titles, looked up by (CCHC, CSTDCS, LDTT) as bits 4, 2, 1: alphabetical
+# an official's titles looked up by their bits (TITLE_BITS), ';'-joined in alphabetical order
 TITLE_TEXTS: np.ndarray = np.array(
-    [";".join(code for code, bit in (("CCHC", 4), ("CSTDCS", 2), ("LDTT", 1)) if index & bit)
-     for index in range(8)], dtype=object)
+    [";".join(sorted(code for code, bit in TITLE_BITS.items() if index & bit))
+     for index in range(1 << len(TITLE_BITS))], dtype=object)
 
 
 def titles(table: pd.DataFrame, findings: pd.DataFrame, rows: np.ndarray, keys: OfficialKeys,
@@ -605,7 +605,9 @@ def titles(table: pd.DataFrame, findings: pd.DataFrame, rows: np.ndarray, keys: 
     trail.add(cchc, "core.title_cchc", "Đề nghị khen thưởng đổi mới, sáng tạo trong CCHC",
               params=regime, qualifies_titles="CCHC")
 
-    table["titles"] = TITLE_TEXTS[cchc * 4 + cstdcs * 2 + ldtt * 1]
+    table["titles"] = TITLE_TEXTS[sum(given * TITLE_BITS[title.value] for given, title in
+                                      ((ldtt, Title.LDTT), (cstdcs, Title.CSTDCS),
+                                       (cchc, Title.CCHC)))]
     units = pd.DataFrame({"unit_id": units_in["unit_id"].astype(str).to_numpy(),
                           "name": units_in["name"].astype(str).to_numpy()})
     at = pd.Index(keys.units, dtype=object).get_indexer(units["unit_id"].to_numpy(dtype=object))

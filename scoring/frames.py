@@ -12,6 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+#: the Arrow type of every text column (what pandas' string dtype holds)
+TEXT = pa.large_string()
+
 # characters json.dumps(ensure_ascii=False) escapes; any other string is quoted as it is
 _JSON_SPECIAL = r'["\\\x00-\x1f]'
 
@@ -203,8 +206,8 @@ def is_in(values: pd.Series, allowed: pd.Series) -> np.ndarray:
     per 100,000; 11 s of a 50 s ``--by-unit`` run). Columns that are not all text (a
     plugin's numeric key) are left to pandas."""
     try:
-        found = pc.is_in(pa.array(values, pa.large_string(), from_pandas=True),
-                         value_set=pa.array(allowed, pa.large_string(), from_pandas=True))
+        found = pc.is_in(pa.array(values, TEXT, from_pandas=True),
+                         value_set=pa.array(allowed, TEXT, from_pandas=True))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return values.isin(allowed).to_numpy(dtype=bool)
     return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
@@ -213,9 +216,9 @@ def is_in(values: pd.Series, allowed: pd.Series) -> np.ndarray:
 def pair_keys(first: pd.Series, second: pd.Series) -> pa.Array:
     """One text key per row for a pair of text columns (official and period), to look
     pairs up with :func:`pairs_in`."""
-    return pc.binary_join_element_wise(pa.array(first, pa.large_string(), from_pandas=True),
-                                       pa.array(second, pa.large_string(), from_pandas=True),
-                                       pa.scalar("\x1f", pa.large_string()))
+    return pc.binary_join_element_wise(pa.array(first, TEXT, from_pandas=True),
+                                       pa.array(second, TEXT, from_pandas=True),
+                                       pa.scalar("\x1f", TEXT))
 
 
 def pairs_in(keys: pa.Array, allowed: pa.Array) -> np.ndarray:
@@ -225,8 +228,6 @@ def pairs_in(keys: pa.Array, allowed: pa.Array) -> np.ndarray:
 
 
 # --- texts as Arrow arrays: a text column of a million rows built by C kernels ------------
-
-TEXT = pa.large_string()
 
 
 def arrow_texts(values: pd.Series | np.ndarray | list | pa.Array | pa.ChunkedArray

@@ -40,8 +40,9 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import Problem
+from ..frames import TEXT
 from ..types import TableSpec
-from .column_checks import as_frame
+from .column_checks import ARROW_TYPES, as_frame
 from .contract import ColumnRule, RowCheck, column_rules, row_checks
 from .contract_sql import identifier, literal
 from .cross_checks import (
@@ -79,10 +80,6 @@ RAW_KEY = "__raw_key"  # the checked path's key as written, to quote in a proble
 # other tables); closed before the first group is classified. More is not faster: at 8M
 # dossiers, writing the groups took 7.4 s with 3 GB and 5.8 s with 500 MB
 MEMORY_LIMIT = "2GB"
-# the checked path's rows as the fast path's Arrow types (large_string: pandas' str)
-ARROW_TYPES = {"str": pa.large_string(), "code": pa.large_string(), "bool": pa.bool_(),
-               "float": pa.float64(), "int": pa.int64(), "date": pa.timestamp("ns"),
-               "datetime": pa.timestamp("ns")}
 
 
 @dataclass(frozen=True)
@@ -165,7 +162,7 @@ class DossierStore:
         for name in {r.ref for r in rules[BIG] if r.ref}:
             key = next(r for r in rules[name] if r.key)
             shapes[name] = keys = pa.table({key.name: pa.array(
-                tables[name][key.name], pa.large_string(), from_pandas=True)})
+                tables[name][key.name], TEXT, from_pandas=True)})
             self.db.register(f"t_{name}", keys)
             own[name] = [key]  # their keys only: their own checks are done
         if cross_checks_sql(self.db, shapes, own, {BIG: checks}):
@@ -207,7 +204,7 @@ class DossierStore:
                                  | {ROW: pa.array([], pa.int64())}))
         group_of_unit = {u: i for i, g in enumerate(groups) for u in g}
         self.db.register("owners", pa.table({
-            "official_id": pa.array(officials["official_id"], pa.large_string(),
+            "official_id": pa.array(officials["official_id"], TEXT,
                                     from_pandas=True),
             GROUP: officials["unit_id"].map(group_of_unit).to_numpy(dtype=np.int32)}))
         self.db.register("dropped", pa.table({"place": pa.array(list(dropped), pa.int64())}))
@@ -376,6 +373,6 @@ def _stored_rows(frame: pd.DataFrame, source: Source, rules: list[ColumnRule],
     extra = {ROW: source.line.to_numpy(dtype=np.int64)}
     if key in frame.columns:  # else reported already (missing_column)
         extra[RAW_KEY] = source.raw[key].astype(str).to_numpy(dtype=object)
-    schema = pa.schema([(c, kinds.get(c, pa.large_string())) for c in frame.columns]
-                       + [(ROW, pa.int64())] + [(RAW_KEY, pa.large_string())] * (len(extra) - 1))
+    schema = pa.schema([(c, kinds.get(c, TEXT)) for c in frame.columns]
+                       + [(ROW, pa.int64())] + [(RAW_KEY, TEXT)] * (len(extra) - 1))
     return pa.Table.from_pandas(frame.assign(**extra), schema=schema, preserve_index=False)
