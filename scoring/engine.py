@@ -471,11 +471,10 @@ def group_positions(candidates: np.ndarray, group: np.ndarray, score_now: np.nda
 def quota(table: pd.DataFrame, keys: OfficialKeys, params: QuotaParams, trail: Trail
           ) -> pd.DataFrame:
     """Step 5: the HTXSNV share per unit and peer group; returns one row per group."""
-    own_unit = np.array([unit in params.unit_share for unit in keys.units.tolist()],
-                        dtype=bool)
-    share_of_unit = np.array([params.unit_share.get(unit, np.nan) for unit in keys.units],
-                             dtype=float)
-    share_of_unit = np.where(np.isnan(share_of_unit), params.share, share_of_unit)
+    # a unit's own share (quota.unit_share) where the policy gives one, else the general
+    own_share_of_unit = pd.Series(params.unit_share, dtype=float).reindex(keys.units)
+    own_unit = own_share_of_unit.notna().to_numpy()
+    share_of_unit = own_share_of_unit.fillna(params.share).to_numpy()
     groups_n = len(keys.group_unit)
     rank = table["rank"].to_numpy().copy()
     good_of_group = np.bincount(keys.group[is_good(rank)], minlength=groups_n)
