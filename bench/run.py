@@ -102,10 +102,8 @@ class Bound:
 
     @classmethod
     def of(cls, pairs: list[tuple[Process, Process]]) -> Bound:
-        seconds = [bound.seconds for _, bound in pairs]
-        ratios = [bound.seconds / floor.seconds for floor, bound in pairs]
-        return cls(statistics.median(seconds), min(seconds), max(seconds),
-                   statistics.median(ratios), min(ratios), max(ratios),
+        return cls(*median_range([bound.seconds for _, bound in pairs]),
+                   *median_range([bound.seconds / floor.seconds for floor, bound in pairs]),
                    statistics.median(bound.cpu_seconds for _, bound in pairs),
                    max(bound.peak_bytes for _, bound in pairs))
 
@@ -370,16 +368,19 @@ def check_stored(db: Path, officials: int, what: str) -> None:
         raise SystemExit(f"{what} stored {stored:,} results for {officials:,} officials")
 
 
+def median_range(values: list[float]) -> tuple[float, float, float]:
+    """The median of ``values``, then their least and greatest (a table's "x (min–max)")."""
+    return statistics.median(values), min(values), max(values)
+
+
 def summarise(officials: int, dossiers: int, by_unit: int | None, dates: str,
               floors: list[Process], runs: list[Process],
               load: tuple[float, float],
               bounds: list[tuple[Process, Process]] | None = None) -> Row:
     ratios = [r.seconds / f.seconds for f, r in zip(floors, runs, strict=True)]
-    floor_s, run_s = [f.seconds for f in floors], [r.seconds for r in runs]
     return Row(officials, dossiers, by_unit, dates, len(runs),
-               statistics.median(floor_s), min(floor_s), max(floor_s),
-               statistics.median(run_s), min(run_s), max(run_s),
-               statistics.median(ratios), min(ratios), max(ratios),
+               *median_range([f.seconds for f in floors]),
+               *median_range([r.seconds for r in runs]), *median_range(ratios),
                max(f.peak_bytes for f in floors), max(r.peak_bytes for r in runs), *load,
                statistics.median(f.cpu_seconds for f in floors),
                statistics.median(r.cpu_seconds for r in runs),
